@@ -1,0 +1,84 @@
+/**
+ * The typed client library: connects to a daemon's socket and exposes both services, with
+ * gRPC failures turned into errors a person can act on. Other TypeScript programs can import it.
+ */
+import * as grpc from "@grpc/grpc-js";
+import { homePaths, resolveHome, socketAddress } from "../daemon/paths.js";
+import { createServiceClient, type ServiceClient } from "../daemon/rpc/service-binding.js";
+import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
+import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
+
+export interface ConnectOptions {
+  /** The socket path; defaults to `<home>/daemon.sock`. */
+  socket?: string | undefined;
+  /** The state home; defaults to `$CLAUDE_SESSIONS_HOME` or `~/.claude-sessions`. */
+  home?: string | undefined;
+}
+
+/** A connection to a daemon. */
+export class DaemonClient {
+  readonly sessions: ServiceClient<(typeof SessionService)["method"]>;
+  readonly daemon: ServiceClient<(typeof DaemonService)["method"]>;
+  private readonly channel: grpc.Client;
+
+  constructor(readonly socketPath: string) {
+    this.channel = new grpc.Client(socketAddress(socketPath), grpc.credentials.createInsecure(), {
+      // Local socket: fail fast instead of retrying with backoff while the daemon is down.
+      "grpc.initial_reconnect_backoff_ms": 50,
+      "grpc.max_reconnect_backoff_ms": 200,
+      "grpc.max_receive_message_length": 64 * 1024 * 1024,
+      "grpc.max_send_message_length": 64 * 1024 * 1024,
+    });
+    this.sessions = createServiceClient(SessionService, this.channel);
+    this.daemon = createServiceClient(DaemonService, this.channel);
+  }
+
+  /** Connects to the socket named by `options`, the environment, or the default. */
+  static connect(options: ConnectOptions = {}): DaemonClient {
+    return new DaemonClient(options.socket ?? homePaths(options.home ?? resolveHome()).socket);
+  }
+
+  /** Whether a daemon answers Ping within `timeoutMs`. */
+  async isRunning(timeoutMs = 2000): Promise<boolean> {
+    try {
+      await this.daemon.ping({}, { deadline: Date.now() + timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  close(): void {
+    this.channel.close();
+  }
+}
+
+/** A failed call, with a one-line message for people and the gRPC status for programs. */
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+  constructor(
+    message: string,
+    readonly code: grpc.status,
+  ) {
+    super(message);
+  }
+}
+
+function isServiceError(error: unknown): error is grpc.ServiceError {
+  return error instanceof Error && typeof (error as grpc.ServiceError).code === "number";
+}
+
+/** Turns a gRPC failure into a {@link ClientError} with a message a person can act on. */
+export function toClientError(error: unknown, socketPath: string): Error {
+  if (!isServiceError(error)) return error instanceof Error ? error : new Error(String(error));
+  if (error.code === grpc.status.UNAVAILABLE && !/shutting down/.test(error.details)) {
+    return new ClientError(
+      `daemon is not running (nothing answers on ${socketPath}); start it with: claude-sessions daemon`,
+      error.code,
+    );
+  }
+  if (error.code === grpc.status.DEADLINE_EXCEEDED) {
+    return new ClientError(`the daemon did not answer in time (${socketPath})`, error.code);
+  }
+  return new ClientError(error.details || error.message, error.code);
+}

@@ -1,0 +1,33 @@
+import { Command, Option } from "clipanion";
+import { BaseCommand } from "../base-command.js";
+
+export class CaptureCommand extends BaseCommand {
+  static override paths = [["capture"]];
+  static override usage = Command.Usage({
+    description: "Print a session's current screen",
+    details:
+      "Prints the screen as text, like `tmux capture-pane -p`; `--escapes` keeps colours and attributes; `--scrollback` adds the lines above the screen.",
+    examples: [
+      ["The screen as text", "$0 capture api"],
+      ["With colours", "$0 capture --escapes api"],
+    ],
+  });
+
+  escapes = Option.Boolean("-e,--escapes", false, {
+    description: "Include colours and attributes",
+  });
+  scrollback = Option.Boolean("--scrollback", false, { description: "Include the scrollback" });
+  id = Option.String({ name: "id" });
+
+  async run(): Promise<number> {
+    const screen = await this.call((client) =>
+      client.sessions.captureScreen({
+        sessionId: this.id,
+        escapes: this.escapes,
+        scrollback: this.scrollback,
+      }),
+    );
+    this.context.stdout.write(`${screen.text}\n`);
+    return 0;
+  }
+}

@@ -1,0 +1,56 @@
+import { Command, Option, UsageError } from "clipanion";
+import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { BaseCommand } from "../base-command.js";
+import { parseState, sessionBlock, sessionJson, useColor } from "../output.js";
+
+/** What `list` shows without --all: sessions that run, or should. */
+const ACTIVE = [SessionState.STARTING, SessionState.RUNNING, SessionState.INTERRUPTED];
+
+export class ListCommand extends BaseCommand {
+  static override paths = [["list"], ["ls"]];
+  static override usage = Command.Usage({
+    description: "List sessions",
+    details: `
+      Lists running and interrupted sessions, or every session with \`--all\`, oldest first. \`--json\` prints a JSON array of sessions (the format is described in the README).
+    `,
+    examples: [
+      ["Active sessions", "$0 list"],
+      ["Every session, as JSON", "$0 list --all --json"],
+      ["Only exited sessions", "$0 list --state exited"],
+    ],
+  });
+
+  all = Option.Boolean("-a,--all", false, { description: "Include ended sessions" });
+  json = Option.Boolean("--json", false, { description: "Print JSON" });
+  state = Option.Array("--state", { description: "Only sessions in this state (repeatable)" });
+
+  async run(): Promise<number> {
+    const states: SessionState[] = [];
+    for (const name of this.state ?? []) {
+      const state = parseState(name);
+      if (state === undefined) {
+        throw new UsageError(
+          `unknown state '${name}'; use starting, running, exited, stopped, failed or interrupted`,
+        );
+      }
+      states.push(state);
+    }
+    if (states.length === 0 && !this.all) states.push(...ACTIVE);
+    const { sessions } = await this.call((client) => client.sessions.listSessions({ states }));
+    const { stdout } = this.context;
+    if (this.json) {
+      stdout.write(`${JSON.stringify(sessions.map(sessionJson), null, 2)}\n`);
+      return 0;
+    }
+    const label = this.all ? "Sessions" : "Active sessions";
+    if (sessions.length === 0) {
+      stdout.write(`📋 No ${label.toLowerCase()}. Start one with: claude-sessions start <dir>\n`);
+      return 0;
+    }
+    const color = useColor(stdout);
+    stdout.write(
+      `📋 ${label} (${sessions.length}):\n\n${sessions.map((session) => sessionBlock(session, color)).join("\n\n")}\n`,
+    );
+    return 0;
+  }
+}

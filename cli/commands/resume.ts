@@ -1,0 +1,40 @@
+import { Command, Option } from "clipanion";
+import { BaseCommand } from "../base-command.js";
+import { sessionJson } from "../output.js";
+import { terminalSize } from "../session-args.js";
+import { attachTerminal } from "../terminal-attach.js";
+
+export class ResumeCommand extends BaseCommand {
+  static override paths = [["resume"]];
+  static override usage = Command.Usage({
+    description: "Start an ended or interrupted session again",
+    details: `
+      Runs the session again with the same id, directory and command. Claude Code sessions continue their conversation (\`claude --resume <id>\`). The log continues where it ended.
+    `,
+    examples: [
+      ["Resume a session", "$0 resume api"],
+      ["Resume and attach", "$0 resume --attach api"],
+    ],
+  });
+
+  attach = Option.Boolean("--attach", false, { description: "Attach once resumed" });
+  json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
+  id = Option.String({ name: "id" });
+
+  async run(): Promise<number> {
+    const size = terminalSize(this.context.stdout);
+    const { session } = await this.call((client) =>
+      client.sessions.resumeSession({ sessionId: this.id, ...(size ?? {}) }),
+    );
+    if (session === undefined) throw new Error("the daemon returned no session");
+    if (this.json) this.context.stdout.write(`${JSON.stringify(sessionJson(session))}\n`);
+    else if (!this.attach)
+      this.context.stdout.write(`✅ Session resumed: ${session.id} (pid ${session.pid})\n`);
+    if (!this.attach) return 0;
+    return attachTerminal(await this.daemonClient(), session.id, {
+      readOnly: false,
+      detachKeys: undefined,
+      context: this.context,
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { Command, Option } from "clipanion";
+import { BaseCommand, EXIT_ERROR } from "../base-command.js";
+
+export class RemoveCommand extends BaseCommand {
+  static override paths = [["rm"], ["remove"]];
+  static override usage = Command.Usage({
+    description: "Forget ended sessions",
+    details:
+      "Removes sessions that are not running from the daemon's list. Their logs are kept unless `--delete-log` is given.",
+    examples: [
+      ["Forget a session", "$0 rm api"],
+      ["Forget it and delete its log", "$0 rm --delete-log api"],
+    ],
+  });
+
+  deleteLog = Option.Boolean("--delete-log", false, { description: "Also delete the log file" });
+  ids = Option.Rest({ name: "id", required: 1 });
+
+  async run(): Promise<number> {
+    let failed = false;
+    for (const id of this.ids) {
+      try {
+        const { session } = await this.call((client) =>
+          client.sessions.removeSession({ sessionId: id, deleteLog: this.deleteLog }),
+        );
+        this.context.stdout.write(`🗑️  Session removed: ${session?.id ?? id}\n`);
+      } catch (error) {
+        failed = true;
+        this.context.stderr.write(`error: ${(error as Error).message}\n`);
+      }
+    }
+    return failed ? EXIT_ERROR : 0;
+  }
+}

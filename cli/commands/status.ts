@@ -1,0 +1,70 @@
+import { Command, Option } from "clipanion";
+import { BaseCommand } from "../base-command.js";
+
+/** LSB: "program is not running". */
+const EXIT_NOT_RUNNING = 3;
+
+function formatUptime(ms: number): string {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m${seconds % 60}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d${hours % 24}h`;
+}
+
+export class StatusCommand extends BaseCommand {
+  static override paths = [["status"]];
+  static override usage = Command.Usage({
+    description: "Tell whether the daemon is running",
+    details: `
+      Exits 0 when the daemon is running and 3 when it is not (the LSB convention). Never starts a daemon.
+    `,
+    examples: [
+      ["Check the daemon", "$0 status"],
+      ["Machine-readable", "$0 status --json"],
+    ],
+  });
+
+  json = Option.Boolean("--json", false, { description: "Print JSON" });
+
+  async run(): Promise<number> {
+    const client = this.client();
+    let ping: Awaited<ReturnType<typeof client.daemon.ping>> | undefined;
+    try {
+      ping = await client.daemon.ping({}, { deadline: Date.now() + 3000 });
+    } catch {
+      ping = undefined;
+    }
+    if (ping === undefined) {
+      if (this.json)
+        this.context.stdout.write(
+          `${JSON.stringify({ running: false, socket: client.socketPath })}\n`,
+        );
+      else this.context.stdout.write("❌ Daemon is not running\n");
+      return EXIT_NOT_RUNNING;
+    }
+    const uptimeMs =
+      Number(ping.uptime?.seconds ?? 0) * 1000 + Math.floor((ping.uptime?.nanos ?? 0) / 1e6);
+    if (this.json) {
+      this.context.stdout.write(
+        `${JSON.stringify({
+          running: true,
+          pid: ping.pid,
+          version: ping.version,
+          uptime_ms: uptimeMs,
+          home: ping.home,
+          socket: client.socketPath,
+          sessions: ping.sessionCount,
+          running_sessions: ping.runningCount,
+        })}\n`,
+      );
+    } else {
+      this.context.stdout.write(
+        `✅ Daemon is running (pid ${ping.pid}, version ${ping.version}, up ${formatUptime(uptimeMs)}, ${ping.runningCount} of ${ping.sessionCount} sessions running)\n`,
+      );
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,50 @@
+import { Command, Option } from "clipanion";
+import { BaseCommand } from "../base-command.js";
+import { durationMessage, parseDuration } from "../durations.js";
+
+export class StopDaemonCommand extends BaseCommand {
+  static override paths = [["stop-daemon"]];
+  static override usage = Command.Usage({
+    description: "Stop the daemon",
+    details: `
+      Asks the daemon to shut down: running sessions get SIGTERM (SIGKILL after the grace period) and become interrupted, so \`daemon --resume\` brings them back; logs are flushed and the state is written. Waits until the daemon is gone. Never starts a daemon.
+    `,
+    examples: [
+      ["Stop the daemon", "$0 stop-daemon"],
+      ["Give sessions 10 seconds to exit", "$0 stop-daemon --timeout 10s"],
+    ],
+  });
+
+  timeout = Option.String("--timeout", {
+    description: "Grace period between SIGTERM and SIGKILL (default 5s)",
+  });
+
+  async run(): Promise<number> {
+    const client = this.client();
+    if (!(await client.isRunning())) {
+      this.context.stdout.write("Daemon is not running\n");
+      return 0;
+    }
+    const grace = this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
+    const { pid } = await this.call(
+      (daemon) =>
+        daemon.daemon.shutdown(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }),
+      { start: false },
+    );
+    // Wait for the process to be gone, so a following `daemon` starts cleanly.
+    const deadline = Date.now() + (grace ?? 5000) + 10_000;
+    while (Date.now() < deadline && isAlive(pid))
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    this.context.stdout.write("✅ Daemon shutdown requested\n");
+    return 0;
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,25 @@
+import { Command } from "clipanion";
+import { VERSION } from "../../daemon/version.js";
+import { BaseCommand } from "../base-command.js";
+
+export class VersionCommand extends BaseCommand {
+  static override paths = [["version"], ["--version"], ["-v"]];
+  static override usage = Command.Usage({
+    description: "Print the version",
+    details:
+      "Prints the CLI's version and, if a daemon is running, its version. Never starts a daemon.",
+    examples: [["Print versions", "$0 version"]],
+  });
+
+  async run(): Promise<number> {
+    this.context.stdout.write(`claude-sessions ${VERSION}\n`);
+    const client = this.client();
+    try {
+      const ping = await client.daemon.ping({}, { deadline: Date.now() + 1000 });
+      this.context.stdout.write(`daemon ${ping.version} (pid ${ping.pid})\n`);
+    } catch {
+      this.context.stdout.write("daemon not running\n");
+    }
+    return 0;
+  }
+}

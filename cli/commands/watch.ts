@@ -1,0 +1,52 @@
+import { Command, Option } from "clipanion";
+import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import { BaseCommand } from "../base-command.js";
+import { describeState, sessionJson } from "../output.js";
+
+const kinds: Record<SessionEventKind, string> = {
+  [SessionEventKind.UNSPECIFIED]: "unknown",
+  [SessionEventKind.EXISTING]: "existing",
+  [SessionEventKind.STARTED]: "started",
+  [SessionEventKind.STATE_CHANGED]: "changed",
+  [SessionEventKind.EXITED]: "exited",
+  [SessionEventKind.REMOVED]: "removed",
+};
+
+export class WatchCommand extends BaseCommand {
+  static override paths = [["watch"]];
+  static override usage = Command.Usage({
+    description: "Print session events as they happen",
+    details:
+      "Streams events (started, changed, exited, removed) until interrupted. `--existing` first lists the current sessions; `--json` prints one JSON object per event.",
+    examples: [["Watch everything", "$0 watch --existing"]],
+  });
+
+  existing = Option.Boolean("--existing", false, {
+    description: "First print the existing sessions",
+  });
+  json = Option.Boolean("--json", false, { description: "Print JSON lines" });
+
+  async run(): Promise<number> {
+    const client = await this.daemonClient();
+    const stream = client.sessions.watchSessions({ includeExisting: this.existing });
+    const stop = () => stream.cancel();
+    process.once("SIGINT", stop);
+    try {
+      for await (const event of stream) {
+        if (event.session === undefined) continue;
+        const kind = kinds[event.kind] ?? "unknown";
+        this.context.stdout.write(
+          this.json
+            ? `${JSON.stringify({ event: kind, session: sessionJson(event.session) })}\n`
+            : `${new Date().toISOString()} ${kind} ${event.session.id}${event.session.name ? ` (${event.session.name})` : ""}: ${describeState(event.session)}\n`,
+        );
+      }
+    } catch (error) {
+      if ((error as { code?: number }).code === 1) return 0;
+      throw error;
+    } finally {
+      process.off("SIGINT", stop);
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Starting a daemon in the background: a detached process in a new session, its output going
+ * to daemon.log, which reports on an IPC channel once its socket answers (or why it could not
+ * start) and then lets go of us.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { closeSync, openSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ensurePrivateHome } from "../daemon/home-guard.js";
+import type { StartReport } from "../daemon/main.js";
+import { homePaths } from "../daemon/paths.js";
+
+/** How long a starting daemon may take to answer. */
+const START_TIMEOUT_MS = 15_000;
+
+/** The daemon entry, next to the CLI bundle (`dist/cli.js` -> `dist/daemon/main.js`). */
+export const daemonEntry = fileURLToPath(new URL("./daemon/main.js", import.meta.url));
+
+export class DaemonLaunchError extends Error {
+  override readonly name = "DaemonLaunchError";
+}
+
+/** Starts a detached daemon for `home`; resolves with its pid once it serves. */
+export async function launchDaemon(
+  home: string,
+  options: { resume?: boolean } = {},
+): Promise<number> {
+  const paths = homePaths(home);
+  ensurePrivateHome(home);
+  const log = openSync(paths.log, "a", 0o600);
+  let child: ChildProcess;
+  try {
+    child = spawn(
+      process.execPath,
+      [daemonEntry, "--foreground", ...(options.resume ? ["--resume"] : [])],
+      {
+        detached: true,
+        stdio: ["ignore", log, log, "ipc"],
+        env: { ...process.env, CLAUDE_SESSIONS_HOME: home },
+        cwd: "/",
+      },
+    );
+  } finally {
+    closeSync(log);
+  }
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new DaemonLaunchError(
+              `the daemon did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.log}`,
+            ),
+          ),
+        START_TIMEOUT_MS,
+      );
+      child.once("message", (message: StartReport) => {
+        clearTimeout(timer);
+        if (message.ready) resolve(message.pid);
+        else reject(new DaemonLaunchError(message.message));
+      });
+      child.once("exit", (code) => {
+        clearTimeout(timer);
+        reject(
+          new DaemonLaunchError(
+            `the daemon exited with code ${code} before serving; see ${paths.log}`,
+          ),
+        );
+      });
+      child.once("error", (error) => {
+        clearTimeout(timer);
+        reject(new DaemonLaunchError(`cannot start the daemon: ${error.message}`));
+      });
+    });
+  } finally {
+    child.removeAllListeners();
+    if (child.connected) child.disconnect();
+    child.unref();
+  }
+}

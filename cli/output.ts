@@ -1,0 +1,152 @@
+/** Human and JSON output of sessions, following the seed's layout. */
+import { constants } from "node:os";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { type Session, SessionState } from "../gen/claude_sessions/v1/session_pb.js";
+
+/** Whether to colour output written to `stream`: only on a terminal, never with NO_COLOR. */
+export function useColor(stream: NodeJS.WritableStream): boolean {
+  return (stream as NodeJS.WriteStream).isTTY === true && !("NO_COLOR" in process.env);
+}
+
+const codes = { green: 32, red: 31, yellow: 33, dim: 2, bold: 1, cyan: 36 } as const;
+export type Color = keyof typeof codes;
+
+export function paint(text: string, color: Color, enabled: boolean): string {
+  return enabled ? `\x1b[${codes[color]}m${text}\x1b[0m` : text;
+}
+
+const stateNames: Record<SessionState, string> = {
+  [SessionState.UNSPECIFIED]: "unknown",
+  [SessionState.STARTING]: "starting",
+  [SessionState.RUNNING]: "running",
+  [SessionState.EXITED]: "exited",
+  [SessionState.STOPPED]: "stopped",
+  [SessionState.FAILED]: "failed",
+  [SessionState.INTERRUPTED]: "interrupted",
+};
+
+/** The state's name as the CLI and its JSON show it ("running"). */
+export function stateName(state: SessionState): string {
+  return stateNames[state] ?? "unknown";
+}
+
+/** Parses a state name given on the command line. */
+export function parseState(name: string): SessionState | undefined {
+  for (const [value, text] of Object.entries(stateNames))
+    if (text === name.toLowerCase()) return Number(value);
+  return undefined;
+}
+
+export function isoTime(timestamp: Timestamp | undefined): string | null {
+  if (timestamp === undefined) return null;
+  return new Date(
+    Number(timestamp.seconds) * 1000 + Math.floor(timestamp.nanos / 1e6),
+  ).toISOString();
+}
+
+function stateColor(state: SessionState): Color {
+  switch (state) {
+    case SessionState.RUNNING:
+    case SessionState.STARTING:
+      return "green";
+    case SessionState.FAILED:
+      return "red";
+    case SessionState.INTERRUPTED:
+      return "yellow";
+    default:
+      return "dim";
+  }
+}
+
+/** "running (pid 42)", "exited (code 3)", "stopped (SIGTERM)", "failed: reason". */
+export function describeState(session: Session): string {
+  const name = stateName(session.state);
+  switch (session.state) {
+    case SessionState.RUNNING:
+    case SessionState.STARTING:
+      return `${name} (pid ${session.pid})`;
+    case SessionState.EXITED:
+    case SessionState.STOPPED:
+      if (session.exitSignal) return `${name} (${session.exitSignal})`;
+      return session.exitCode === undefined ? name : `${name} (code ${session.exitCode})`;
+    case SessionState.FAILED:
+    case SessionState.INTERRUPTED:
+      return session.failureReason ? `${name}: ${session.failureReason}` : name;
+    default:
+      return name;
+  }
+}
+
+/** The seed's block for one session in `list`, with a few more lines. */
+export function sessionBlock(session: Session, color: boolean): string {
+  const title = session.name ? `${session.id} (${session.name})` : session.id;
+  const lines = [
+    `  🔹 ${paint(title, "bold", color)}`,
+    `     Directory: ${session.workingDir}`,
+    `     Command: ${session.command.join(" ")}`,
+    `     Created: ${isoTime(session.createdAt)}`,
+    `     Status: ${paint(describeState(session), stateColor(session.state), color)}`,
+    `     Logs: ${session.logPath}`,
+  ];
+  if (session.logError) lines.push(`     Log error: ${paint(session.logError, "red", color)}`);
+  return lines.join("\n");
+}
+
+/** The detailed view of `show`. */
+export function sessionDetails(session: Session, color: boolean): string {
+  const rows: Array<[string, string]> = [
+    ["ID", session.id],
+    ["Name", session.name || "-"],
+    ["Status", paint(describeState(session), stateColor(session.state), color)],
+    ["Directory", session.workingDir],
+    ["Command", session.command.join(" ")],
+    ["Claude Code", session.claudeCode ? "yes" : "no"],
+    ["PID", session.pid ? String(session.pid) : "-"],
+    ["Size", `${session.cols}x${session.rows}`],
+    ["Created", isoTime(session.createdAt) ?? "-"],
+    ["Started", isoTime(session.startedAt) ?? "-"],
+    ["Ended", isoTime(session.endedAt) ?? "-"],
+    ["Attached", String(session.attachedClients)],
+    ["Log", `${session.logPath} (${session.lastSeq} records)`],
+  ];
+  if (session.logError) rows.push(["Log error", paint(session.logError, "red", color)]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  return rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join("\n");
+}
+
+/**
+ * The stable JSON form of a session (documented in the README): the proto's field names, the
+ * state as a lowercase word, times as RFC 3339, absent values as null.
+ */
+export function sessionJson(session: Session): Record<string, unknown> {
+  return {
+    id: session.id,
+    name: session.name,
+    working_dir: session.workingDir,
+    command: session.command,
+    state: stateName(session.state),
+    pid: session.pid,
+    exit_code: session.exitCode ?? null,
+    exit_signal: session.exitSignal || null,
+    created_at: isoTime(session.createdAt),
+    started_at: isoTime(session.startedAt),
+    ended_at: isoTime(session.endedAt),
+    log_path: session.logPath,
+    cols: session.cols,
+    rows: session.rows,
+    failure_reason: session.failureReason || null,
+    last_seq: Number(session.lastSeq),
+    log_error: session.logError || null,
+    claude_code: session.claudeCode,
+    attached_clients: session.attachedClients,
+  };
+}
+
+/** The exit code a shell would report for the session's end. */
+export function sessionExitCode(session: Session): number {
+  if (session.exitSignal) {
+    const number = (constants.signals as Record<string, number | undefined>)[session.exitSignal];
+    return 128 + (number ?? 0);
+  }
+  return session.exitCode ?? 0;
+}

@@ -1,0 +1,165 @@
+/**
+ * The interactive attach: the user's terminal in raw mode, the session's screen first, then
+ * live output; keystrokes and window sizes go to the session; a detach key sequence leaves it
+ * running. The terminal is restored on every way out.
+ */
+import type { BaseContext } from "clipanion";
+import type { AttachTerminalResponse } from "../gen/claude_sessions/v1/session_service_pb.js";
+import { type DaemonClient, toClientError } from "./client.js";
+import { DEFAULT_DETACH_KEYS, DetachDetector, parseDetachKeys } from "./detach-keys.js";
+import { sessionExitCode } from "./output.js";
+import { terminalSize } from "./session-args.js";
+
+/**
+ * Undoes what the session's program may have switched on in the user's terminal: mouse
+ * reporting, bracketed paste, application keys, hidden cursor, colours.
+ */
+const RESTORE_MODES =
+  "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>\x1b[?25h\x1b[0m";
+const LEAVE_ALT_SCREEN = "\x1b[?1049l";
+const ALT_ON = /\x1b\[\?(?:1049|1047|47)h/g;
+const ALT_OFF = /\x1b\[\?(?:1049|1047|47)l/g;
+
+export interface AttachOptions {
+  readOnly: boolean;
+  detachKeys: string | undefined;
+  context: BaseContext;
+}
+
+/** Tracks whether the output left the terminal on the alternate screen. */
+class AltScreenTracker {
+  active = false;
+  private carry = "";
+
+  feed(data: Uint8Array): void {
+    const text = this.carry + Buffer.from(data).toString("latin1");
+    let lastOn = -1;
+    let lastOff = -1;
+    for (const match of text.matchAll(ALT_ON)) lastOn = match.index;
+    for (const match of text.matchAll(ALT_OFF)) lastOff = match.index;
+    if (lastOn > lastOff) this.active = true;
+    else if (lastOff > lastOn) this.active = false;
+    this.carry = text.slice(-8);
+  }
+}
+
+/** Attaches to `sessionId`; resolves with the exit code for the CLI. */
+export async function attachTerminal(
+  client: DaemonClient,
+  sessionId: string,
+  options: AttachOptions,
+): Promise<number> {
+  const { stdin, stdout, stderr } = options.context;
+  const tty = stdin as NodeJS.ReadStream;
+  const interactive = tty.isTTY === true && typeof tty.setRawMode === "function";
+  const readOnly = options.readOnly || !interactive;
+  const detachSequence = parseDetachKeys(options.detachKeys ?? DEFAULT_DETACH_KEYS);
+  const detector = new DetachDetector(detachSequence);
+  const alt = new AltScreenTracker();
+  const size = terminalSize(stdout);
+
+  const call = client.sessions.attachTerminal();
+  call.write({
+    message: { case: "start", value: { sessionId, readOnly, ...(size ? { size } : {}) } },
+  });
+
+  let outcome: { code: number; message?: string } | undefined;
+  let rawMode = false;
+  const cleanups: Array<() => void> = [];
+
+  const finish = (result: { code: number; message?: string }) => {
+    outcome ??= result;
+    call.end();
+    call.cancel();
+  };
+
+  if (interactive) {
+    tty.setRawMode(true);
+    rawMode = true;
+    tty.resume();
+    const onInput = (chunk: Buffer) => {
+      const { forward, detach } = detector.feed(chunk);
+      if (!readOnly && forward.length > 0)
+        call.write({ message: { case: "input", value: forward } });
+      // A read-only viewer also leaves with Ctrl-C, as it would expect.
+      if (detach || (readOnly && chunk.includes(0x03))) {
+        call.write({ message: { case: "detach", value: {} } });
+        finish({
+          code: 0,
+          message: `[detached from ${sessionId}; attach again with: claude-sessions attach ${sessionId}]`,
+        });
+      }
+    };
+    tty.on("data", onInput);
+    cleanups.push(() => tty.off("data", onInput));
+    const onResize = () => {
+      const next = terminalSize(stdout);
+      if (next && !readOnly) call.write({ message: { case: "resize", value: next } });
+    };
+    (stdout as NodeJS.WriteStream).on("resize", onResize);
+    cleanups.push(() => (stdout as NodeJS.WriteStream).off("resize", onResize));
+  }
+  const onSignal = () => finish({ code: 130 });
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  process.on("SIGHUP", onSignal);
+  cleanups.push(() => {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    process.off("SIGHUP", onSignal);
+  });
+
+  const restore = () => {
+    for (const cleanup of cleanups) cleanup();
+    if (rawMode) {
+      tty.setRawMode(false);
+      rawMode = false;
+    }
+    if (interactive) {
+      stdout.write(RESTORE_MODES + (alt.active ? LEAVE_ALT_SCREEN : ""));
+      tty.pause();
+    }
+  };
+
+  try {
+    await new Promise<void>((resolve) => {
+      call.on("data", (response: AttachTerminalResponse) => {
+        const message = response.message;
+        switch (message.case) {
+          case "screen":
+            alt.feed(message.value.data);
+            stdout.write(message.value.data);
+            break;
+          case "output":
+            alt.feed(message.value);
+            stdout.write(message.value);
+            break;
+          case "exit": {
+            const session = message.value.session;
+            const code = session ? sessionExitCode(session) : 0;
+            finish({ code, message: `[session ${sessionId} ended with exit code ${code}]` });
+            break;
+          }
+          case undefined:
+            break;
+        }
+      });
+      call.on("error", (error) => {
+        if (outcome === undefined) {
+          outcome = {
+            code: 1,
+            message: `error: ${toClientError(error, client.socketPath).message}`,
+          };
+        }
+        resolve();
+      });
+      call.on("end", () => resolve());
+      call.on("close", () => resolve());
+    });
+  } finally {
+    restore();
+  }
+  const result = outcome ?? { code: 1, message: "error: the daemon closed the connection" };
+  if (result.message) stderr.write(`${interactive ? "\r\n" : ""}${result.message}\n`);
+  return result.code;
+}

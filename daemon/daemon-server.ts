@@ -1,0 +1,222 @@
+/**
+ * The daemon: takes the home's lock, binds the socket, serves every service and, on shutdown,
+ * undoes it all in order. It only wires parts together and disposes them.
+ */
+import { chmodSync, lstatSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
+import type { GenService } from "@bufbuild/protobuf/codegenv2";
+import * as grpc from "@grpc/grpc-js";
+import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
+import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
+import { checkSocketPathLength, ensurePrivateHome, UnsafeHomeError } from "./home-guard.js";
+import { acquireInstanceLock, type InstanceLock, LockBusyError } from "./instance-lock.js";
+import type { Logger } from "./logger.js";
+import { type HomePaths, homePaths, socketAddress } from "./paths.js";
+import { daemonService } from "./rpc/daemon-service.js";
+import { HealthService, HealthStatus, healthService } from "./rpc/health-service.js";
+import {
+  DescriptorIndex,
+  ReflectionV1alphaService,
+  ReflectionV1Service,
+  reflectionV1,
+  reflectionV1alpha,
+} from "./rpc/reflection-service.js";
+import { bindService } from "./rpc/service-binding.js";
+import { sessionService } from "./rpc/session-service.js";
+import { SessionManager } from "./session-manager.js";
+import { VERSION } from "./version.js";
+
+/** A start-up problem the user must act on; the message says how. */
+export class DaemonStartError extends Error {
+  override readonly name = "DaemonStartError";
+}
+
+/** grpc-js keeps a closed server's streams open; give them this long after Shutdown. */
+const STREAM_CLOSE_MS = 1000;
+
+export interface DaemonOptions {
+  home: string;
+  logger: Logger;
+  resume: boolean;
+}
+
+export class Daemon {
+  readonly paths: HomePaths;
+  readonly startedAt = new Date();
+  private lock: InstanceLock | undefined;
+  private server: grpc.Server | undefined;
+  private manager: SessionManager | undefined;
+  private readonly shutdownController = new AbortController();
+  private stopping: Promise<void> | undefined;
+  private health: HealthStatus | undefined;
+  private readonly stoppedCallbacks: Array<() => void> = [];
+
+  constructor(private readonly options: DaemonOptions) {
+    this.paths = homePaths(options.home);
+  }
+
+  /** Starts serving; rejects with {@link DaemonStartError} for problems the user must fix. */
+  async start(): Promise<void> {
+    const { paths } = this;
+    const { logger } = this.options;
+    try {
+      ensurePrivateHome(paths.home);
+      checkSocketPathLength(paths.socket);
+    } catch (error) {
+      if (error instanceof UnsafeHomeError) throw new DaemonStartError(error.message);
+      throw error;
+    }
+    try {
+      this.lock = await acquireInstanceLock(paths.home);
+    } catch (error) {
+      if (error instanceof LockBusyError) {
+        throw new DaemonStartError(
+          `a daemon is already running for ${paths.home}; see: claude-sessions status`,
+        );
+      }
+      throw error;
+    }
+    await this.clearStaleSocket();
+
+    const manager = new SessionManager(paths, logger);
+    this.manager = manager;
+    await manager.load();
+
+    const services = [SessionService, DaemonService] as unknown as GenService<never>[];
+    const health = new HealthStatus(services.map((service) => service.typeName));
+    this.health = health;
+    const index = DescriptorIndex.forServices([
+      ...services,
+      HealthService as unknown as GenService<never>,
+      ReflectionV1Service as unknown as GenService<never>,
+      ReflectionV1alphaService as unknown as GenService<never>,
+    ]);
+    const server = new grpc.Server({
+      // A stalled client must not hold the daemon's memory: bound what one call may buffer.
+      "grpc.max_receive_message_length": 4 * 1024 * 1024,
+    });
+    const add = (binding: {
+      definition: grpc.ServiceDefinition;
+      handlers: grpc.UntypedServiceImplementation;
+    }) => server.addService(binding.definition, binding.handlers);
+    add(bindService(SessionService, sessionService(manager, this.shutdownController.signal)));
+    add(
+      bindService(
+        DaemonService,
+        daemonService(
+          {
+            home: paths.home,
+            startedAt: this.startedAt,
+            requestShutdown: (graceMs) => void this.stop(graceMs),
+          },
+          manager,
+        ),
+      ),
+    );
+    add(bindService(HealthService, healthService(health)));
+    add(bindService(ReflectionV1Service, reflectionV1(index)));
+    add(bindService(ReflectionV1alphaService, reflectionV1alpha(index)));
+
+    // Sockets are created with the umask's mode: make it private from the first instant.
+    const umask = process.umask(0o077);
+    try {
+      await new Promise<void>((resolve, reject) =>
+        server.bindAsync(
+          socketAddress(paths.socket),
+          grpc.ServerCredentials.createInsecure(),
+          (error) => (error ? reject(error) : resolve()),
+        ),
+      );
+    } finally {
+      process.umask(umask);
+    }
+    chmodSync(paths.socket, 0o600);
+    this.server = server;
+    writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600 });
+    logger.info(
+      `claude-sessions ${VERSION} daemon (pid ${process.pid}) serving ${socketAddress(paths.socket)}`,
+    );
+    if (this.options.resume) {
+      const resumed = manager.resumeInterrupted();
+      logger.info(`resumed ${resumed.length} interrupted session(s)`);
+    }
+  }
+
+  /**
+   * A socket file left by a daemon that died. We hold the lock, so no daemon of ours serves it;
+   * anything else is refused rather than deleted.
+   */
+  private async clearStaleSocket(): Promise<void> {
+    const { socket } = this.paths;
+    let stats: ReturnType<typeof lstatSync>;
+    try {
+      stats = lstatSync(socket);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw error;
+    }
+    if (!stats.isSocket()) {
+      throw new DaemonStartError(
+        `${socket} exists and is not a socket (${stats.isSymbolicLink() ? "a symbolic link" : "a file"}); remove it and start again`,
+      );
+    }
+    const answering = await new Promise<boolean>((resolve) => {
+      const probe = connect(socket);
+      probe.once("connect", () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once("error", () => resolve(false));
+    });
+    if (answering) {
+      throw new DaemonStartError(
+        `another process is serving ${socket}; stop it before starting a daemon here`,
+      );
+    }
+    rmSync(socket, { force: true });
+    this.options.logger.info(`removed stale socket ${socket}`);
+  }
+
+  /** Resolves when the daemon has fully stopped. */
+  whenStopped(): Promise<void> {
+    return new Promise((resolve) => this.stoppedCallbacks.push(resolve));
+  }
+
+  /**
+   * Stops sessions gracefully, flushes logs, writes state, closes the server and removes the
+   * socket and pid file. Safe to call more than once.
+   */
+  stop(graceMs?: number): Promise<void> {
+    this.stopping ??= this.shutdown(graceMs);
+    return this.stopping;
+  }
+
+  private async shutdown(graceMs: number | undefined): Promise<void> {
+    const { logger } = this.options;
+    logger.info("shutting down");
+    this.health?.setAllNotServing();
+    await this.manager?.shutdown(graceMs);
+    // Sessions are over: end the streams that were waiting on them.
+    this.shutdownController.abort();
+    const server = this.server;
+    if (server !== undefined) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, STREAM_CLOSE_MS);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    if (this.server !== undefined) {
+      rmSync(this.paths.socket, { force: true });
+      rmSync(this.paths.pid, { force: true });
+    }
+    this.lock?.release();
+    logger.info("stopped");
+    for (const callback of this.stoppedCallbacks) callback();
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * Keeps the state home private. Like tmux with its socket directory, the daemon refuses a home
+ * that another user owns or that group/other can reach, and says how to fix it.
+ */
+import { lstatSync, mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import { MAX_SOCKET_PATH_BYTES } from "./paths.js";
+
+/** A problem with the home or socket that the user must fix; the message says how. */
+export class UnsafeHomeError extends Error {
+  override readonly name = "UnsafeHomeError";
+}
+
+/** Creates `home` (mode 0700) if needed and checks that it is a private directory of ours. */
+export function ensurePrivateHome(home: string): void {
+  mkdirSync(dirname(home), { recursive: true });
+  try {
+    mkdirSync(home, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  checkPrivateDirectory(home);
+}
+
+/** Throws {@link UnsafeHomeError} unless `dir` is a real directory, ours, with no group/other bits. */
+export function checkPrivateDirectory(dir: string): void {
+  const stats = lstatSync(dir);
+  if (stats.isSymbolicLink()) {
+    throw new UnsafeHomeError(
+      `${dir} is a symbolic link; use a real directory (set CLAUDE_SESSIONS_HOME to its target)`,
+    );
+  }
+  if (!stats.isDirectory()) {
+    throw new UnsafeHomeError(
+      `${dir} is not a directory; remove it or set CLAUDE_SESSIONS_HOME to another path`,
+    );
+  }
+  const uid = process.getuid?.();
+  if (uid !== undefined && stats.uid !== uid) {
+    throw new UnsafeHomeError(
+      `${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}); use a directory of your own (CLAUDE_SESSIONS_HOME)`,
+    );
+  }
+  const mode = stats.mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new UnsafeHomeError(
+      `${dir} is accessible to other users (mode ${mode.toString(8).padStart(4, "0")}); fix it with: chmod 700 ${dir}`,
+    );
+  }
+}
+
+/** Throws when the socket path does not fit in a unix socket address. */
+export function checkSocketPathLength(socketPath: string): void {
+  const bytes = Buffer.byteLength(socketPath);
+  if (bytes > MAX_SOCKET_PATH_BYTES) {
+    throw new UnsafeHomeError(
+      `socket path ${socketPath} is ${bytes} bytes, longer than the ${MAX_SOCKET_PATH_BYTES} a unix socket allows; set CLAUDE_SESSIONS_HOME to a shorter directory`,
+    );
+  }
+}

@@ -1,0 +1,41 @@
+/** Finding a session from what a user typed: its full id, a unique prefix, or its name. */
+import { status } from "@grpc/grpc-js";
+import { RpcError } from "./rpc/rpc-error.js";
+
+/** Prefixes shorter than this are not matched, so a typo cannot pick a session by chance. */
+export const MIN_PREFIX_LENGTH = 4;
+
+export interface Identified {
+  id: string;
+  name: string;
+}
+
+/** Returns the one session `query` names, or throws NOT_FOUND / FAILED_PRECONDITION. */
+export function resolveSession<T extends Identified>(query: string, sessions: Iterable<T>): T {
+  const wanted = query.trim();
+  if (wanted.length === 0) {
+    throw new RpcError(status.INVALID_ARGUMENT, "a session id, id prefix or name is required");
+  }
+  const lower = wanted.toLowerCase();
+  const matches: T[] = [];
+  for (const session of sessions) {
+    if (session.id === lower || (session.name !== "" && session.name === wanted)) return session;
+    if (lower.length >= MIN_PREFIX_LENGTH && session.id.startsWith(lower)) matches.push(session);
+  }
+  const [only, ...others] = matches;
+  if (only !== undefined && others.length === 0) return only;
+  if (only !== undefined) {
+    const candidates = matches.map(
+      (session) => session.id + (session.name ? ` (${session.name})` : ""),
+    );
+    throw new RpcError(
+      status.FAILED_PRECONDITION,
+      `'${wanted}' matches ${matches.length} sessions: ${candidates.join(", ")}; type more of the id`,
+    );
+  }
+  const hint =
+    lower.length < MIN_PREFIX_LENGTH
+      ? ` (an id prefix needs at least ${MIN_PREFIX_LENGTH} characters)`
+      : "";
+  throw new RpcError(status.NOT_FOUND, `no session matches '${wanted}'${hint}`);
+}

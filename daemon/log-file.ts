@@ -1,0 +1,160 @@
+/**
+ * Reading a session's JSONL log file without loading it: records are in seq order, so a record
+ * is found by binary search over byte offsets and the cost of a read does not grow with the log.
+ */
+import { type FileHandle, open } from "node:fs/promises";
+import { decodeRecord, type LogRecord } from "./log-record.js";
+
+const CHUNK = 64 * 1024;
+const NEWLINE = 0x0a;
+
+/** A complete line: its text and the offset just past its newline. */
+interface Line {
+  text: string;
+  end: number;
+}
+
+/** Reads the complete line that starts at `offset`; undefined at end of file or for a torn tail. */
+async function lineAt(file: FileHandle, offset: number, size: number): Promise<Line | undefined> {
+  const parts: Buffer[] = [];
+  let position = offset;
+  while (position < size) {
+    const length = Math.min(CHUNK, size - position);
+    const buffer = Buffer.allocUnsafe(length);
+    const { bytesRead } = await file.read(buffer, 0, length, position);
+    if (bytesRead === 0) break;
+    const newline = buffer.subarray(0, bytesRead).indexOf(NEWLINE);
+    if (newline >= 0) {
+      parts.push(buffer.subarray(0, newline));
+      return { text: Buffer.concat(parts).toString("utf8"), end: position + newline + 1 };
+    }
+    parts.push(buffer.subarray(0, bytesRead));
+    position += bytesRead;
+  }
+  return undefined;
+}
+
+/** The offset of the first line that starts at or after `offset`. */
+async function nextLineStart(file: FileHandle, offset: number, size: number): Promise<number> {
+  if (offset === 0) return 0;
+  // A line starts right after a newline; look at the byte before `offset`.
+  const line = await lineAt(file, offset - 1, size);
+  return line === undefined ? size : line.end;
+}
+
+/**
+ * The offset of the first record for which `isAtOrAfter` holds, given that it holds for a suffix
+ * of the file's records. Unparseable lines (a torn write) are stepped over.
+ */
+export async function searchOffset(
+  file: FileHandle,
+  size: number,
+  isAtOrAfter: (record: LogRecord) => boolean,
+): Promise<number> {
+  let lo = 0;
+  let hi = size;
+  // Invariant: every record starting before `lo` fails the predicate; the answer is <= hi.
+  while (hi - lo > CHUNK) {
+    const mid = lo + Math.floor((hi - lo) / 2);
+    let start = await nextLineStart(file, mid, size);
+    let record: LogRecord | undefined;
+    let end = start;
+    while (start < hi) {
+      const line = await lineAt(file, start, size);
+      if (line === undefined) break;
+      record = decodeRecord(line.text);
+      end = line.end;
+      if (record !== undefined) break;
+      start = line.end;
+    }
+    if (record === undefined || start >= hi) {
+      hi = mid;
+    } else if (isAtOrAfter(record)) {
+      hi = start;
+    } else {
+      lo = end;
+    }
+  }
+  // The remaining window is small: scan it.
+  let offset = await nextLineStart(file, lo, size);
+  while (offset < hi) {
+    const line = await lineAt(file, offset, size);
+    if (line === undefined) return size;
+    const record = decodeRecord(line.text);
+    if (record !== undefined && isAtOrAfter(record)) return offset;
+    offset = line.end;
+  }
+  return hi;
+}
+
+/** Reads complete records forward from a line start; stops after about `maxBytes`. */
+export async function readRecords(
+  file: FileHandle,
+  offset: number,
+  maxBytes: number,
+): Promise<{ records: LogRecord[]; next: number }> {
+  const records: LogRecord[] = [];
+  const buffer = Buffer.allocUnsafe(Math.max(CHUNK, maxBytes));
+  const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
+  let start = 0;
+  for (;;) {
+    const newline = buffer.indexOf(NEWLINE, start);
+    if (newline < 0 || newline >= bytesRead) break;
+    const record = decodeRecord(buffer.toString("utf8", start, newline));
+    if (record !== undefined) records.push(record);
+    start = newline + 1;
+  }
+  if (start === 0 && bytesRead === buffer.length) {
+    // One line longer than the buffer: read it whole.
+    const stats = await file.stat();
+    const line = await lineAt(file, offset, stats.size);
+    if (line === undefined) return { records, next: offset };
+    const record = decodeRecord(line.text);
+    if (record !== undefined) records.push(record);
+    return { records, next: line.end };
+  }
+  return { records, next: offset + start };
+}
+
+/** The last `count` complete records of the file, read from its end (for small counts). */
+export async function readLastRecords(path: string, count: number): Promise<LogRecord[]> {
+  let file: FileHandle;
+  try {
+    file = await open(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  try {
+    const { size } = await file.stat();
+    let position = size;
+    let tail = Buffer.alloc(0);
+    for (;;) {
+      // Lines that end with a newline are complete; the first one is cut unless we reached 0.
+      const last = tail.lastIndexOf(NEWLINE);
+      const first = position === 0 ? 0 : tail.indexOf(NEWLINE) + 1;
+      const found: LogRecord[] = [];
+      if (last >= 0 && first <= last) {
+        const lines = tail.toString("utf8", first, last).split("\n");
+        for (let i = lines.length - 1; i >= 0 && found.length < count; i--) {
+          const record = decodeRecord(lines[i] ?? "");
+          if (record !== undefined) found.push(record);
+        }
+      }
+      if (found.length >= count || position === 0) return found.reverse();
+      const length = Math.min(CHUNK, position);
+      position -= length;
+      const buffer = Buffer.allocUnsafe(length);
+      await file.read(buffer, 0, length, position);
+      tail = Buffer.concat([buffer, tail]);
+    }
+  } finally {
+    await file.close();
+  }
+}
+
+/** The seq of the last complete record in the file, or 0. */
+export async function lastSeqOf(path: string): Promise<number> {
+  const [last] = await readLastRecords(path, 1);
+  return last?.seq ?? 0;
+}

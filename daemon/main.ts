@@ -1,0 +1,64 @@
+/**
+ * The daemon's entry: `node dist/daemon/main.js [--foreground] [--resume]`. It always runs in
+ * the foreground; `claude-sessions daemon` detaches it. When started with an IPC channel it
+ * reports readiness (or the reason it could not start) on it.
+ */
+import { Daemon, DaemonStartError } from "./daemon-server.js";
+import { stderrLogger } from "./logger.js";
+import { resolveHome } from "./paths.js";
+
+/** What a detached daemon tells the process that started it. */
+export type StartReport = { ready: true; pid: number } | { ready: false; message: string };
+
+function report(message: StartReport): void {
+  if (process.send === undefined) return;
+  process.send(message, () => process.disconnect?.());
+}
+
+/** Runs the daemon until it is told to stop; resolves with the exit code. */
+export async function runDaemon(argv: readonly string[]): Promise<number> {
+  process.on("uncaughtException", (error) => {
+    // A bug in one request must not take every session down with it: log it and carry on.
+    stderrLogger.error(`uncaught exception: ${error.stack ?? error.message}`);
+  });
+  process.on("unhandledRejection", (reason) => {
+    stderrLogger.error(
+      `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
+    );
+  });
+  const daemon = new Daemon({
+    home: resolveHome(),
+    logger: stderrLogger,
+    resume: argv.includes("--resume"),
+  });
+  const stopped = daemon.whenStopped();
+  const onSignal = (signal: NodeJS.Signals) => {
+    stderrLogger.info(`received ${signal}`);
+    void daemon.stop();
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  // The daemon outlives the terminal that started it.
+  process.on("SIGHUP", () => undefined);
+  try {
+    await daemon.start();
+  } catch (error) {
+    const message =
+      error instanceof DaemonStartError
+        ? error.message
+        : `cannot start the daemon: ${(error as Error).message}`;
+    stderrLogger.error(message);
+    report({ ready: false, message });
+    await daemon.stop().catch(() => undefined);
+    return 1;
+  }
+  report({ ready: true, pid: process.pid });
+  await stopped;
+  return 0;
+}
+
+const isEntry =
+  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].replace(/^.*\//, "/"));
+if (isEntry) {
+  runDaemon(process.argv.slice(2)).then((code) => process.exit(code));
+}

@@ -1,0 +1,43 @@
+/** The DaemonService handlers. */
+import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
+import type { SessionManager } from "../session-manager.js";
+import { DEFAULT_GRACE_MS } from "../session-manager.js";
+import { VERSION } from "../version.js";
+import { durationMs } from "./duration.js";
+import type { ServiceImpl } from "./service-binding.js";
+
+export interface DaemonControl {
+  readonly home: string;
+  readonly startedAt: Date;
+  /** Begins shutting down once the current response is sent. */
+  requestShutdown(graceMs: number): void;
+}
+
+export function daemonService(
+  control: DaemonControl,
+  manager: SessionManager,
+): ServiceImpl<(typeof DaemonService)["method"]> {
+  return {
+    async ping() {
+      const sessions = manager.list();
+      return {
+        version: VERSION,
+        pid: process.pid,
+        uptime: durationFromMs(Date.now() - control.startedAt.getTime()),
+        startedAt: timestampFromDate(control.startedAt),
+        home: control.home,
+        sessionCount: sessions.length,
+        runningCount: sessions.filter((session) => session.isRunning).length,
+      };
+    },
+    async shutdown(request) {
+      const grace =
+        request.gracePeriod === undefined
+          ? DEFAULT_GRACE_MS
+          : durationMs(request.gracePeriod, "grace_period");
+      setImmediate(() => control.requestShutdown(grace));
+      return { pid: process.pid };
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/** Converting the daemon's session records and log records to their wire messages. */
+import type { MessageInitShape } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  LogEntryKind,
+  type LogEntrySchema,
+  type SessionSchema,
+  SessionState,
+} from "../../gen/claude_sessions/v1/session_pb.js";
+import type { LogRecord } from "../log-record.js";
+import type { Session } from "../session.js";
+import type { SessionState as RecordState, SessionRecord } from "../session-record.js";
+
+const states: Record<RecordState, SessionState> = {
+  starting: SessionState.STARTING,
+  running: SessionState.RUNNING,
+  exited: SessionState.EXITED,
+  stopped: SessionState.STOPPED,
+  failed: SessionState.FAILED,
+  interrupted: SessionState.INTERRUPTED,
+};
+
+/** The record state for a wire state (undefined for UNSPECIFIED or unknown numbers). */
+export function recordState(state: SessionState): RecordState | undefined {
+  for (const [name, value] of Object.entries(states))
+    if (value === state) return name as RecordState;
+  return undefined;
+}
+
+function timestamp(iso: string | undefined) {
+  return iso === undefined ? undefined : timestampFromDate(new Date(iso));
+}
+
+/** The wire form of a session; `session` adds what only a live session knows. */
+export function sessionMessage(
+  record: Readonly<SessionRecord>,
+  session?: Session,
+): MessageInitShape<typeof SessionSchema> {
+  return {
+    id: record.id,
+    name: record.name,
+    workingDir: record.workingDir,
+    command: record.command,
+    state: states[record.state],
+    pid: record.pid,
+    ...(record.exitCode !== undefined ? { exitCode: record.exitCode } : {}),
+    exitSignal: record.exitSignal ?? "",
+    createdAt: timestamp(record.createdAt),
+    endedAt: timestamp(record.endedAt),
+    startedAt: timestamp(record.startedAt),
+    logPath: session?.log.path ?? "",
+    cols: record.cols,
+    rows: record.rows,
+    failureReason: record.failureReason ?? "",
+    lastSeq: BigInt(session?.log.lastSeq ?? 0),
+    logError: session?.logError ?? "",
+    claudeCode: record.claudeCode,
+    attachedClients: session?.attachedClients ?? 0,
+  };
+}
+
+export function sessionMessageOf(session: Session): MessageInitShape<typeof SessionSchema> {
+  return sessionMessage(session.record, session);
+}
+
+export function logEntry(record: LogRecord): MessageInitShape<typeof LogEntrySchema> {
+  return {
+    seq: BigInt(record.seq),
+    time: timestampFromDate(new Date(record.time)),
+    kind: record.kind === "output" ? LogEntryKind.OUTPUT : LogEntryKind.EVENT,
+    data: record.data,
+  };
+}

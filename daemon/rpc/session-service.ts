@@ -1,0 +1,263 @@
+/** The SessionService handlers: decode, call the manager, encode. Errors map in one place. */
+import { status } from "@grpc/grpc-js";
+import type { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import type { Session } from "../session.js";
+import type { LogCursor } from "../session-log.js";
+import { DEFAULT_GRACE_MS, type SessionManager, type WatchKind } from "../session-manager.js";
+import type { SessionState } from "../session-record.js";
+import { checkSize } from "../session-validation.js";
+import { durationMs } from "./duration.js";
+import { RpcError } from "./rpc-error.js";
+import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
+import { logEntry, recordState, sessionMessage, sessionMessageOf } from "./session-message.js";
+import { nextMessage, waitForDrain, whenCancelled } from "./stream-util.js";
+
+/** How much log a follower is sent per message. */
+const FOLLOW_BATCH_BYTES = 256 * 1024;
+
+const watchKinds: Record<WatchKind, SessionEventKind> = {
+  started: SessionEventKind.STARTED,
+  state: SessionEventKind.STATE_CHANGED,
+  exited: SessionEventKind.EXITED,
+  removed: SessionEventKind.REMOVED,
+};
+
+function requireRunning(session: Session, what: string): void {
+  if (!session.isRunning) {
+    throw new RpcError(
+      status.FAILED_PRECONDITION,
+      `cannot ${what}: session ${session.id} is ${session.state.toUpperCase()}; see its output with: claude-sessions logs ${session.record.name || session.id}`,
+    );
+  }
+}
+
+export function sessionService(
+  manager: SessionManager,
+  shutdown: AbortSignal,
+): ServiceImpl<(typeof SessionService)["method"]> {
+  return {
+    async startSession(request) {
+      const session = manager.start({
+        workingDir: request.workingDir,
+        command: request.command,
+        env: request.env,
+        name: request.name,
+        cols: request.cols,
+        rows: request.rows,
+      });
+      return { session: sessionMessageOf(session) };
+    },
+
+    async listSessions(request) {
+      const states: SessionState[] = [];
+      for (const state of request.states) {
+        const known = recordState(state);
+        if (known === undefined)
+          throw new RpcError(status.INVALID_ARGUMENT, `unknown session state ${state}`);
+        states.push(known);
+      }
+      return { sessions: manager.list({ states, name: request.name }).map(sessionMessageOf) };
+    },
+
+    async getSession(request) {
+      return { session: sessionMessageOf(manager.get(request.sessionId)) };
+    },
+
+    async stopSession(request) {
+      const grace =
+        request.gracePeriod === undefined
+          ? DEFAULT_GRACE_MS
+          : durationMs(request.gracePeriod, "grace_period");
+      return { session: sessionMessageOf(await manager.stop(request.sessionId, grace)) };
+    },
+
+    async removeSession(request) {
+      return {
+        session: sessionMessage(await manager.remove(request.sessionId, request.deleteLog)),
+      };
+    },
+
+    async resumeSession(request) {
+      const session = manager.resume(request.sessionId, {
+        env: request.env,
+        cols: request.cols,
+        rows: request.rows,
+      });
+      return { session: sessionMessageOf(session) };
+    },
+
+    async attachSession(request, call) {
+      const session = manager.get(request.sessionId);
+      const log = session.log;
+      let from: number;
+      switch (request.start.case) {
+        case "fromSeq":
+          from = Number(request.start.value);
+          break;
+        case "tail":
+          from = log.lastSeq - Number(request.start.value) + 1;
+          break;
+        case "since":
+          from = await log.seqAtTime(
+            new Date(Number(request.start.value.seconds) * 1000 + request.start.value.nanos / 1e6),
+          );
+          break;
+        default:
+          from = 1;
+      }
+      const stop = whenCancelled(call, shutdown);
+      const cursor: LogCursor = session.cursor(Math.max(1, from));
+      try {
+        while (!stop.aborted) {
+          const records = await cursor.next(FOLLOW_BATCH_BYTES);
+          if (records.length > 0) {
+            if (!call.write({ entries: records.map(logEntry) })) await waitForDrain(call, stop);
+            continue;
+          }
+          // Caught up: done, unless following a log that can still grow.
+          if (!request.follow || !log.isOpen) return;
+          await log.waitForNewerThan(cursor.seq - 1, stop);
+        }
+      } finally {
+        await cursor.close();
+      }
+    },
+
+    async attachTerminal(call) {
+      await attachTerminal(manager, call, shutdown);
+    },
+
+    async sendInput(request) {
+      const session = manager.get(request.sessionId);
+      requireRunning(session, "send input");
+      let data: Buffer;
+      switch (request.input.case) {
+        case "data":
+          data = Buffer.from(request.input.value);
+          break;
+        case "text":
+          data = Buffer.from(request.input.value, "utf8");
+          break;
+        default:
+          throw new RpcError(status.INVALID_ARGUMENT, "nothing to send: set data or text");
+      }
+      session.write(data);
+      return { bytesWritten: data.length };
+    },
+
+    async resizeSession(request) {
+      const session = manager.get(request.sessionId);
+      requireRunning(session, "resize");
+      const { cols, rows } = checkSize(request.cols, request.rows);
+      session.resize(cols, rows);
+      return { session: sessionMessageOf(session) };
+    },
+
+    async captureScreen(request) {
+      const session = manager.get(request.sessionId);
+      const screen = await session.capture({
+        escapes: request.escapes,
+        scrollback: request.scrollback,
+      });
+      return screen;
+    },
+
+    async watchSessions(request, call) {
+      const stop = whenCancelled(call, shutdown);
+      if (request.includeExisting) {
+        for (const session of manager.list()) {
+          call.write({ kind: SessionEventKind.EXISTING, session: sessionMessageOf(session) });
+        }
+      }
+      const unwatch = manager.watch((kind, record, session) => {
+        call.write({ kind: watchKinds[kind], session: sessionMessage(record, session) });
+      });
+      try {
+        await new Promise<void>((resolve) => {
+          if (stop.aborted) resolve();
+          stop.addEventListener("abort", () => resolve(), { once: true });
+        });
+      } finally {
+        unwatch();
+      }
+    },
+  };
+}
+
+type AttachCall = ServerDuplex<(typeof SessionService)["method"]["attachTerminal"]>;
+
+async function attachTerminal(
+  manager: SessionManager,
+  call: AttachCall,
+  shutdown: AbortSignal,
+): Promise<void> {
+  const stop = whenCancelled(call, shutdown);
+  const messages = call[Symbol.asyncIterator]();
+  const first = await nextMessage(messages, stop);
+  if (first === undefined) return;
+  if (first.message.case !== "start") {
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      "the first AttachTerminal message must be a start naming the session",
+    );
+  }
+  const start = first.message.value;
+  const session = manager.get(start.sessionId);
+  requireRunning(session, "attach");
+  const readOnly = start.readOnly;
+  if (!readOnly && start.size !== undefined) {
+    const { cols, rows } = checkSize(start.size.cols, start.size.rows);
+    session.resize(cols, rows);
+  }
+  const attachment = session.attach(
+    {
+      sendOutput: (data) => call.write({ message: { case: "output", value: data } }),
+      sendScreen: (frame, cols, rows) =>
+        call.write({
+          message: { case: "screen", value: { data: Buffer.from(frame), cols, rows } },
+        }),
+      onDrain: (listener) => call.on("drain", listener),
+    },
+    readOnly,
+  );
+  if (attachment === undefined) requireRunning(session, "attach");
+  const exited = session.exited().then(() => "exited" as const);
+  const input = (async () => {
+    for (;;) {
+      const next = await nextMessage(messages, stop);
+      if (next === undefined) return "closed" as const;
+      const message = next.message;
+      switch (message.case) {
+        case "input":
+          if (!readOnly) session.write(Buffer.from(message.value));
+          break;
+        case "resize":
+          if (!readOnly) {
+            const { cols, rows } = checkSize(message.value.cols, message.value.rows);
+            session.resize(cols, rows);
+          }
+          break;
+        case "detach":
+          return "detached" as const;
+        case "start":
+          throw new RpcError(
+            status.INVALID_ARGUMENT,
+            "start may only be sent once, as the first message",
+          );
+        case undefined:
+          break;
+      }
+    }
+  })();
+  try {
+    const outcome = await Promise.race([exited, input]);
+    if (outcome === "exited" && attachment !== undefined && !stop.aborted) {
+      await attachment.idle();
+      call.write({ message: { case: "exit", value: { session: sessionMessageOf(session) } } });
+    }
+  } finally {
+    if (attachment !== undefined) session.detach(attachment);
+    input.catch(() => undefined);
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * Which program a session runs. The default is Claude Code, started with
+ * `--session-id <session id>` so the daemon's session id is the conversation id; resuming it
+ * uses `claude --resume <id>` so the conversation continues.
+ */
+import { accessSync, constants, statSync } from "node:fs";
+import { basename, delimiter, isAbsolute, join, resolve } from "node:path";
+import { status } from "@grpc/grpc-js";
+import { RpcError } from "./rpc/rpc-error.js";
+
+export const DEFAULT_PROGRAM = "claude";
+
+/** Flags with which the user already chose the conversation; we add no --session-id then. */
+const CONVERSATION_FLAGS = new Set(["--session-id", "--resume", "-r", "--continue", "-c"]);
+
+export interface SessionCommand {
+  argv: string[];
+  claudeCode: boolean;
+}
+
+/** Splits a command line like a shell would for words and quotes (no expansions). */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let word = "";
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const char = line[i] as string;
+    if (quote !== undefined) {
+      if (char === quote) quote = undefined;
+      else if (char === "\\" && quote === '"' && i + 1 < line.length) word += line[++i];
+      else word += char;
+    } else if (char === '"' || char === "'") {
+      quote = char;
+      inWord = true;
+    } else if (char === "\\" && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(char)) {
+      if (inWord) words.push(word);
+      word = "";
+      inWord = false;
+    } else {
+      word += char;
+      inWord = true;
+    }
+  }
+  if (quote !== undefined) {
+    throw new RpcError(status.INVALID_ARGUMENT, `unterminated ${quote} quote in command: ${line}`);
+  }
+  if (inWord) words.push(word);
+  return words;
+}
+
+export function isClaudeCode(argv: readonly string[]): boolean {
+  return argv[0] !== undefined && basename(argv[0]) === DEFAULT_PROGRAM;
+}
+
+/**
+ * The command for a new session: the explicit one, else `CLAUDE_SESSIONS_COMMAND` (from the
+ * session's environment, then the daemon's), else `claude`. Claude Code gets `--session-id <id>`
+ * unless its arguments already pick a conversation.
+ */
+export function commandForStart(
+  requested: readonly string[],
+  sessionId: string,
+  env: Readonly<Record<string, string>>,
+): SessionCommand {
+  let argv = [...requested];
+  if (argv.length === 0) {
+    const configured = env.CLAUDE_SESSIONS_COMMAND ?? process.env.CLAUDE_SESSIONS_COMMAND;
+    argv = configured ? splitCommandLine(configured) : [DEFAULT_PROGRAM];
+    if (argv.length === 0) argv = [DEFAULT_PROGRAM];
+  }
+  const claudeCode = isClaudeCode(argv);
+  if (
+    claudeCode &&
+    !argv.slice(1).some((arg) => CONVERSATION_FLAGS.has(arg.split("=")[0] ?? arg))
+  ) {
+    argv.push("--session-id", sessionId);
+  }
+  return { argv, claudeCode };
+}
+
+/**
+ * The command that continues a session: Claude Code resumes its conversation
+ * (`--resume <id>`, or `--continue` if that is how it was started); anything else runs again.
+ */
+export function commandForResume(original: readonly string[], sessionId: string): string[] {
+  if (!isClaudeCode(original)) return [...original];
+  const [program, ...args] = original as [string, ...string[]];
+  const kept: string[] = [];
+  let conversation = sessionId;
+  let continued = false;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
+    if (flag === "--session-id" || flag === "--resume" || flag === "-r") {
+      const value = inline ?? args[i + 1];
+      if (inline === undefined) i++;
+      if (value !== undefined && !value.startsWith("-")) conversation = value;
+    } else if (flag === "--continue" || flag === "-c") {
+      continued = true;
+    } else {
+      kept.push(arg);
+    }
+  }
+  return continued
+    ? [program, ...kept, "--continue"]
+    : [program, ...kept, "--resume", conversation];
+}
+
+/**
+ * Finds the executable for `program` like execvp would, in the session's PATH. Throws
+ * FAILED_PRECONDITION naming the program and the fix.
+ */
+export function findExecutable(
+  program: string,
+  cwd: string,
+  env: Readonly<Record<string, string>>,
+): string {
+  const candidates = program.includes("/")
+    ? [isAbsolute(program) ? program : resolve(cwd, program)]
+    : (env.PATH ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin")
+        .split(delimiter)
+        .filter((dir) => dir !== "")
+        .map((dir) => join(isAbsolute(dir) ? dir : resolve(cwd, dir), program));
+  let notExecutable: string | undefined;
+  for (const candidate of candidates) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+    } catch {
+      continue;
+    }
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      notExecutable ??= candidate;
+    }
+  }
+  if (notExecutable !== undefined) {
+    throw new RpcError(
+      status.FAILED_PRECONDITION,
+      `${notExecutable} is not executable; fix it with: chmod +x ${notExecutable}`,
+    );
+  }
+  if (program === DEFAULT_PROGRAM) {
+    throw new RpcError(
+      status.FAILED_PRECONDITION,
+      "Claude Code (claude) is not installed or not on PATH: install it with 'npm install -g @anthropic-ai/claude-code', or run another program: claude-sessions start <dir> -- bash",
+    );
+  }
+  const where = program.includes("/") ? "" : " in PATH";
+  throw new RpcError(
+    status.FAILED_PRECONDITION,
+    `command not found: ${program}${where}; install it, or give the full path to the program`,
+  );
+}

@@ -1,0 +1,371 @@
+/**
+ * One session's output log: `logs/<id>.jsonl`, one {@link LogRecord} per line.
+ *
+ * Output is coalesced into records of at most {@link MAX_RECORD_CHARS}, sealed within
+ * {@link SEAL_DELAY_MS}, and appended by one write at a time, so a record reaches the file well
+ * within 100 ms. Recent records stay in a bounded in-memory ring; readers ({@link LogCursor}) pull
+ * from the ring, or from the file when they fall behind it, so a slow reader costs no memory and
+ * still gets every record.
+ */
+import { closeSync, fstatSync, fsyncSync, openSync, readSync, write } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
+import { promisify } from "node:util";
+import { readRecords, searchOffset } from "./log-file.js";
+import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
+
+const writeFd = promisify(write) as (fd: number, data: string) => Promise<{ bytesWritten: number }>;
+
+/** Largest output record, in UTF-16 units; bounds line length for readers. */
+export const MAX_RECORD_CHARS = 32 * 1024;
+/** How long output may wait to be sealed into a record. */
+export const SEAL_DELAY_MS = 8;
+/** Memory kept for recent records, beyond those not yet written. */
+const RING_BUDGET = 4 * 1024 * 1024;
+
+export interface SessionLogOptions {
+  /** Called when writing fails (e.g. a full disk) and again with undefined when it works again. */
+  onError?: (message: string | undefined) => void;
+}
+
+export class SessionLog {
+  /** The newest sealed (visible) record's seq. */
+  private sealedSeq: number;
+  /** The newest record known to be in the file. */
+  private writtenSeq: number;
+  private open_: LogRecord | undefined;
+  private sealTimer: NodeJS.Timeout | undefined;
+  private readonly ring: LogRecord[] = [];
+  private ringCost = 0;
+  private unwritten: LogRecord[] = [];
+  private fd: number | undefined;
+  private writing: Promise<void> | undefined;
+  private waiters: Array<() => void> = [];
+  private error: string | undefined;
+  private brokenLine = false;
+
+  constructor(
+    readonly path: string,
+    lastSeq: number,
+    private readonly options: SessionLogOptions = {},
+  ) {
+    this.sealedSeq = lastSeq;
+    this.writtenSeq = lastSeq;
+  }
+
+  /** The seq of the newest record readers can see. */
+  get lastSeq(): number {
+    return this.sealedSeq;
+  }
+
+  /** Whether the log is open for appending (its session is running). */
+  get isOpen(): boolean {
+    return this.fd !== undefined;
+  }
+
+  /** The last write error, if writing currently fails. */
+  get lastError(): string | undefined {
+    return this.error;
+  }
+
+  /** Opens the file for appending; a torn last line left by a crash is terminated first. */
+  openForAppend(): void {
+    if (this.fd !== undefined) return;
+    this.fd = openSync(this.path, "a", 0o600);
+    const size = fstatSync(this.fd).size;
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      const reader = openSync(this.path, "r");
+      try {
+        readSync(reader, last, 0, 1, size - 1);
+      } finally {
+        closeSync(reader);
+      }
+      this.brokenLine = last[0] !== 0x0a;
+    }
+  }
+
+  /** Appends terminal output; it is coalesced with output that has not been sealed yet. */
+  appendOutput(data: string): void {
+    let rest = data;
+    while (rest.length > 0) {
+      const current = this.open_ ?? this.openRecord("output");
+      const room = MAX_RECORD_CHARS - current.data.length;
+      let take = Math.min(room, rest.length);
+      // Never split a surrogate pair across records.
+      if (take < rest.length && take > 0 && isHighSurrogate(rest.charCodeAt(take - 1))) take -= 1;
+      if (take <= 0) {
+        this.seal();
+        continue;
+      }
+      current.data += rest.slice(0, take);
+      rest = rest.slice(take);
+      if (current.data.length >= MAX_RECORD_CHARS) this.seal();
+    }
+  }
+
+  /** Appends a lifecycle event as its own record, sealed at once. */
+  appendEvent(data: string): LogRecord {
+    this.seal();
+    const record = this.openRecord("event");
+    record.data = data;
+    this.seal();
+    return record;
+  }
+
+  private openRecord(kind: LogKind): LogRecord {
+    const record: LogRecord = {
+      seq: this.sealedSeq + 1,
+      time: new Date().toISOString(),
+      kind,
+      data: "",
+    };
+    this.open_ = record;
+    if (kind === "output") this.sealTimer = setTimeout(() => this.seal(), SEAL_DELAY_MS);
+    return record;
+  }
+
+  /** Makes the open record visible to readers and queues it for writing. */
+  private seal(): void {
+    if (this.sealTimer !== undefined) {
+      clearTimeout(this.sealTimer);
+      this.sealTimer = undefined;
+    }
+    const record = this.open_;
+    if (record === undefined) return;
+    this.open_ = undefined;
+    this.sealedSeq = record.seq;
+    this.ring.push(record);
+    this.ringCost += recordCost(record);
+    this.unwritten.push(record);
+    this.startWriting();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  private startWriting(): void {
+    if (this.writing !== undefined || this.unwritten.length === 0) return;
+    this.writing = this.writeLoop().finally(() => {
+      this.writing = undefined;
+      this.startWriting();
+    });
+  }
+
+  private async writeLoop(): Promise<void> {
+    while (this.unwritten.length > 0) {
+      const batch = this.unwritten;
+      this.unwritten = [];
+      const fd = this.fd;
+      if (fd !== undefined) {
+        let text = batch.map(encodeRecord).join("");
+        if (this.brokenLine) text = `\n${text}`;
+        try {
+          const { bytesWritten } = await writeFd(fd, text);
+          this.brokenLine = bytesWritten < Buffer.byteLength(text);
+          if (this.brokenLine) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
+          if (this.error !== undefined) {
+            this.error = undefined;
+            this.options.onError?.(undefined);
+          }
+        } catch (error) {
+          this.brokenLine = true;
+          const message = `cannot write ${this.path}: ${(error as Error).message}`;
+          if (this.error !== message) {
+            this.error = message;
+            this.options.onError?.(message);
+          }
+        }
+      }
+      const last = batch[batch.length - 1];
+      if (last !== undefined) this.writtenSeq = last.seq;
+      this.trimRing();
+    }
+  }
+
+  private trimRing(): void {
+    let drop = 0;
+    let cost = this.ringCost;
+    while (drop < this.ring.length && cost > RING_BUDGET) {
+      const record = this.ring[drop] as LogRecord;
+      if (record.seq > this.writtenSeq) break;
+      cost -= recordCost(record);
+      drop += 1;
+    }
+    if (drop > 0) {
+      this.ring.splice(0, drop);
+      this.ringCost = cost;
+    }
+  }
+
+  /** Seals pending output and waits until everything sealed is in the file. */
+  async flush(): Promise<void> {
+    this.seal();
+    while (this.writing !== undefined) await this.writing;
+  }
+
+  /** Flushes, syncs and closes the file; readers see the end of the log. */
+  async close(): Promise<void> {
+    await this.flush();
+    const fd = this.fd;
+    this.fd = undefined;
+    if (fd !== undefined) {
+      try {
+        fsyncSync(fd);
+      } catch {
+        // A failed fsync (e.g. on a full disk) is already visible as the log error.
+      }
+      closeSync(fd);
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  /** The seq of the oldest record held in memory. */
+  get ringStartSeq(): number | undefined {
+    return this.ring[0]?.seq;
+  }
+
+  /** Records from the ring starting at `seq`, if the ring still holds it. */
+  fromRing(seq: number, maxBytes: number): LogRecord[] | undefined {
+    const first = this.ring[0];
+    if (first === undefined || seq < first.seq) return undefined;
+    const out: LogRecord[] = [];
+    let bytes = 0;
+    for (let i = seq - first.seq; i < this.ring.length && bytes < maxBytes; i++) {
+      const record = this.ring[i] as LogRecord;
+      out.push(record);
+      bytes += recordCost(record);
+    }
+    return out;
+  }
+
+  /** Resolves when a record newer than `seq` is sealed or the log is closed. */
+  waitForNewerThan(seq: number, signal?: AbortSignal): Promise<void> {
+    if (this.sealedSeq > seq || this.fd === undefined) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        signal?.removeEventListener("abort", wake);
+        resolve();
+      };
+      signal?.addEventListener("abort", wake, { once: true });
+      this.waiters.push(wake);
+    });
+  }
+
+  /** A reader positioned at `seq` (records with a smaller seq are skipped). */
+  cursor(seq: number): LogCursor {
+    return new LogCursor(this, Math.max(1, seq));
+  }
+
+  /** The seq of the first record made at or after `time` (lastSeq + 1 if none). */
+  async seqAtTime(time: Date): Promise<number> {
+    const iso = time.toISOString();
+    const first = this.ring[0];
+    if (first !== undefined && first.time <= iso) {
+      const hit = this.ring.find((record) => record.time >= iso);
+      return hit?.seq ?? this.sealedSeq + 1;
+    }
+    let file: FileHandle;
+    try {
+      file = await open(this.path, "r");
+    } catch {
+      return first?.seq ?? this.sealedSeq + 1;
+    }
+    try {
+      const { size } = await file.stat();
+      const offset = await searchOffset(file, size, (record) => record.time >= iso);
+      const { records } = await readRecords(file, offset, 64 * 1024);
+      return records[0]?.seq ?? first?.seq ?? this.sealedSeq + 1;
+    } finally {
+      await file.close();
+    }
+  }
+}
+
+/** Reads a log in order from a seq: from the ring while it can, else from the file. */
+export class LogCursor {
+  private file: FileHandle | undefined;
+  private offset: number | undefined;
+
+  constructor(
+    private readonly log: SessionLog,
+    /** The next seq this cursor will return. */
+    public seq: number,
+  ) {}
+
+  /**
+   * The next records (at most about `maxBytes`), or an empty array when the cursor has caught
+   * up with the log. Never returns a record twice; never skips one that is in the file.
+   */
+  async next(maxBytes: number): Promise<LogRecord[]> {
+    while (this.seq <= this.log.lastSeq) {
+      const fromRing = this.log.fromRing(this.seq, maxBytes);
+      let records: LogRecord[];
+      if (fromRing !== undefined && fromRing.length > 0) {
+        await this.closeFile();
+        records = this.advance(fromRing);
+      } else {
+        records = this.advance(await this.fromFile(maxBytes));
+      }
+      if (records.length > 0) return records;
+    }
+    return [];
+  }
+
+  private advance(records: LogRecord[]): LogRecord[] {
+    const fresh = records.filter(
+      (record) => record.seq >= this.seq && record.seq <= this.log.lastSeq,
+    );
+    const last = fresh[fresh.length - 1];
+    if (last !== undefined) this.seq = last.seq + 1;
+    return fresh;
+  }
+
+  private async fromFile(maxBytes: number): Promise<LogRecord[]> {
+    if (this.file === undefined) {
+      try {
+        this.file = await open(this.log.path, "r");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return this.skipLost();
+        throw error;
+      }
+      this.offset = undefined;
+    }
+    const file = this.file;
+    if (this.offset === undefined) {
+      const { size } = await file.stat();
+      const target = this.seq;
+      this.offset = await searchOffset(file, size, (record) => record.seq >= target);
+    }
+    const { records, next } = await readRecords(file, this.offset, maxBytes);
+    this.offset = next;
+    if (records.length === 0) return this.skipLost();
+    return records;
+  }
+
+  /**
+   * The file does not hold the records we need (deleted, or lost to a write error): continue at
+   * the oldest record still in memory rather than stall.
+   */
+  private skipLost(): LogRecord[] {
+    const ringStart = this.log.ringStartSeq;
+    this.seq = ringStart !== undefined && ringStart > this.seq ? ringStart : this.log.lastSeq + 1;
+    return [];
+  }
+
+  async close(): Promise<void> {
+    await this.closeFile();
+  }
+
+  private async closeFile(): Promise<void> {
+    const file = this.file;
+    this.file = undefined;
+    this.offset = undefined;
+    if (file !== undefined) await file.close();
+  }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}

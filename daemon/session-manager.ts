@@ -1,0 +1,342 @@
+/**
+ * Owns every session by id: starts, finds, stops, removes and resumes them, persists their
+ * records after every change, and tells watchers what happened.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { status } from "@grpc/grpc-js";
+import { resolveSession } from "./id-resolver.js";
+import { lastSeqOf } from "./log-file.js";
+import type { Logger } from "./logger.js";
+import type { HomePaths } from "./paths.js";
+import { processHasEnv, sessionMembers } from "./process-tree.js";
+import { RpcError } from "./rpc/rpc-error.js";
+import { Session, type SessionChange } from "./session.js";
+import { commandForResume, commandForStart, findExecutable } from "./session-command.js";
+import { isActive, type SessionRecord, type SessionState } from "./session-record.js";
+import {
+  checkCommand,
+  checkEnv,
+  checkName,
+  checkSize,
+  checkWorkingDir,
+} from "./session-validation.js";
+import { StateStore } from "./state-store.js";
+
+/** The default time between SIGTERM and SIGKILL. */
+export const DEFAULT_GRACE_MS = 5000;
+/** How long orphans of a crashed daemon get to exit after SIGTERM. */
+const ORPHAN_GRACE_MS = 2000;
+
+export type WatchKind = SessionChange | "removed";
+export type Watcher = (
+  kind: WatchKind,
+  record: Readonly<SessionRecord>,
+  session: Session | undefined,
+) => void;
+
+export interface StartOptions {
+  workingDir: string;
+  command: readonly string[];
+  env: Readonly<Record<string, string>>;
+  name: string;
+  cols?: number | undefined;
+  rows?: number | undefined;
+}
+
+export interface ResumeOptions {
+  env?: Readonly<Record<string, string>>;
+  cols?: number | undefined;
+  rows?: number | undefined;
+}
+
+export class SessionManager {
+  private readonly sessions = new Map<string, Session>();
+  private readonly watchers = new Set<Watcher>();
+  private readonly store: StateStore;
+  private closing = false;
+
+  constructor(
+    private readonly paths: HomePaths,
+    private readonly logger: Logger,
+  ) {
+    this.store = new StateStore(paths.state);
+    mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
+  }
+
+  /**
+   * Loads the saved sessions. Those that were running when the previous daemon died become
+   * INTERRUPTED, and any of their processes still alive (they ignored the hang-up) are ended.
+   */
+  async load(): Promise<void> {
+    const records = this.store.load((message) => this.logger.warn(message));
+    for (const saved of records) {
+      const record: SessionRecord = {
+        ...saved,
+        env: saved.env ?? {},
+        command: saved.command ?? [],
+      };
+      const session = this.createSession(record, await lastSeqOf(this.logPath(record.id)));
+      this.sessions.set(record.id, session);
+      if (isActive(record.state)) {
+        const orphans = await this.endOrphans(record);
+        const reason =
+          orphans > 0
+            ? `the daemon died while the session was running; ${orphans} leftover process(es) ended`
+            : "the daemon died while the session was running";
+        await session.markInterrupted(reason);
+      }
+    }
+    if (records.length > 0)
+      this.logger.info(`loaded ${records.length} session(s) from ${this.paths.state}`);
+    await this.persist();
+  }
+
+  private async endOrphans(record: SessionRecord): Promise<number> {
+    if (record.pid <= 1) return 0;
+    // The pid may have been reused since: only processes carrying this session's id are ours.
+    const ours = sessionMembers(record.pid).filter((pid) =>
+      processHasEnv(pid, "CLAUDE_SESSIONS_ID", record.id),
+    );
+    if (ours.length === 0) return 0;
+    this.logger.warn(
+      `session ${record.id}: ending ${ours.length} process(es) left by the previous daemon`,
+    );
+    const signal = (name: NodeJS.Signals) => {
+      for (const pid of ours) {
+        try {
+          process.kill(pid, name);
+        } catch {
+          // Already gone.
+        }
+      }
+    };
+    signal("SIGTERM");
+    const deadline = Date.now() + ORPHAN_GRACE_MS;
+    while (Date.now() < deadline && ours.some((pid) => isAlive(pid))) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    signal("SIGKILL");
+    return ours.length;
+  }
+
+  private logPath(id: string): string {
+    return join(this.paths.logs, `${id}.jsonl`);
+  }
+
+  private createSession(record: SessionRecord, lastSeq: number): Session {
+    return new Session(record, this.logPath(record.id), lastSeq, {
+      changed: (session, change) => this.changed(session, change),
+      warn: (message) => this.logger.warn(message),
+    });
+  }
+
+  private changed(session: Session, change: WatchKind): void {
+    if (!this.sessions.has(session.id)) return;
+    void this.persist();
+    for (const watcher of this.watchers) watcher(change, session.record, session);
+  }
+
+  private persist(): Promise<void> {
+    return this.store
+      .save(() => [...this.sessions.values()].map((session) => session.record))
+      .catch((error: unknown) => {
+        this.logger.error(`cannot write ${this.paths.state}: ${(error as Error).message}`);
+      });
+  }
+
+  private checkOpen(): void {
+    if (this.closing)
+      throw new RpcError(
+        status.UNAVAILABLE,
+        "the daemon is shutting down; start it again with: claude-sessions daemon",
+      );
+  }
+
+  /** Starts a new session; throws an {@link RpcError} for bad input. */
+  start(options: StartOptions): Session {
+    this.checkOpen();
+    const workingDir = checkWorkingDir(options.workingDir);
+    const name = checkName(options.name);
+    const { cols, rows } = checkSize(options.cols, options.rows);
+    const requested = checkCommand(options.command);
+    const clientEnv = checkEnv(
+      Object.keys(options.env).length > 0 ? options.env : envOf(process.env),
+    );
+    if (name !== "") this.checkNameFree(name);
+    const id = randomUUID();
+    const env = { ...clientEnv, TERM: "xterm-256color", CLAUDE_SESSIONS_ID: id };
+    const { argv, claudeCode } = commandForStart(requested, id, env);
+    const executable = findExecutable(argv[0] as string, workingDir, env);
+    const record: SessionRecord = {
+      id,
+      name,
+      workingDir,
+      command: argv,
+      env,
+      state: "starting",
+      pid: 0,
+      createdAt: new Date().toISOString(),
+      cols,
+      rows,
+      claudeCode,
+    };
+    const session = this.createSession(record, 0);
+    this.sessions.set(id, session);
+    this.launch(session, executable, argv, "started");
+    return session;
+  }
+
+  private launch(
+    session: Session,
+    executable: string,
+    argv: readonly string[],
+    event: string,
+  ): void {
+    try {
+      session.launch(executable, argv, event);
+      this.logger.info(
+        `session ${session.id} ${event}: ${argv.join(" ")} in ${session.record.workingDir}`,
+      );
+    } catch (error) {
+      const reason = (error as Error).message;
+      session.fail(reason);
+      this.logger.warn(`session ${session.id} failed to start: ${reason}`);
+      throw new RpcError(
+        status.FAILED_PRECONDITION,
+        `could not start ${argv[0]}: ${reason} (session ${session.id} is FAILED)`,
+      );
+    }
+  }
+
+  private checkNameFree(name: string, except?: string): void {
+    for (const session of this.sessions.values()) {
+      if (session.record.name === name && session.id !== except) {
+        throw new RpcError(
+          status.ALREADY_EXISTS,
+          `the name '${name}' is already used by session ${session.id}; choose another, or remove that session (claude-sessions rm ${name})`,
+        );
+      }
+    }
+  }
+
+  /** The sessions, oldest first, optionally filtered. */
+  list(filter: { states?: readonly SessionState[]; name?: string } = {}): Session[] {
+    return [...this.sessions.values()].filter(
+      (session) =>
+        (filter.states === undefined ||
+          filter.states.length === 0 ||
+          filter.states.includes(session.state)) &&
+        (filter.name === undefined || filter.name === "" || session.record.name === filter.name),
+    );
+  }
+
+  /** The session named by an id, a unique id prefix or a name. */
+  get(query: string): Session {
+    const { id } = resolveSession(
+      query,
+      [...this.sessions.values()].map((session) => session.record),
+    );
+    return this.sessions.get(id) as Session;
+  }
+
+  /** Stops a running session; an ended one is returned unchanged. */
+  async stop(query: string, graceMs = DEFAULT_GRACE_MS): Promise<Session> {
+    const session = this.get(query);
+    await session.stop(graceMs, "request");
+    return session;
+  }
+
+  /** Forgets an ended session, and deletes its log if asked. */
+  async remove(query: string, deleteLog: boolean): Promise<SessionRecord> {
+    this.checkOpen();
+    const session = this.get(query);
+    if (session.isRunning) {
+      throw new RpcError(
+        status.FAILED_PRECONDITION,
+        `session ${session.id} is running; stop it first (claude-sessions stop ${session.record.name || session.id})`,
+      );
+    }
+    await session.exited();
+    this.sessions.delete(session.id);
+    session.dispose();
+    if (deleteLog) rmSync(session.log.path, { force: true });
+    await this.persist();
+    for (const watcher of this.watchers) watcher("removed", session.record, undefined);
+    this.logger.info(`session ${session.id} removed${deleteLog ? " with its log" : ""}`);
+    return session.record;
+  }
+
+  /** Starts an ended or interrupted session again, same id, directory and command. */
+  resume(query: string, options: ResumeOptions = {}): Session {
+    this.checkOpen();
+    const session = this.get(query);
+    if (session.isRunning) {
+      throw new RpcError(status.FAILED_PRECONDITION, `session ${session.id} is already running`);
+    }
+    const record = session.record;
+    checkWorkingDir(record.workingDir);
+    const { cols, rows } = checkSize(options.cols, options.rows, {
+      cols: record.cols,
+      rows: record.rows,
+    });
+    const env =
+      options.env !== undefined && Object.keys(options.env).length > 0
+        ? { ...checkEnv(options.env), TERM: "xterm-256color", CLAUDE_SESSIONS_ID: record.id }
+        : record.env;
+    const argv = commandForResume(record.command, record.id);
+    const executable = findExecutable(argv[0] as string, record.workingDir, env);
+    session.update({ env, cols, rows }, false);
+    this.launch(session, executable, argv, "resumed");
+    return session;
+  }
+
+  /** Resumes every INTERRUPTED session (daemon --resume); failures are logged, not thrown. */
+  resumeInterrupted(): Session[] {
+    const resumed: Session[] = [];
+    for (const session of this.list({ states: ["interrupted"] })) {
+      try {
+        resumed.push(this.resume(session.id));
+      } catch (error) {
+        this.logger.warn(`cannot resume session ${session.id}: ${(error as Error).message}`);
+      }
+    }
+    return resumed;
+  }
+
+  watch(watcher: Watcher): () => void {
+    this.watchers.add(watcher);
+    return () => this.watchers.delete(watcher);
+  }
+
+  get isClosing(): boolean {
+    return this.closing;
+  }
+
+  /** Ends every running session gracefully, flushes their logs and writes the state. */
+  async shutdown(graceMs = DEFAULT_GRACE_MS): Promise<void> {
+    this.closing = true;
+    const running = [...this.sessions.values()].filter((session) => session.isRunning);
+    await Promise.all(running.map((session) => session.stop(graceMs, "shutdown")));
+    await Promise.all([...this.sessions.values()].map((session) => session.log.close()));
+    await this.persist();
+    await this.store.settled();
+    for (const session of this.sessions.values()) session.dispose();
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function envOf(env: NodeJS.ProcessEnv): Record<string, string> {
+  const clean: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) clean[key] = value;
+  return clean;
+}

@@ -1,0 +1,29 @@
+/** What the daemon knows and persists about a session. */
+
+export type SessionState = "starting" | "running" | "exited" | "stopped" | "failed" | "interrupted";
+
+export interface SessionRecord {
+  id: string;
+  name: string;
+  workingDir: string;
+  /** The argv as first started (resuming derives its own from it). */
+  command: string[];
+  /** The environment the program got, TERM and CLAUDE_SESSIONS_ID included. */
+  env: Record<string, string>;
+  state: SessionState;
+  /** The program's pid, which is also its process group and session id; 0 when not running. */
+  pid: number;
+  exitCode?: number;
+  exitSignal?: string;
+  createdAt: string;
+  startedAt?: string;
+  endedAt?: string;
+  cols: number;
+  rows: number;
+  failureReason?: string;
+  claudeCode: boolean;
+}
+
+export function isActive(state: SessionState): boolean {
+  return state === "starting" || state === "running";
+}

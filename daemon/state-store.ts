@@ -1,0 +1,107 @@
+/**
+ * `state.json`: every session record, rewritten atomically (temp file, fsync, rename) after
+ * every change, with the previous copy kept as `state.json.bak` for when the main copy is
+ * damaged.
+ */
+import { constants, readFileSync } from "node:fs";
+import { open, rename } from "node:fs/promises";
+import type { SessionRecord } from "./session-record.js";
+
+interface StateFile {
+  version: 1;
+  sessions: SessionRecord[];
+}
+
+function parse(path: string): SessionRecord[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+  try {
+    const value = JSON.parse(text) as StateFile;
+    if (value.version !== 1 || !Array.isArray(value.sessions)) return undefined;
+    return value.sessions.filter(
+      (session) =>
+        typeof session?.id === "string" &&
+        typeof session.workingDir === "string" &&
+        Array.isArray(session.command),
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+export class StateStore {
+  private writing: Promise<void> | undefined;
+  private dirty: (() => SessionRecord[]) | undefined;
+
+  constructor(readonly path: string) {}
+
+  /** The saved records: from the main copy, else the backup, else none. */
+  load(warn: (message: string) => void): SessionRecord[] {
+    const main = parse(this.path);
+    if (main !== undefined) return main;
+    const backup = parse(`${this.path}.bak`);
+    if (backup !== undefined) {
+      warn(
+        `${this.path} is missing or damaged; loaded ${backup.length} sessions from ${this.path}.bak`,
+      );
+      return backup;
+    }
+    return [];
+  }
+
+  /**
+   * Schedules a write of `snapshot()`. Writes never overlap; changes made while one is under way
+   * are written together right after it.
+   */
+  save(snapshot: () => SessionRecord[]): Promise<void> {
+    this.dirty = snapshot;
+    if (this.writing === undefined) {
+      this.writing = this.drain().finally(() => {
+        this.writing = undefined;
+      });
+    }
+    return this.writing;
+  }
+
+  private async drain(): Promise<void> {
+    while (this.dirty !== undefined) {
+      const snapshot = this.dirty;
+      this.dirty = undefined;
+      await this.writeAtomically(
+        JSON.stringify({ version: 1, sessions: snapshot() } satisfies StateFile, null, 1),
+      );
+    }
+  }
+
+  private async writeAtomically(text: string): Promise<void> {
+    const temp = `${this.path}.tmp`;
+    const file = await open(
+      temp,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+      0o600,
+    );
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    // The current copy becomes the backup; if we die between the two renames, load() finds the
+    // backup, which is complete.
+    try {
+      await rename(this.path, `${this.path}.bak`);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    await rename(temp, this.path);
+  }
+
+  /** Resolves once every scheduled write is done. */
+  async settled(): Promise<void> {
+    while (this.writing !== undefined) await this.writing;
+  }
+}

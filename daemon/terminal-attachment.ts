@@ -1,0 +1,120 @@
+/**
+ * One interactive client of a session's terminal (AttachTerminal). Output is forwarded as it
+ * comes; when the client cannot keep up its backlog is bounded, and once it drains it gets a
+ * fresh screen instead of the output it missed, so a slow client never slows the session.
+ */
+
+/** Output held for one client before it is dropped in favour of a fresh screen. */
+export const CLIENT_BACKLOG_BYTES = 1024 * 1024;
+
+/** How an attachment talks to its client; the RPC layer implements it on the gRPC stream. */
+export interface AttachmentSink {
+  /** Sends output; false when the client's buffer is full (wait for `onDrain`). */
+  sendOutput(data: Uint8Array): boolean;
+  /** Sends a whole screen; false when the client's buffer is full. */
+  sendScreen(frame: string, cols: number, rows: number): boolean;
+  onDrain(listener: () => void): void;
+}
+
+/** What an attachment needs from its session's screen. */
+export interface ScreenSource {
+  snapshot(deliver: (frame: string) => void): void;
+  readonly cols: number;
+  readonly rows: number;
+}
+
+export class TerminalAttachment {
+  private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
+  private blocked = false;
+  private syncing = false;
+  private stale = false;
+  private closed = false;
+  private idleWaiters: Array<() => void> = [];
+  /** How many times this client was given a fresh screen after falling behind. */
+  resyncs = 0;
+
+  constructor(
+    private readonly screen: ScreenSource,
+    private readonly sink: AttachmentSink,
+    readonly readOnly: boolean,
+  ) {
+    sink.onDrain(() => {
+      this.blocked = false;
+      this.pump();
+    });
+  }
+
+  /** Sends the current screen; output pushed from now on follows it. */
+  start(): void {
+    this.resync();
+  }
+
+  /** Forwards output from the session. */
+  push(data: Uint8Array): void {
+    if (this.closed || this.stale) return;
+    if (this.syncing || this.blocked || this.queue.length > 0) {
+      this.queue.push(data);
+      this.queuedBytes += data.length;
+      if (this.queuedBytes > CLIENT_BACKLOG_BYTES) {
+        // Too far behind: forget the backlog; the client gets a fresh screen when it drains.
+        this.queue = [];
+        this.queuedBytes = 0;
+        this.stale = true;
+      }
+      return;
+    }
+    if (!this.sink.sendOutput(data)) this.blocked = true;
+  }
+
+  /** Resolves when everything pushed so far has been handed to the client's stream. */
+  idle(): Promise<void> {
+    if (!this.busy()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.wakeIdle();
+  }
+
+  private busy(): boolean {
+    return !this.closed && (this.syncing || this.stale || this.queue.length > 0);
+  }
+
+  private resync(): void {
+    this.syncing = true;
+    this.stale = false;
+    this.queue = [];
+    this.queuedBytes = 0;
+    this.screen.snapshot((frame) => {
+      this.syncing = false;
+      if (this.closed) return;
+      if (!this.sink.sendScreen(frame, this.screen.cols, this.screen.rows)) this.blocked = true;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.closed || this.syncing) return;
+    while (!this.blocked && this.queue.length > 0) {
+      const data = this.queue.shift() as Uint8Array;
+      this.queuedBytes -= data.length;
+      if (!this.sink.sendOutput(data)) this.blocked = true;
+    }
+    if (!this.blocked && this.stale) {
+      this.resyncs += 1;
+      this.resync();
+      return;
+    }
+    if (!this.busy()) this.wakeIdle();
+  }
+
+  private wakeIdle(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const wake of waiters) wake();
+  }
+}

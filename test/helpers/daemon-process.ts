@@ -1,0 +1,107 @@
+/**
+ * A real daemon process on a temporary home, for integration tests: started with
+ * `dist/daemon/main.js --foreground`, talked to through the real socket and typed client.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { DaemonClient } from "../../cli/client.js";
+import { homePaths } from "../../daemon/paths.js";
+import { daemonMain } from "./paths.js";
+import { type TempHome, tempHome } from "./temp-home.js";
+import { isAlive, waitFor } from "./wait.js";
+
+export interface DaemonHandle {
+  home: string;
+  socket: string;
+  process: ChildProcess;
+  pid: number;
+  client: DaemonClient;
+  /** Everything the daemon wrote to stderr so far. */
+  output(): string;
+  /** SIGTERM and wait for the exit; resolves with the exit code. */
+  stop(): Promise<number | null>;
+  /** SIGKILL and wait (a crash). */
+  kill(): Promise<void>;
+  exited: Promise<number | null>;
+}
+
+export interface StartDaemonOptions {
+  home?: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Starts a daemon and waits until it answers Ping. */
+export async function startDaemon(options: StartDaemonOptions = {}): Promise<DaemonHandle> {
+  const home = options.home ?? tempHome().path;
+  const paths = homePaths(home);
+  const child = spawn(process.execPath, [daemonMain, "--foreground", ...(options.args ?? [])], {
+    env: { ...process.env, ...options.env, CLAUDE_SESSIONS_HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr?.on("data", (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const client = new DaemonClient(paths.socket);
+  try {
+    await waitFor(
+      "the daemon to answer",
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`daemon exited with ${child.exitCode}: ${output}`);
+        return (await client.isRunning(500)) ? true : undefined;
+      },
+      15_000,
+      30,
+    );
+  } catch (error) {
+    child.kill("SIGKILL");
+    client.close();
+    throw error;
+  }
+  return {
+    home,
+    socket: paths.socket,
+    process: child,
+    pid: child.pid as number,
+    client,
+    output: () => output,
+    exited,
+    async stop() {
+      client.close();
+      if (child.exitCode === null) child.kill("SIGTERM");
+      return exited;
+    },
+    async kill() {
+      client.close();
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/**
+ * A daemon on its own temp home, stopped and removed after the test (use in before/after
+ * hooks). Sessions' processes are checked gone by the daemon's own shutdown.
+ */
+export async function withDaemon(): Promise<
+  DaemonHandle & { cleanup(): Promise<void>; tempHome: TempHome }
+> {
+  const home = tempHome();
+  const daemon = await startDaemon({ home: home.path });
+  return {
+    ...daemon,
+    tempHome: home,
+    async cleanup() {
+      await daemon.stop();
+      await waitFor("daemon exit", () => !isAlive(daemon.pid), 15_000);
+      home.remove();
+    },
+  };
+}
