@@ -4,6 +4,8 @@
  * node-pty starts the program as a session leader (setsid), so its pid is also its process
  * group and session id: signalling the group reaches the program and every child it started.
  */
+import { readSync } from "node:fs";
+import type { Socket } from "node:net";
 import * as pty from "node-pty";
 
 export interface PtyExit {
@@ -21,12 +23,52 @@ export interface PtySpawnOptions {
   rows: number;
 }
 
+/** node-pty's private handles on its side of the terminal (unixTerminal.ts). */
+interface UnixTerminalInternals {
+  _socket?: Socket;
+  _fd?: number;
+}
+
 export class PtyProcess {
   private readonly pty: pty.IPty;
   private exited = false;
+  private readonly dataListeners: Array<(data: Buffer) => void> = [];
 
   private constructor(handle: pty.IPty) {
     this.pty = handle;
+    handle.onData((data) => {
+      for (const listener of this.dataListeners) listener(data as unknown as Buffer);
+    });
+    this.keepTailOutput(handle as unknown as UnixTerminalInternals);
+  }
+
+  /**
+   * When the program exits, node-pty waits at most 200 ms for the terminal to be read to its
+   * end and then destroys it (DESTROY_SOCKET_TIMEOUT_MS in unixTerminal.ts): on a loaded machine
+   * the last output, often the most important, is lost. Before that destroy, read what the
+   * kernel still holds (the master side is non-blocking) and deliver it.
+   */
+  private keepTailOutput(internals: UnixTerminalInternals): void {
+    const socket = internals._socket;
+    const fd = internals._fd;
+    if (socket === undefined || fd === undefined) return;
+    const destroy = socket.destroy.bind(socket);
+    socket.destroy = (error?: Error) => {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      for (;;) {
+        let bytes: number;
+        try {
+          bytes = readSync(fd, chunk, 0, chunk.length, null);
+        } catch {
+          // EAGAIN: nothing left for now; EIO: the terminal is closed and empty.
+          break;
+        }
+        if (bytes <= 0) break;
+        const data = Buffer.from(chunk.subarray(0, bytes));
+        for (const listener of this.dataListeners) listener(data);
+      }
+      return destroy(error);
+    };
   }
 
   /** Starts the program; throws if the pseudo-terminal or the process cannot be created. */
@@ -48,7 +90,7 @@ export class PtyProcess {
   }
 
   onData(listener: (data: Buffer) => void): void {
-    this.pty.onData((data) => listener(data as unknown as Buffer));
+    this.dataListeners.push(listener);
   }
 
   onExit(listener: (exit: PtyExit) => void): void {

@@ -136,15 +136,6 @@ export class Session {
     const signal = exit.signal > 0 ? signalName(exit.signal) : undefined;
     const state: SessionState =
       reason === "request" ? "stopped" : reason === "shutdown" ? "interrupted" : "exited";
-    this.update({
-      state,
-      pid: 0,
-      exitCode: signal === undefined ? exit.exitCode : undefined,
-      exitSignal: signal,
-      endedAt: new Date().toISOString(),
-      failureReason:
-        reason === "shutdown" ? "the daemon shut down while the session was running" : undefined,
-    });
     const how = signal !== undefined ? `killed by ${signal}` : `exit code ${exit.exitCode}`;
     const what =
       reason === "request"
@@ -153,8 +144,21 @@ export class Session {
           ? "interrupted by daemon shutdown"
           : "exited";
     this.log.appendEvent(`${what} (${how})`);
-    this.process = undefined;
+    // Everything is on disk before anyone can see the session as ended.
     await this.log.close();
+    this.update(
+      {
+        state,
+        pid: 0,
+        exitCode: signal === undefined ? exit.exitCode : undefined,
+        exitSignal: signal,
+        endedAt: new Date().toISOString(),
+        failureReason:
+          reason === "shutdown" ? "the daemon shut down while the session was running" : undefined,
+      },
+      false,
+    );
+    this.process = undefined;
     const waiters = this.exitWaiters;
     this.exitWaiters = [];
     for (const wake of waiters) wake();

@@ -33,7 +33,7 @@ export interface ScreenText {
  * newest is parsed, so the screen keeps up with the program instead of slowing it down. Programs
  * that draw a screen write far less than this between frames.
  */
-export const MAX_PENDING_BYTES = 256 * 1024;
+export const MAX_PENDING_BYTES = 128 * 1024;
 /** While skipping, the emulator parses at most this often, leaving the CPU to the output path. */
 const FLOOD_PARSE_INTERVAL_MS = 40;
 /** CAN: aborts an escape sequence cut in half by skipped output. */

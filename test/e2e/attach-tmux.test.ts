@@ -1,0 +1,120 @@
+/**
+ * `claude-sessions attach` in a real terminal: tmux runs a shell, we type into it like a user
+ * and read what the pane shows.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { runCli } from "../helpers/cli.js";
+import { cliBin } from "../helpers/paths.js";
+import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
+import { TmuxPane } from "../helpers/tmux.js";
+import { waitFor } from "../helpers/wait.js";
+
+describe("attach in a real terminal", () => {
+  let home: TempHome;
+  let work: TempHome;
+  let pane: TmuxPane;
+  const cli = (...args: string[]) => runCli(args, { home: home.path, env: { PS1: "inner$ " } });
+
+  before(async () => {
+    home = tempHome();
+    work = tempDir();
+    pane = new TmuxPane(100, 30);
+    pane.start({ CLAUDE_SESSIONS_HOME: home.path, NO_COLOR: "1" });
+    await pane.waitForText("outer$");
+  });
+
+  after(async () => {
+    pane.kill();
+    await cli("stop-daemon");
+    home.remove();
+    work.remove();
+  });
+
+  it("types into the session, detaches with ctrl-\\, and re-attaches to the exact screen", async () => {
+    const started = await cli(
+      "start",
+      "--name",
+      "shell",
+      work.path,
+      "--",
+      "bash",
+      "--norc",
+      "--noprofile",
+      "-i",
+    );
+    assert.equal(started.code, 0, started.stderr);
+
+    pane.type(`node ${cliBin} attach shell`);
+    pane.press("Enter");
+    await pane.waitForText("inner$");
+    const marker = `marker-${Math.floor(Math.random() * 1e9)}`;
+    pane.type(`echo ${marker}`);
+    pane.press("Enter");
+    // The output line, not just the echo of what was typed.
+    await pane.waitForText(new RegExp(`^${marker}\\s*$`, "m"));
+
+    pane.press("C-\\");
+    const detached = await pane.waitForText(/\[detached from shell;.*\]\s*\n\s*outer\$/);
+    assert.match(detached, /attach again with: claude-sessions attach shell/);
+    const show = await cli("show", "shell", "--json");
+    assert.equal(JSON.parse(show.stdout).state, "running");
+
+    // The program draws at fixed positions, then stays silent.
+    const sent = await cli(
+      "send",
+      "shell",
+      "clear; printf '\\e[2J\\e[5;10HHELLO'; sleep 1000",
+      "--enter",
+    );
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor("HELLO on the session's screen", async () =>
+      (await cli("capture", "shell")).stdout.includes("HELLO"),
+    );
+
+    pane.type("clear");
+    pane.press("Enter");
+    await waitFor("a clear pane", () => !pane.text().includes(marker));
+    pane.type(`node ${cliBin} attach shell`);
+    pane.press("Enter");
+    await pane.waitForText("HELLO");
+    const rows = pane.capture();
+    assert.equal(rows[4]?.indexOf("HELLO"), 9, `pane:\n${rows.join("\n")}`);
+    pane.press("C-\\");
+    await pane.waitForText("[detached from shell");
+    await cli("stop", "shell", "--timeout", "1s");
+  });
+
+  it("exits with the session's exit code and leaves the terminal in cooked mode", async () => {
+    const started = await cli(
+      "start",
+      "--name",
+      "leaver",
+      work.path,
+      "--",
+      "bash",
+      "--norc",
+      "--noprofile",
+      "-i",
+    );
+    assert.equal(started.code, 0, started.stderr);
+    pane.type("clear");
+    pane.press("Enter");
+    pane.type(`node ${cliBin} attach leaver`);
+    pane.press("Enter");
+    await pane.waitForText("inner$");
+    pane.type("exit 7");
+    pane.press("Enter");
+    await pane.waitForText("[session leaver ended with exit code 7]");
+    await pane.waitForText(/ended with exit code 7\]\s*\n\s*outer\$/);
+    pane.type(
+      'echo "attach-code=$?"; stty -a | tr " ;" "\\n\\n" | grep -E "^-?(icanon|echo)$" | tr "\\n" " "; echo',
+    );
+    pane.press("Enter");
+    const text = await pane.waitForText(/attach-code=\d+/);
+    assert.match(text, /attach-code=7/);
+    assert.match(text, /(^|\s)icanon(\s|$)/m, "canonical mode restored");
+    assert.match(text, /(^|\s)echo(\s|$)/m, "echo restored");
+    assert.doesNotMatch(text, /-icanon|-echo(\s|$)/);
+  });
+});

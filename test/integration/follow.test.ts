@@ -1,0 +1,168 @@
+/**
+ * AttachSession: replay then follow with no gap and no duplicate, resumable by seq, and slow
+ * clients that neither slow the session nor lose anything.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import type { DaemonClient } from "../../cli/client.js";
+import { LogEntryKind, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { readLogFile } from "../helpers/log-file.js";
+import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import { attachTerminalClient } from "../helpers/terminal-client.js";
+import { waitFor } from "../helpers/wait.js";
+
+interface Collected {
+  seqs: number[];
+  output: string;
+}
+
+/** Follows from `fromSeq` until the stream ends (or `stopAfter` entries, then cancels). */
+async function follow(
+  client: DaemonClient,
+  sessionId: string,
+  fromSeq: number,
+  collected: Collected,
+  stopAfter?: number,
+) {
+  const stream = client.sessions.attachSession({
+    sessionId,
+    follow: true,
+    start: { case: "fromSeq", value: BigInt(fromSeq) },
+  });
+  let seen = 0;
+  try {
+    for await (const response of stream as AsyncIterable<AttachSessionResponse>) {
+      for (const entry of response.entries) {
+        collected.seqs.push(Number(entry.seq));
+        if (entry.kind === LogEntryKind.OUTPUT) collected.output += entry.data;
+        seen += 1;
+      }
+      if (stopAfter !== undefined && seen >= stopAfter) {
+        stream.cancel();
+        return;
+      }
+    }
+  } catch (error) {
+    if ((error as { code?: number }).code !== 1) throw error;
+  }
+}
+
+function numbersIn(output: string): number[] {
+  return output
+    .split("\r\n")
+    .filter((line) => /^\d+$/.test(line))
+    .map(Number);
+}
+
+function assertEveryNumberOnce(numbers: number[], count: number, who: string) {
+  assert.equal(numbers.length, count, `${who}: ${numbers.length} numbers`);
+  for (let i = 0; i < count; i++) {
+    if (numbers[i] !== i + 1)
+      assert.fail(`${who}: position ${i} holds ${numbers[i]}, expected ${i + 1}`);
+  }
+}
+
+describe("log following", () => {
+  let daemon: DaemonHandle & { cleanup(): Promise<void> };
+  let work: TempHome;
+
+  before(async () => {
+    daemon = await withDaemon();
+    work = tempDir();
+  });
+
+  after(async () => {
+    await daemon.cleanup();
+    work.remove();
+  });
+
+  it("a midway replay-then-follow and a reconnect at last+1 both get every line exactly once", async () => {
+    const count = 200_000;
+    const { session } = await daemon.client.sessions.startSession({
+      workingDir: work.path,
+      command: ["bash", "-c", `for ((i = 1; i <= ${count}; i++)); do echo $i; done`],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    });
+    assert.ok(session);
+    // The second follower starts at once and drops its stream after a while.
+    const reconnecting: Collected = { seqs: [], output: "" };
+    await follow(daemon.client, session.id, 1, reconnecting, 5);
+    // The first joins midway, replaying from the start.
+    const joined = await waitFor("output midway", async () => {
+      const current = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
+      return Number(current?.lastSeq ?? 0) > 20 ? current : undefined;
+    });
+    assert.equal(
+      joined.state,
+      SessionState.RUNNING,
+      "the follower joins while the session still writes",
+    );
+    const midway: Collected = { seqs: [], output: "" };
+    const midwayDone = follow(daemon.client, session.id, 1, midway);
+    const last = reconnecting.seqs[reconnecting.seqs.length - 1] as number;
+    await follow(daemon.client, session.id, last + 1, reconnecting);
+    await midwayDone;
+
+    const final = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
+    assert.equal(final?.state, SessionState.EXITED);
+    const fileRecords = readLogFile(final?.logPath as string);
+    const fileOutput = fileRecords
+      .filter((record) => record.kind === "output")
+      .map((record) => record.data)
+      .join("");
+    for (const [who, collected] of [
+      ["midway", midway],
+      ["reconnecting", reconnecting],
+    ] as const) {
+      assert.deepEqual(
+        collected.seqs,
+        fileRecords.map((record) => record.seq),
+        `${who}: seqs match the file`,
+      );
+      assertEveryNumberOnce(numbersIn(collected.output), count, who);
+      assert.equal(collected.output, fileOutput, `${who}: output matches the file`);
+    }
+    assertEveryNumberOnce(numbersIn(fileOutput), count, "file");
+  });
+
+  it("tail N and from_seq replay exactly those records; without follow the stream ends", async () => {
+    const { session } = await daemon.client.sessions.startSession({
+      workingDir: work.path,
+      command: ["bash", "-c", "for i in 1 2 3 4 5; do echo line-$i; done"],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    });
+    assert.ok(session);
+    await waitFor(
+      "exit",
+      async () =>
+        (await daemon.client.sessions.getSession({ sessionId: session.id })).session?.state ===
+        SessionState.EXITED,
+    );
+    const all = readLogFile(
+      (await daemon.client.sessions.getSession({ sessionId: session.id })).session
+        ?.logPath as string,
+    );
+    const collect = async (start: { case: "tail" | "fromSeq"; value: bigint }) => {
+      const seqs: number[] = [];
+      for await (const response of daemon.client.sessions.attachSession({
+        sessionId: session.id,
+        start,
+      }) as AsyncIterable<AttachSessionResponse>) {
+        for (const entry of response.entries) seqs.push(Number(entry.seq));
+      }
+      return seqs;
+    };
+    assert.deepEqual(
+      await collect({ case: "tail", value: 2n }),
+      all.slice(-2).map((record) => record.seq),
+    );
+    assert.deepEqual(
+      await collect({ case: "fromSeq", value: 2n }),
+      all.slice(1).map((record) => record.seq),
+    );
+    assert.deepEqual(await collect({ case: "fromSeq", value: BigInt(all.length + 5) }), []);
+  });
+});
