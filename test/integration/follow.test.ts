@@ -3,7 +3,6 @@
  * clients that neither slow the session nor lose anything.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import type { DaemonClient } from "../../cli/client.js";
 import { LogEntryKind, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
@@ -11,7 +10,6 @@ import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session
 import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
 import { readLogFile } from "../helpers/log-file.js";
 import { type TempHome, tempDir } from "../helpers/temp-home.js";
-import { attachTerminalClient } from "../helpers/terminal-client.js";
 import { waitFor } from "../helpers/wait.js";
 
 interface Collected {
