@@ -16,6 +16,7 @@ import { daemonService } from "./rpc/daemon-service.js";
 import { HealthService, HealthStatus, healthService } from "./rpc/health-service.js";
 import {
   DescriptorIndex,
+  loadDocumentedFiles,
   ReflectionV1alphaService,
   ReflectionV1Service,
   reflectionV1,
@@ -85,12 +86,15 @@ export class Daemon {
     const services = [SessionService, DaemonService] as unknown as GenService<never>[];
     const health = new HealthStatus(services.map((service) => service.typeName));
     this.health = health;
-    const index = DescriptorIndex.forServices([
-      ...services,
-      HealthService as unknown as GenService<never>,
-      ReflectionV1Service as unknown as GenService<never>,
-      ReflectionV1alphaService as unknown as GenService<never>,
-    ]);
+    const index = DescriptorIndex.forServices(
+      [
+        ...services,
+        HealthService as unknown as GenService<never>,
+        ReflectionV1Service as unknown as GenService<never>,
+        ReflectionV1alphaService as unknown as GenService<never>,
+      ],
+      loadDocumentedFiles(),
+    );
     const server = new grpc.Server({
       // A stalled client must not hold the daemon's memory: bound what one call may buffer.
       "grpc.max_receive_message_length": 4 * 1024 * 1024,

@@ -20,17 +20,27 @@ try {
     "local: node_modules/.bin/protoc-gen-es",
     `local: ${join(process.cwd(), "node_modules/.bin/protoc-gen-es")}`,
   );
-  execFileSync(join(process.cwd(), "node_modules/.bin/buf"), ["generate", "--template", config], {
-    cwd: scratch,
-    stdio: ["ignore", "inherit", "inherit"],
-  });
+  const buf = join(process.cwd(), "node_modules/.bin/buf");
+  const run = (args) =>
+    execFileSync(buf, args, { cwd: scratch, stdio: ["ignore", "inherit", "inherit"] });
+  run(["generate", "--template", config]);
+  // The documented descriptors that reflection serves (see package.json's generate script).
+  run([
+    "build",
+    "--as-file-descriptor-set",
+    "--exclude-imports",
+    "--path",
+    "proto/claude_sessions",
+    "-o",
+    "gen/claude_sessions/v1/descriptor_set.binpb",
+  ]);
   const fresh = join(scratch, "gen");
   const committed = new Set(files("gen").map((path) => relative("gen", path)));
   const generated = new Set(files(fresh).map((path) => relative(fresh, path)));
   const problems = [];
   for (const path of generated) {
     if (!committed.has(path)) problems.push(`missing: gen/${path}`);
-    else if (readFileSync(join("gen", path), "utf8") !== readFileSync(join(fresh, path), "utf8")) {
+    else if (!readFileSync(join("gen", path)).equals(readFileSync(join(fresh, path)))) {
       problems.push(`differs: gen/${path}`);
     }
   }

@@ -3,10 +3,12 @@
  * protoc-gen-es embedded in `gen/`, so grpcurl can list, describe and call every method with no
  * .proto file at hand.
  */
+
+import { readFileSync } from "node:fs";
 import type { DescFile, DescMessage, MessageInitShape } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
-import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
+import { FileDescriptorProtoSchema, FileDescriptorSetSchema } from "@bufbuild/protobuf/wkt";
 import { status } from "@grpc/grpc-js";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -35,6 +37,24 @@ type ReflectionAnswer = Omit<
   "originalRequest" | "$typeName"
 >;
 
+/**
+ * Our own files as `buf build` describes them, comments included (protoc-gen-es leaves the
+ * comments out of the descriptors it embeds), so that `grpcurl describe` shows the documentation.
+ * Keyed by file name; empty if the file is missing.
+ */
+export function loadDocumentedFiles(
+  url = new URL("../../../gen/claude_sessions/v1/descriptor_set.binpb", import.meta.url),
+): Map<string, Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(url);
+  } catch {
+    return new Map();
+  }
+  const set = fromBinary(FileDescriptorSetSchema, bytes);
+  return new Map(set.file.map((file) => [file.name, toBinary(FileDescriptorProtoSchema, file)]));
+}
+
 /** The files and symbols that reflection can describe. */
 export class DescriptorIndex {
   private readonly files = new Map<string, DescFile>();
@@ -44,14 +64,19 @@ export class DescriptorIndex {
   constructor(
     readonly serviceNames: readonly string[],
     files: readonly DescFile[],
+    private readonly documented: ReadonlyMap<string, Uint8Array> = new Map(),
   ) {
     for (const file of files) this.addFile(file);
   }
 
-  static forServices(services: readonly GenService<never>[]): DescriptorIndex {
+  static forServices(
+    services: readonly GenService<never>[],
+    documented?: ReadonlyMap<string, Uint8Array>,
+  ): DescriptorIndex {
     return new DescriptorIndex(
       services.map((service) => service.typeName),
       services.map((service) => service.file),
+      documented,
     );
   }
 
@@ -114,7 +139,10 @@ export class DescriptorIndex {
     const visit = (current: DescFile): void => {
       if (seen.has(current.proto.name)) return;
       seen.add(current.proto.name);
-      out.push(toBinary(FileDescriptorProtoSchema, current.proto));
+      out.push(
+        this.documented.get(current.proto.name) ??
+          toBinary(FileDescriptorProtoSchema, current.proto),
+      );
       for (const dependency of current.dependencies) visit(dependency);
     };
     visit(file);

@@ -89,6 +89,15 @@ describe("foundation: reflection, health and ping over the real socket", () => {
       assert.ok(names.includes("claude_sessions/v1/session.proto"), names.join(","));
       assert.ok(names.includes("google/protobuf/timestamp.proto"), names.join(","));
       assert.ok(names.includes("google/protobuf/duration.proto"), names.join(","));
+      // The documentation travels with the descriptors, for grpcurl describe.
+      const value = response.messageResponse.value as v1.FileDescriptorResponse;
+      const file = fromBinary(
+        FileDescriptorProtoSchema,
+        value.fileDescriptorProto[0] as Uint8Array,
+      );
+      const comments =
+        file.sourceCodeInfo?.location.map((location) => location.leadingComments).join("\n") ?? "";
+      assert.match(comments, /StartSession starts a program in a new pseudo-terminal/);
     });
 
     it(`${version}: a method, a nested symbol and a file name resolve; an unknown symbol is NOT_FOUND`, async () => {
