@@ -34,6 +34,8 @@ export class DaemonStartError extends Error {
 
 /** grpc-js keeps a closed server's streams open; give them this long after Shutdown. */
 const STREAM_CLOSE_MS = 1000;
+/** How often the daemon checks that its socket file is still there. */
+const SOCKET_CHECK_MS = 1000;
 
 export interface DaemonOptions {
   home: string;
@@ -51,6 +53,7 @@ export class Daemon {
   private stopping: Promise<void> | undefined;
   private health: HealthStatus | undefined;
   private readonly stoppedCallbacks: Array<() => void> = [];
+  private socketCheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.paths = homePaths(options.home);
@@ -121,21 +124,9 @@ export class Daemon {
     add(bindService(ReflectionV1Service, reflectionV1(index)));
     add(bindService(ReflectionV1alphaService, reflectionV1alpha(index)));
 
-    // Sockets are created with the umask's mode: make it private from the first instant.
-    const umask = process.umask(0o077);
-    try {
-      await new Promise<void>((resolve, reject) =>
-        server.bindAsync(
-          socketAddress(paths.socket),
-          grpc.ServerCredentials.createInsecure(),
-          (error) => (error ? reject(error) : resolve()),
-        ),
-      );
-    } finally {
-      process.umask(umask);
-    }
-    chmodSync(paths.socket, 0o600);
+    await bindSocket(server, paths.socket);
     this.server = server;
+    this.watchSocket();
     writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600 });
     logger.info(
       `claude-sessions ${VERSION} daemon (pid ${process.pid}) serving ${socketAddress(paths.socket)}`,
@@ -181,6 +172,37 @@ export class Daemon {
     this.options.logger.info(`removed stale socket ${socket}`);
   }
 
+  /**
+   * If the socket file is deleted under a running daemon (a cleanup script, a mistaken rm),
+   * nothing can reach it, and no new daemon can start while it holds the lock: so it binds the
+   * socket again. A path taken over by anything else is left alone.
+   */
+  private watchSocket(): void {
+    const { socket } = this.paths;
+    let rebinding = false;
+    this.socketCheck = setInterval(() => {
+      const server = this.server;
+      if (rebinding || server === undefined || this.stopping !== undefined) return;
+      try {
+        lstatSync(socket);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") return;
+      }
+      rebinding = true;
+      this.options.logger.warn(`socket ${socket} was removed; binding it again`);
+      server.unbind(socketAddress(socket));
+      bindSocket(server, socket)
+        .catch((error: unknown) =>
+          this.options.logger.error(`cannot bind ${socket} again: ${(error as Error).message}`),
+        )
+        .finally(() => {
+          rebinding = false;
+        });
+    }, SOCKET_CHECK_MS);
+    this.socketCheck.unref();
+  }
+
   /** Resolves when the daemon has fully stopped. */
   whenStopped(): Promise<void> {
     return new Promise((resolve) => this.stoppedCallbacks.push(resolve));
@@ -197,8 +219,15 @@ export class Daemon {
 
   private async shutdown(graceMs: number | undefined): Promise<void> {
     const { logger } = this.options;
+    if (this.manager === undefined) {
+      // Never started: nothing to stop but the lock, if it was taken.
+      this.lock?.release();
+      for (const callback of this.stoppedCallbacks) callback();
+      return;
+    }
     logger.info("shutting down");
     this.health?.setAllNotServing();
+    clearInterval(this.socketCheck);
     await this.manager?.shutdown(graceMs);
     // Sessions are over: end the streams that were waiting on them.
     this.shutdownController.abort();
@@ -223,4 +252,20 @@ export class Daemon {
     logger.info("stopped");
     for (const callback of this.stoppedCallbacks) callback();
   }
+}
+
+/** Binds the socket, private (mode 0600) from the first instant. */
+async function bindSocket(server: grpc.Server, socket: string): Promise<void> {
+  // Sockets are created with the umask's mode.
+  const umask = process.umask(0o077);
+  try {
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(socketAddress(socket), grpc.ServerCredentials.createInsecure(), (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+  } finally {
+    process.umask(umask);
+  }
+  chmodSync(socket, 0o600);
 }

@@ -40,6 +40,9 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
   process.on("SIGINT", onSignal);
   // The daemon outlives the terminal that started it.
   process.on("SIGHUP", () => undefined);
+  // A file size limit (RLIMIT_FSIZE) must surface as a failed log write (EFBIG), which the
+  // session reports, not as a signal that kills the daemon and every session with it.
+  process.on("SIGXFSZ", () => undefined);
   try {
     await daemon.start();
   } catch (error) {
