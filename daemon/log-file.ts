@@ -2,6 +2,7 @@
  * Reading a session's JSONL log file without loading it: records are in seq order, so a record
  * is found by binary search over byte offsets and the cost of a read does not grow with the log.
  */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { decodeRecord, type LogRecord } from "./log-record.js";
 
@@ -192,4 +193,32 @@ export async function readLastRecords(path: string, count: number): Promise<LogR
 export async function lastSeqOf(path: string): Promise<number> {
   const [last] = await readLastRecords(path, 1);
   return last?.seq ?? 0;
+}
+
+/**
+ * The length of the file's complete lines: the offset just past its last newline, 0 when it
+ * has none or does not exist. Anything after it is a line torn by a crash in mid-write.
+ */
+export function completeLength(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    let end = fstatSync(fd).size;
+    while (end > 0) {
+      const start = Math.max(0, end - CHUNK);
+      const bytesRead = readSync(fd, buffer, 0, end - start, start);
+      const newline = buffer.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+      if (newline >= 0) return start + newline + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
 }
