@@ -52,16 +52,25 @@ export class DetachDetector {
         }
         continue;
       }
-      // Not the sequence after all: release what was held, then reconsider this byte.
-      for (let i = 0; i < this.matched; i++) out.push(this.sequence[i] as number);
-      this.matched = 0;
-      if (byte === this.sequence[0]) {
-        this.matched = 1;
-        if (this.sequence.length === 1) return { forward: new Uint8Array(out), detach: true };
-      } else {
-        out.push(byte);
-      }
+      // Not the sequence after all, but the held bytes and this one may still end with its
+      // start (sequence "aab", input "aaab"): keep that part held, release the rest.
+      const held = [...this.sequence.subarray(0, this.matched), byte];
+      const keep = this.overlap(held);
+      for (let i = 0; i < held.length - keep; i++) out.push(held[i] as number);
+      this.matched = keep;
     }
     return { forward: new Uint8Array(out), detach: false };
+  }
+
+  /** The length of the longest end of `held` that is a proper start of the sequence. */
+  private overlap(held: readonly number[]): number {
+    for (let length = Math.min(held.length, this.sequence.length - 1); length > 0; length--) {
+      let matches = true;
+      for (let i = 0; i < length && matches; i++) {
+        matches = held[held.length - length + i] === this.sequence[i];
+      }
+      if (matches) return length;
+    }
+    return 0;
   }
 }

@@ -2,6 +2,7 @@
  * Reading a session's JSONL log file without loading it: records are in seq order, so a record
  * is found by binary search over byte offsets and the cost of a read does not grow with the log.
  */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { decodeRecord, type LogRecord } from "./log-record.js";
 
@@ -44,47 +45,82 @@ async function nextLineStart(file: FileHandle, offset: number, size: number): Pr
 
 /**
  * The offset of the first record for which `isAtOrAfter` holds, given that it holds for a suffix
- * of the file's records. Unparseable lines (a torn write) are stepped over.
+ * of the file's records; `size` when none does. Unparseable lines (a torn write) are stepped over.
  */
 export async function searchOffset(
   file: FileHandle,
   size: number,
   isAtOrAfter: (record: LogRecord) => boolean,
 ): Promise<number> {
+  // Every record starting before `lo` fails the predicate; `answer` is the earliest line start
+  // known to pass (or `size`); no line starting in [end, answer) passes, so probes stay below
+  // `end`. The two differ when a probe lands in a line longer than the window and finds no
+  // record after its midpoint: the window shrinks, but the answer must stay at a line start.
   let lo = 0;
-  let hi = size;
-  // Invariant: every record starting before `lo` fails the predicate; the answer is <= hi.
-  while (hi - lo > CHUNK) {
-    const mid = lo + Math.floor((hi - lo) / 2);
+  let end = size;
+  let answer = size;
+  while (end - lo > CHUNK) {
+    const mid = lo + Math.floor((end - lo) / 2);
     let start = await nextLineStart(file, mid, size);
-    let record: LogRecord | undefined;
-    let end = start;
-    while (start < hi) {
+    let found: { record: LogRecord; end: number } | undefined;
+    while (start < end) {
       const line = await lineAt(file, start, size);
       if (line === undefined) break;
-      record = decodeRecord(line.text);
-      end = line.end;
-      if (record !== undefined) break;
+      const record = decodeRecord(line.text);
+      if (record !== undefined) {
+        found = { record, end: line.end };
+        break;
+      }
       start = line.end;
     }
-    if (record === undefined || start >= hi) {
-      hi = mid;
-    } else if (isAtOrAfter(record)) {
-      hi = start;
+    if (found === undefined) {
+      end = mid;
+    } else if (isAtOrAfter(found.record)) {
+      answer = start;
+      end = start;
     } else {
-      lo = end;
+      lo = found.end;
     }
   }
-  // The remaining window is small: scan it.
-  let offset = await nextLineStart(file, lo, size);
-  while (offset < hi) {
+  return scanWindow(file, await nextLineStart(file, lo, size), end, answer, size, isAtOrAfter);
+}
+
+/**
+ * The first line starting in [offset, end) whose record satisfies `isAtOrAfter`, else `answer`.
+ * The window is read in large blocks, not line by line.
+ */
+async function scanWindow(
+  file: FileHandle,
+  offset: number,
+  end: number,
+  answer: number,
+  size: number,
+  isAtOrAfter: (record: LogRecord) => boolean,
+): Promise<number> {
+  while (offset < end) {
+    const buffer = Buffer.allocUnsafe(Math.min(2 * CHUNK, size - offset));
+    const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
+    let start = 0;
+    for (;;) {
+      const newline = buffer.indexOf(NEWLINE, start);
+      if (newline < 0 || newline >= bytesRead) break;
+      const record = decodeRecord(buffer.toString("utf8", start, newline));
+      if (record !== undefined && isAtOrAfter(record)) return offset + start;
+      start = newline + 1;
+      if (offset + start >= end) return answer;
+    }
+    if (start > 0) {
+      offset += start;
+      continue;
+    }
+    // A line longer than the block, or a torn last line.
     const line = await lineAt(file, offset, size);
-    if (line === undefined) return size;
+    if (line === undefined) break;
     const record = decodeRecord(line.text);
     if (record !== undefined && isAtOrAfter(record)) return offset;
     offset = line.end;
   }
-  return hi;
+  return answer;
 }
 
 /** Reads complete records forward from a line start; stops after about `maxBytes`. */
@@ -157,4 +193,32 @@ export async function readLastRecords(path: string, count: number): Promise<LogR
 export async function lastSeqOf(path: string): Promise<number> {
   const [last] = await readLastRecords(path, 1);
   return last?.seq ?? 0;
+}
+
+/**
+ * The length of the file's complete lines: the offset just past its last newline, 0 when it
+ * has none or does not exist. Anything after it is a line torn by a crash in mid-write.
+ */
+export function completeLength(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw error;
+  }
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    let end = fstatSync(fd).size;
+    while (end > 0) {
+      const start = Math.max(0, end - CHUNK);
+      const bytesRead = readSync(fd, buffer, 0, end - start, start);
+      const newline = buffer.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+      if (newline >= 0) return start + newline + 1;
+      end = start;
+    }
+    return 0;
+  } finally {
+    closeSync(fd);
+  }
 }

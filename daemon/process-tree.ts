@@ -46,6 +46,16 @@ function allPids(): number[] {
   return pids;
 }
 
+/**
+ * Whether `pid` still runs. A zombie has ended: it only waits for its parent to reap it, which
+ * for an orphan is init, and init may take its time (some container inits reap only every few
+ * seconds), so `kill(pid, 0)` would call it alive.
+ */
+export function isLive(pid: number): boolean {
+  const stat = readStat(pid);
+  return stat !== undefined && stat.state !== "Z";
+}
+
 /** Live (non-zombie) processes whose session or process group is `leader`. */
 export function sessionMembers(leader: number): number[] {
   if (leader <= 1) return [];

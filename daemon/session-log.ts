@@ -7,10 +7,10 @@
  * from the ring, or from the file when they fall behind it, so a slow reader costs no memory and
  * still gets every record.
  */
-import { closeSync, fstatSync, fsyncSync, openSync, readSync, write } from "node:fs";
+import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, write } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { promisify } from "node:util";
-import { readRecords, searchOffset } from "./log-file.js";
+import { completeLength, readRecords, searchOffset } from "./log-file.js";
 import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
 
 const writeFd = promisify(write) as (fd: number, data: string) => Promise<{ bytesWritten: number }>;
@@ -67,21 +67,17 @@ export class SessionLog {
     return this.error;
   }
 
-  /** Opens the file for appending; a torn last line left by a crash is terminated first. */
+  /**
+   * Opens the file for appending. A line torn by a crash in mid-write is cut off first: its
+   * record was never complete, and cutting it keeps the file one valid record per line, where
+   * terminating it would leave a broken line in the middle for every reader to trip over.
+   */
   openForAppend(): void {
     if (this.fd !== undefined) return;
     this.fd = openSync(this.path, "a", 0o600);
-    const size = fstatSync(this.fd).size;
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      const reader = openSync(this.path, "r");
-      try {
-        readSync(reader, last, 0, 1, size - 1);
-      } finally {
-        closeSync(reader);
-      }
-      this.brokenLine = last[0] !== 0x0a;
-    }
+    const complete = completeLength(this.path);
+    if (fstatSync(this.fd).size > complete) ftruncateSync(this.fd, complete);
+    this.brokenLine = false;
   }
 
   /** Appends terminal output; it is coalesced with output that has not been sealed yet. */

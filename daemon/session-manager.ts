@@ -10,7 +10,7 @@ import { resolveSession } from "./id-resolver.js";
 import { lastSeqOf } from "./log-file.js";
 import type { Logger } from "./logger.js";
 import type { HomePaths } from "./paths.js";
-import { processHasEnv, sessionMembers } from "./process-tree.js";
+import { isLive, processHasEnv, sessionMembers } from "./process-tree.js";
 import { RpcError } from "./rpc/rpc-error.js";
 import { Session, type SessionChange } from "./session.js";
 import { commandForResume, commandForStart, findExecutable } from "./session-command.js";
@@ -114,7 +114,7 @@ export class SessionManager {
     };
     signal("SIGTERM");
     const deadline = Date.now() + ORPHAN_GRACE_MS;
-    while (Date.now() < deadline && ours.some((pid) => isAlive(pid))) {
+    while (Date.now() < deadline && ours.some((pid) => isLive(pid))) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     signal("SIGKILL");
@@ -323,15 +323,6 @@ export class SessionManager {
     await this.persist();
     await this.store.settled();
     for (const session of this.sessions.values()) session.dispose();
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -3,7 +3,7 @@
  * every change, with the previous copy kept as `state.json.bak` for when the main copy is
  * damaged.
  */
-import { constants, readFileSync } from "node:fs";
+import { constants, existsSync, readFileSync, renameSync } from "node:fs";
 import { open, rename } from "node:fs/promises";
 import type { SessionRecord } from "./session-record.js";
 
@@ -39,17 +39,23 @@ export class StateStore {
 
   constructor(readonly path: string) {}
 
-  /** The saved records: from the main copy, else the backup, else none. */
+  /**
+   * The saved records: from the main copy, else the backup, else none. A damaged main copy is
+   * set aside as `state.json.damaged`: left in place, the next write would make it the backup
+   * in place of the good one, and a crash before the write after that would lose every session.
+   */
   load(warn: (message: string) => void): SessionRecord[] {
     const main = parse(this.path);
     if (main !== undefined) return main;
+    const damaged = existsSync(this.path);
+    if (damaged) renameSync(this.path, `${this.path}.damaged`);
+    const problem = damaged ? `damaged (kept as ${this.path}.damaged)` : "missing";
     const backup = parse(`${this.path}.bak`);
     if (backup !== undefined) {
-      warn(
-        `${this.path} is missing or damaged; loaded ${backup.length} sessions from ${this.path}.bak`,
-      );
+      warn(`${this.path} is ${problem}; loaded ${backup.length} session(s) from ${this.path}.bak`);
       return backup;
     }
+    if (damaged) warn(`${this.path} is ${problem} and has no usable backup; starting empty`);
     return [];
   }
 

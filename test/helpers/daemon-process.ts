@@ -105,3 +105,30 @@ export async function withDaemon(): Promise<
     },
   };
 }
+
+/** A daemon process started bare, for races and start-up failures: no waiting, no client. */
+export interface RawDaemon {
+  process: ChildProcess;
+  pid: number;
+  /** stdout and stderr so far. */
+  output(): string;
+  /** Resolves with the exit code (or the signal's name). */
+  exited: Promise<number | string>;
+}
+
+export function spawnDaemon(home: string, args: readonly string[] = []): RawDaemon {
+  const child = spawn(process.execPath, [daemonMain, "--foreground", ...args], {
+    env: { ...process.env, CLAUDE_SESSIONS_HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  const exited = new Promise<number | string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code ?? signal ?? "unknown")),
+  );
+  return { process: child, pid: child.pid as number, output: () => output, exited };
+}

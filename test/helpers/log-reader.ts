@@ -1,0 +1,63 @@
+/** Reading a session's JSONL log the way any outside reader would: line by line, strictly. */
+import { readFileSync } from "node:fs";
+
+export interface RawRecord {
+  seq: number;
+  time: string;
+  kind: "output" | "event";
+  data: string;
+}
+
+export interface LogContents {
+  records: RawRecord[];
+  /** The last line, when it has no newline (a write cut short by a crash). */
+  torn: string | undefined;
+}
+
+/**
+ * Parses every complete line of `path`; throws if one of them is not a valid record. Only a
+ * last line without its newline may be torn.
+ */
+export function readLog(path: string): LogContents {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { records: [], torn: undefined };
+    throw error;
+  }
+  const lines = text.split("\n");
+  const last = lines.pop() as string;
+  const records = lines.map((line, index) => {
+    const value = JSON.parse(line) as RawRecord;
+    if (
+      !Number.isInteger(value.seq) ||
+      typeof value.time !== "string" ||
+      (value.kind !== "output" && value.kind !== "event") ||
+      typeof value.data !== "string"
+    ) {
+      throw new Error(`line ${index + 1} of ${path} is not a log record: ${line}`);
+    }
+    return value;
+  });
+  return { records, torn: last === "" ? undefined : last };
+}
+
+/** All output records' data joined, as a program's terminal output. */
+export function outputText(records: readonly RawRecord[]): string {
+  return records
+    .filter((record) => record.kind === "output")
+    .map((record) => record.data)
+    .join("");
+}
+
+/** Throws unless the seqs are 1, 2, 3, ... with no gap and no repeat. */
+export function assertContiguous(records: readonly RawRecord[]): void {
+  records.forEach((record, index) => {
+    if (record.seq !== index + 1) {
+      throw new Error(
+        `record ${index + 1} has seq ${record.seq}; seqs: ${records.map((r) => r.seq).join(",")}`,
+      );
+    }
+  });
+}

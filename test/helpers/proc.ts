@@ -1,0 +1,91 @@
+/**
+ * What the kernel says about processes, read straight from /proc (Linux), so tests check the
+ * daemon's claims about its children with an independent reading.
+ */
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+
+export interface ProcInfo {
+  pid: number;
+  /** One letter: R, S, D, Z (zombie), T... */
+  state: string;
+  ppid: number;
+  pgrp: number;
+  session: number;
+  command: string;
+}
+
+export function procInfo(pid: number): ProcInfo | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return undefined;
+  }
+  const open = text.indexOf("(");
+  const close = text.lastIndexOf(")");
+  const fields = text.slice(close + 2).split(" ");
+  return {
+    pid,
+    state: fields[0] ?? "?",
+    ppid: Number(fields[1]),
+    pgrp: Number(fields[2]),
+    session: Number(fields[3]),
+    command: text.slice(open + 1, close),
+  };
+}
+
+export function allProcesses(): ProcInfo[] {
+  const found: ProcInfo[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const info = procInfo(Number(entry));
+    if (info !== undefined) found.push(info);
+  }
+  return found;
+}
+
+/** Every process (zombies included) whose session or process group is `leader`. */
+export function sessionProcesses(leader: number): ProcInfo[] {
+  return allProcesses().filter((info) => info.session === leader || info.pgrp === leader);
+}
+
+/**
+ * Processes of a session the daemon is still responsible for: live ones, and zombies it has not
+ * reaped. A zombie whose parent is init (pid 1) was re-parented after its parent died; reaping it
+ * is init's job (this sandbox's init does so only every couple of seconds).
+ */
+export function leftovers(leader: number): ProcInfo[] {
+  return sessionProcesses(leader).filter((info) => info.state !== "Z" || info.ppid !== 1);
+}
+
+/** Whether `pid` is a process that still runs (a zombie has ended). */
+export function isRunning(pid: number): boolean {
+  const info = procInfo(pid);
+  return info !== undefined && info.state !== "Z";
+}
+
+/** Zombie children of `parent`: exits it has not reaped. */
+export function zombieChildren(parent: number): ProcInfo[] {
+  return allProcesses().filter((info) => info.ppid === parent && info.state === "Z");
+}
+
+/** Children of `parent` that still run. */
+export function liveChildren(parent: number): ProcInfo[] {
+  return allProcesses().filter((info) => info.ppid === parent && info.state !== "Z");
+}
+
+/** How many file descriptors `pid` has open. */
+export function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** What `pid`'s open file descriptors point at, for a readable failure message. */
+export function fdTargets(pid: number): string[] {
+  return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return `${fd} -> ${readlinkSync(`/proc/${pid}/fd/${fd}`)}`;
+    } catch {
+      return `${fd} -> (closed)`;
+    }
+  });
+}

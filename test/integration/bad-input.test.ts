@@ -1,0 +1,314 @@
+/**
+ * Bad input over the real socket: each case gets the gRPC status a client can act on, with a
+ * one-line message naming the problem, and the daemon keeps serving afterwards.
+ */
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import * as grpc from "@grpc/grpc-js";
+import { socketAddress } from "../../daemon/paths.js";
+import {
+  StartSessionRequestSchema,
+  StartSessionResponseSchema,
+} from "../../gen/claude_sessions/v1/session_service_pb.js";
+import { type DaemonHandle, startDaemon } from "../helpers/daemon-process.js";
+import { expectStatus } from "../helpers/rpc.js";
+import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
+import { isAlive, waitFor } from "../helpers/wait.js";
+
+/**
+ * Two saved sessions whose ids share "abcd1234": random v4 ids would need hundreds of sessions
+ * before two share four characters, so the daemon loads these from its state file instead.
+ */
+const TWINS = ["abcd1234-1111-4111-8111-111111111111", "abcd1234-2222-4222-8222-222222222222"];
+const TAKEN_NAME = "taken";
+
+interface Case {
+  name: string;
+  call: () => Promise<unknown>;
+  code: grpc.status;
+  /** What the message must say. */
+  message: RegExp;
+}
+
+describe("bad input over the socket", () => {
+  let home: TempHome;
+  let work: TempHome;
+  let daemon: DaemonHandle;
+  let channel: grpc.Client;
+  let env: Record<string, string>;
+
+  before(async () => {
+    home = tempHome();
+    work = tempDir();
+    env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path };
+    const saved = TWINS.map((id, index) => ({
+      id,
+      name: index === 0 ? TAKEN_NAME : "",
+      workingDir: work.path,
+      command: ["true"],
+      env,
+      state: "exited",
+      pid: 0,
+      exitCode: 0,
+      createdAt: "2026-01-01T00:00:00.000Z",
+      startedAt: "2026-01-01T00:00:00.000Z",
+      endedAt: "2026-01-01T00:00:01.000Z",
+      cols: 80,
+      rows: 24,
+      claudeCode: false,
+    }));
+    writeFileSync(`${home.path}/state.json`, JSON.stringify({ version: 1, sessions: saved }));
+    daemon = await startDaemon({ home: home.path });
+    channel = new grpc.Client(socketAddress(daemon.socket), grpc.credentials.createInsecure());
+  });
+
+  after(async () => {
+    channel.close();
+    await daemon.stop();
+    await waitFor("daemon exit", () => !isAlive(daemon.pid), 15_000);
+    home.remove();
+    work.remove();
+  });
+
+  /** A StartSession whose name is not valid UTF-8: the typed client cannot even encode it. */
+  function startWithRawName(nameBytes: Buffer): Promise<unknown> {
+    const placeholder = "N".repeat(nameBytes.length);
+    const encoded = Buffer.from(
+      toBinary(
+        StartSessionRequestSchema,
+        create(StartSessionRequestSchema, {
+          workingDir: work.path,
+          command: ["true"],
+          name: placeholder,
+        }),
+      ),
+    );
+    const at = encoded.indexOf(placeholder);
+    assert.ok(at > 0);
+    nameBytes.copy(encoded, at);
+    return new Promise((resolve, reject) => {
+      channel.makeUnaryRequest(
+        "/claude_sessions.v1.SessionService/StartSession",
+        (value: Buffer) => value,
+        (value: Buffer) => fromBinary(StartSessionResponseSchema, value),
+        encoded,
+        new grpc.Metadata(),
+        {},
+        (error, response) => (error ? reject(error) : resolve(response)),
+      );
+    });
+  }
+
+  it("each bad request gets its status and a one-line message; the daemon keeps answering", async () => {
+    const { sessions } = daemon.client;
+    const file = `${work.path}/a-file`;
+    writeFileSync(file, "not a directory\n");
+    mkdirSync(`${work.path}/dir`);
+    const start = (fields: Record<string, unknown>) =>
+      sessions.startSession({ workingDir: work.path, command: ["cat"], env, ...fields });
+    const before = (await sessions.listSessions({})).sessions.length;
+
+    const cases: Case[] = [
+      {
+        name: "relative working dir",
+        call: () => start({ workingDir: "relative/dir" }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /working_dir must be an absolute path, got 'relative\/dir'/,
+      },
+      {
+        name: "missing working dir",
+        call: () => start({ workingDir: `${work.path}/missing` }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: new RegExp(`working_dir ${work.path}/missing does not exist`),
+      },
+      {
+        name: "a file as working dir",
+        call: () => start({ workingDir: file }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: new RegExp(`working_dir ${file} is not a directory`),
+      },
+      {
+        name: "a path through a file as working dir",
+        call: () => start({ workingDir: `${file}/below` }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /does not exist|not a directory/,
+      },
+      {
+        name: "empty working dir",
+        call: () => start({ workingDir: "" }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /working_dir is required/,
+      },
+      {
+        name: "unknown session id (Get)",
+        call: () => sessions.getSession({ sessionId: "0f0f0f0f-0000-4000-8000-000000000000" }),
+        code: grpc.status.NOT_FOUND,
+        message: /no session matches '0f0f0f0f-0000-4000-8000-000000000000'/,
+      },
+      {
+        name: "unknown session id (Stop)",
+        call: () => sessions.stopSession({ sessionId: "no-such-session" }),
+        code: grpc.status.NOT_FOUND,
+        message: /no session matches 'no-such-session'/,
+      },
+      {
+        name: "unknown session id (SendInput)",
+        call: () => sessions.sendInput({ sessionId: "ffff", input: { case: "text", value: "x" } }),
+        code: grpc.status.NOT_FOUND,
+        message: /no session matches 'ffff'/,
+      },
+      {
+        name: "a prefix under 4 characters",
+        call: () => sessions.getSession({ sessionId: "abc" }),
+        code: grpc.status.NOT_FOUND,
+        message: /at least 4 characters/,
+      },
+      {
+        name: "ambiguous id prefix",
+        call: () => sessions.getSession({ sessionId: "abcd" }),
+        code: grpc.status.FAILED_PRECONDITION,
+        message: new RegExp(
+          `'abcd' matches 2 sessions: ${TWINS[0]} \\(${TAKEN_NAME}\\), ${TWINS[1]}; type more`,
+        ),
+      },
+      {
+        name: "ambiguous id prefix (Resume)",
+        call: () => sessions.resumeSession({ sessionId: "ABCD1234" }),
+        code: grpc.status.FAILED_PRECONDITION,
+        message: /'ABCD1234' matches 2 sessions/,
+      },
+      {
+        name: "command not found",
+        call: () => start({ command: ["no-such-program-3141"] }),
+        code: grpc.status.FAILED_PRECONDITION,
+        message: /command not found: no-such-program-3141 in PATH/,
+      },
+      {
+        name: "command is a directory",
+        call: () => start({ command: [`${work.path}/dir`] }),
+        code: grpc.status.FAILED_PRECONDITION,
+        message: /command not found/,
+      },
+      {
+        name: "command is not executable",
+        call: () => start({ command: [file] }),
+        code: grpc.status.FAILED_PRECONDITION,
+        message: new RegExp(`${file} is not executable; fix it with: chmod \\+x`),
+      },
+      {
+        name: "zero cols",
+        call: () => start({ cols: 0, rows: 24 }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /cols must be between 1 and \d+, got 0/,
+      },
+      {
+        name: "zero rows",
+        call: () => start({ cols: 80, rows: 0 }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /rows must be between 1 and \d+, got 0/,
+      },
+      {
+        name: "zero size on resize",
+        call: () => sessions.resizeSession({ sessionId: TWINS[1] as string, cols: 0, rows: 0 }),
+        code: grpc.status.FAILED_PRECONDITION,
+        message: /cannot resize: session .* is EXITED/,
+      },
+      {
+        name: "a name already in use",
+        call: () => start({ name: TAKEN_NAME }),
+        code: grpc.status.ALREADY_EXISTS,
+        message: new RegExp(`the name '${TAKEN_NAME}' is already used by session ${TWINS[0]}`),
+      },
+      {
+        name: "a name that looks like an id",
+        call: () => start({ name: "12345678-1234-whatever" }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /looks like a session id/,
+      },
+      {
+        name: "a name with whitespace",
+        call: () => start({ name: "two words" }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /whitespace or control characters/,
+      },
+      {
+        name: "NUL in a command argument",
+        call: () => start({ command: ["echo", "a\0b"] }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /command argument 1 contains NUL/,
+      },
+      {
+        name: "NUL in the program",
+        call: () => start({ command: ["ca\0t"] }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /command argument 0 contains NUL/,
+      },
+      {
+        name: "NUL in the working dir",
+        call: () => start({ workingDir: `${work.path}\0x` }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /working_dir contains NUL/,
+      },
+      {
+        name: "NUL in an environment value",
+        call: () => start({ env: { ...env, BAD: "a\0b" } }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /environment variable BAD contains NUL/,
+      },
+      {
+        name: "'=' in an environment name",
+        call: () => start({ env: { ...env, "A=B": "x" } }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /environment variable name 'A=B' is not valid/,
+      },
+      {
+        name: "invalid UTF-8 in the name",
+        call: () => startWithRawName(Buffer.from([0x62, 0xff, 0xfe, 0x61])),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /UTF-8/i,
+      },
+      {
+        name: "a truncated multi-byte character in the name",
+        call: () => startWithRawName(Buffer.from([0x61, 0xe2, 0x82])),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /UTF-8/i,
+      },
+      {
+        name: "a grace period over a day",
+        call: () =>
+          sessions.stopSession({
+            sessionId: TWINS[1] as string,
+            gracePeriod: { seconds: 90_000n },
+          }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /grace_period must be between 0s and 24h/,
+      },
+      {
+        name: "removing with an empty id",
+        call: () => sessions.removeSession({ sessionId: "" }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /session id, id prefix or name is required/,
+      },
+    ];
+
+    const failures: string[] = [];
+    for (const entry of cases) {
+      try {
+        const error = await expectStatus(entry.call(), entry.code);
+        assert.ok(!/[\r\n]/.test(error.details), `one line: ${JSON.stringify(error.details)}`);
+        assert.doesNotMatch(error.details, /\bat .*\(.*:\d+:\d+\)/, "no stack trace");
+        assert.match(error.details, entry.message);
+      } catch (error) {
+        failures.push(`${entry.name}: ${(error as Error).message}`);
+      }
+    }
+    assert.deepEqual(failures, []);
+
+    const pong = await daemon.client.daemon.ping({});
+    assert.equal(pong.pid, daemon.pid);
+    // No bad request left a session behind.
+    assert.equal((await sessions.listSessions({})).sessions.length, before);
+  });
+});

@@ -1,0 +1,147 @@
+/**
+ * A session's life with real programs in real PTYs: output reaching the log with its seq, an
+ * exit code coming back, and a stop that ends a program (and its children) ignoring SIGTERM.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
+import { isRunning, leftovers, sessionProcesses, zombieChildren } from "../helpers/proc.js";
+import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import { waitFor } from "../helpers/wait.js";
+
+const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
+describe("session lifecycle", () => {
+  let daemon: DaemonHandle & { cleanup(): Promise<void> };
+  let work: TempHome;
+  let env: Record<string, string>;
+
+  before(async () => {
+    daemon = await withDaemon();
+    work = tempDir();
+    env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path, LANG: "C.UTF-8" };
+  });
+
+  after(async () => {
+    await daemon.cleanup();
+    work.remove();
+  });
+
+  it("bash: typed commands' output reaches logs/<id>.jsonl in seq order; exit 3 is EXITED 3", async () => {
+    const { sessions } = daemon.client;
+    const started = (
+      await sessions.startSession({
+        workingDir: work.path,
+        command: ["bash", "--norc", "--noprofile"],
+        env,
+      })
+    ).session;
+    assert.ok(started);
+    assert.equal(started.state, SessionState.RUNNING);
+    assert.ok(started.pid > 1);
+    const logPath = join(daemon.home, "logs", `${started.id}.jsonl`);
+    assert.equal(started.logPath, logPath);
+
+    // The shell computes 42, so the line is output, not the terminal echoing what was typed.
+    await sessions.sendInput({
+      sessionId: started.id,
+      input: { case: "text", value: "echo marker-$((6*7)) in $PWD\r" },
+    });
+    await waitFor("the command's output in the log", () =>
+      outputText(readLog(logPath).records).includes(`marker-42 in ${work.path}`),
+    );
+    await sessions.sendInput({
+      sessionId: started.id,
+      input: { case: "text", value: "printf 'second-%s\\n' ok\r" },
+    });
+    await waitFor("the second output in the log", () =>
+      outputText(readLog(logPath).records).includes("second-ok"),
+    );
+    const running = readLog(logPath);
+    assert.equal(running.torn, undefined);
+    assertContiguous(running.records);
+    assert.equal(running.records[0]?.kind, "event");
+    assert.match(running.records[0]?.data ?? "", /^started: bash --norc --noprofile \(pid \d+/);
+    let previous = "";
+    for (const record of running.records) {
+      assert.match(record.time, RFC3339_MS);
+      assert.ok(record.time >= previous, `${record.time} after ${previous}`);
+      previous = record.time;
+    }
+    const marker = running.records.find((record) => record.data.includes("marker-42"));
+    const second = running.records.find((record) => record.data.includes("second-ok"));
+    assert.ok(marker && second && second.seq > marker.seq, "later output has a larger seq");
+
+    await sessions.sendInput({ sessionId: started.id, input: { case: "text", value: "exit 3\r" } });
+    const ended = await waitFor("the session to end", async () => {
+      const { session } = await sessions.getSession({ sessionId: started.id });
+      return session?.state === SessionState.RUNNING ? undefined : session;
+    });
+    assert.equal(SessionState[ended.state], "EXITED");
+    assert.equal(ended.exitCode, 3);
+    assert.equal(ended.exitSignal, "");
+    assert.equal(ended.pid, 0);
+    assert.ok(ended.endedAt !== undefined);
+    assert.ok(!isRunning(started.pid), "the shell is gone");
+
+    const final = readLog(logPath);
+    assert.equal(final.torn, undefined);
+    assertContiguous(final.records);
+    assert.equal(Number(ended.lastSeq), final.records.length);
+    const last = final.records.at(-1);
+    assert.equal(last?.kind, "event");
+    assert.match(last?.data ?? "", /exit.*exit code 3/);
+  });
+
+  it("stop: a program ignoring SIGTERM is killed after the grace period, with its children", async () => {
+    const { sessions } = daemon.client;
+    const started = (
+      await sessions.startSession({
+        workingDir: work.path,
+        command: ["bash", "-c", "trap '' TERM; sleep 1000 & echo child=$!; wait"],
+        env,
+      })
+    ).session;
+    assert.ok(started);
+    const leader = started.pid;
+    const sleeper = await waitFor("the background sleep", () =>
+      sessionProcesses(leader).find((info) => info.command === "sleep" && info.state !== "Z"),
+    );
+
+    const graceMs = 1000;
+    const before = performance.now();
+    const stopped = (
+      await sessions.stopSession({ sessionId: started.id, gracePeriod: { seconds: 1n } })
+    ).session;
+    const tookMs = performance.now() - before;
+    assert.ok(stopped);
+    assert.ok(tookMs >= graceMs, `stopped after ${tookMs.toFixed(0)} ms, before the grace period`);
+    assert.ok(tookMs < graceMs + 3000, `stop took ${tookMs.toFixed(0)} ms`);
+    assert.equal(SessionState[stopped.state], "STOPPED");
+    assert.equal(stopped.exitSignal, "SIGKILL");
+    assert.equal(stopped.pid, 0);
+
+    assert.ok(!isRunning(leader), "the program is gone");
+    assert.deepEqual(zombieChildren(daemon.pid), [], "the daemon reaped its child");
+    await waitFor(
+      "no process left in the session",
+      () => leftovers(leader).length === 0 && !isRunning(sleeper.pid),
+      5000,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}: ${JSON.stringify(leftovers(leader))}`);
+    });
+
+    const log = readLog(join(daemon.home, "logs", `${started.id}.jsonl`));
+    assertContiguous(log.records);
+    assert.match(log.records.at(-1)?.data ?? "", /stopped by request \(killed by SIGKILL\)/);
+
+    // Stopping an ended session returns it unchanged, at once.
+    const again = (
+      await sessions.stopSession({ sessionId: started.id, gracePeriod: { seconds: 1n } })
+    ).session;
+    assert.deepEqual(again, stopped);
+  });
+});

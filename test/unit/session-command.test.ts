@@ -1,0 +1,217 @@
+/**
+ * Which program a session runs: Claude Code by default with `--session-id <id>` (unless the user
+ * already chose the conversation), `--resume <id>` to continue it, anything else as given.
+ */
+import assert from "node:assert/strict";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { after, before, describe, it } from "node:test";
+import { status } from "@grpc/grpc-js";
+import { RpcError } from "../../daemon/rpc/rpc-error.js";
+import {
+  commandForResume,
+  commandForStart,
+  findExecutable,
+  isClaudeCode,
+  splitCommandLine,
+} from "../../daemon/session-command.js";
+
+const id = "3f0c9a1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f";
+
+describe("session command: start", () => {
+  let saved: string | undefined;
+  before(() => {
+    saved = process.env.CLAUDE_SESSIONS_COMMAND;
+    delete process.env.CLAUDE_SESSIONS_COMMAND;
+  });
+  after(() => {
+    if (saved !== undefined) process.env.CLAUDE_SESSIONS_COMMAND = saved;
+  });
+
+  it("an empty command is claude with --session-id <the session id>", () => {
+    assert.deepEqual(commandForStart([], id, {}), {
+      argv: ["claude", "--session-id", id],
+      claudeCode: true,
+    });
+  });
+
+  it("claude with other arguments still gets --session-id, after them", () => {
+    assert.deepEqual(commandForStart(["claude", "--model", "opus"], id, {}).argv, [
+      "claude",
+      "--model",
+      "opus",
+      "--session-id",
+      id,
+    ]);
+    assert.deepEqual(commandForStart(["/opt/bin/claude"], id, {}).argv, [
+      "/opt/bin/claude",
+      "--session-id",
+      id,
+    ]);
+  });
+
+  it("claude whose arguments already pick the conversation is left alone", () => {
+    for (const args of [
+      ["--session-id", "11111111-2222-4333-8444-555555555555"],
+      ["--session-id=11111111-2222-4333-8444-555555555555"],
+      ["--resume", "abc"],
+      ["--resume=abc"],
+      ["-r", "abc"],
+      ["--continue"],
+      ["-c"],
+      ["--model", "opus", "--continue"],
+    ]) {
+      const { argv, claudeCode } = commandForStart(["claude", ...args], id, {});
+      assert.deepEqual(argv, ["claude", ...args], args.join(" "));
+      assert.equal(claudeCode, true);
+    }
+  });
+
+  it("any other program runs exactly as given", () => {
+    for (const argv of [["bash"], ["python3", "-i"], ["vim", "--session-id"], ["claude-x"]]) {
+      assert.deepEqual(commandForStart(argv, id, {}), { argv, claudeCode: false });
+    }
+  });
+
+  it("CLAUDE_SESSIONS_COMMAND (session env first, then the daemon's) replaces the default", () => {
+    assert.deepEqual(
+      commandForStart([], id, { CLAUDE_SESSIONS_COMMAND: "bash --norc -c 'echo hi there'" }).argv,
+      ["bash", "--norc", "-c", "echo hi there"],
+    );
+    assert.deepEqual(
+      commandForStart([], id, { CLAUDE_SESSIONS_COMMAND: "claude --model opus" }).argv,
+      ["claude", "--model", "opus", "--session-id", id],
+    );
+    process.env.CLAUDE_SESSIONS_COMMAND = "python3";
+    try {
+      assert.deepEqual(commandForStart([], id, {}).argv, ["python3"]);
+      assert.deepEqual(commandForStart([], id, { CLAUDE_SESSIONS_COMMAND: "bash" }).argv, ["bash"]);
+      // An explicit command wins over both.
+      assert.deepEqual(commandForStart(["cat"], id, { CLAUDE_SESSIONS_COMMAND: "bash" }).argv, [
+        "cat",
+      ]);
+    } finally {
+      delete process.env.CLAUDE_SESSIONS_COMMAND;
+    }
+  });
+
+  it("isClaudeCode looks at the program's base name", () => {
+    assert.equal(isClaudeCode(["claude"]), true);
+    assert.equal(isClaudeCode(["/usr/local/bin/claude", "-p"]), true);
+    assert.equal(isClaudeCode(["bash", "claude"]), false);
+    assert.equal(isClaudeCode([]), false);
+  });
+});
+
+describe("session command: resume", () => {
+  it("claude started with --session-id resumes with --resume <id>", () => {
+    const started = commandForStart([], id, {}).argv;
+    assert.deepEqual(commandForResume(started, id), ["claude", "--resume", id]);
+    assert.deepEqual(commandForResume(["claude", "--model", "opus", "--session-id", id], id), [
+      "claude",
+      "--model",
+      "opus",
+      "--resume",
+      id,
+    ]);
+  });
+
+  it("claude started on another conversation resumes that conversation", () => {
+    const other = "11111111-2222-4333-8444-555555555555";
+    assert.deepEqual(commandForResume(["claude", `--session-id=${other}`], id), [
+      "claude",
+      "--resume",
+      other,
+    ]);
+    assert.deepEqual(commandForResume(["claude", "--resume", other], id), [
+      "claude",
+      "--resume",
+      other,
+    ]);
+    assert.deepEqual(commandForResume(["claude", "-r", other, "--verbose"], id), [
+      "claude",
+      "--verbose",
+      "--resume",
+      other,
+    ]);
+  });
+
+  it("claude started with --continue continues again", () => {
+    assert.deepEqual(commandForResume(["claude", "--continue"], id), ["claude", "--continue"]);
+    assert.deepEqual(commandForResume(["claude", "-c", "--verbose"], id), [
+      "claude",
+      "--verbose",
+      "--continue",
+    ]);
+  });
+
+  it("any other program runs again as it was", () => {
+    assert.deepEqual(commandForResume(["bash", "--norc"], id), ["bash", "--norc"]);
+    assert.deepEqual(commandForResume(["vim", "--resume", "x"], id), ["vim", "--resume", "x"]);
+  });
+});
+
+describe("session command: words and executables", () => {
+  let dir: string;
+  before(() => {
+    dir = mkdtempSync("/tmp/csu-");
+    mkdirSync(`${dir}/bin`);
+    writeFileSync(`${dir}/bin/tool`, "#!/bin/sh\n");
+    chmodSync(`${dir}/bin/tool`, 0o755);
+    writeFileSync(`${dir}/bin/plain`, "not a program\n");
+    chmodSync(`${dir}/bin/plain`, 0o644);
+    mkdirSync(`${dir}/bin/folder`);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("splits a command line into words like a shell, without expansions", () => {
+    assert.deepEqual(splitCommandLine(`a  "b c" 'd "e"' f\\ g "h\\"i" $HOME ''`), [
+      "a",
+      "b c",
+      'd "e"',
+      "f g",
+      'h"i',
+      "$HOME",
+      "",
+    ]);
+    assert.deepEqual(splitCommandLine("   "), []);
+    assert.throws(
+      () => splitCommandLine("echo 'open"),
+      (error: unknown) => {
+        assert.ok(error instanceof RpcError);
+        assert.equal(error.code, status.INVALID_ARGUMENT);
+        assert.match(error.message, /unterminated ' quote/);
+        return true;
+      },
+    );
+  });
+
+  it("finds a program in the session's PATH, or by path relative to the working directory", () => {
+    const env = { PATH: `/nonexistent:${dir}/bin` };
+    assert.equal(findExecutable("tool", "/", env), `${dir}/bin/tool`);
+    assert.equal(findExecutable("./bin/tool", dir, {}), `${dir}/bin/tool`);
+    assert.equal(findExecutable(`${dir}/bin/tool`, "/", {}), `${dir}/bin/tool`);
+  });
+
+  it("a missing program is FAILED_PRECONDITION naming it and the fix", () => {
+    const env = { PATH: `${dir}/bin` };
+    const cases: Array<[string, RegExp]> = [
+      ["no-such-program", /command not found: no-such-program in PATH/],
+      ["folder", /command not found: folder/],
+      [`${dir}/bin/missing`, new RegExp(`command not found: ${dir}/bin/missing;`)],
+      ["claude", /Claude Code \(claude\) is not installed.*npm install -g/],
+      ["plain", new RegExp(`${dir}/bin/plain is not executable; fix it with: chmod \\+x`)],
+    ];
+    for (const [program, message] of cases) {
+      assert.throws(
+        () => findExecutable(program, dir, env),
+        (error: unknown) => {
+          assert.ok(error instanceof RpcError);
+          assert.equal(error.code, status.FAILED_PRECONDITION);
+          assert.match(error.message, message);
+          return true;
+        },
+        program,
+      );
+    }
+  });
+});
