@@ -107,11 +107,12 @@ describe("attach in a real terminal", () => {
     pane.press("Enter");
     await pane.waitForText("[session leaver ended with exit code 7]");
     await pane.waitForText(/ended with exit code 7\]\s*\n\s*outer\$/);
+    // The typed line holds `$?` and `$((1+1))`; only the output holds the numbers.
     pane.type(
-      'echo "attach-code=$?"; stty -a | tr " ;" "\\n\\n" | grep -E "^-?(icanon|echo)$" | tr "\\n" " "; echo',
+      'echo "attach-code=$?"; stty -a | tr " ;" "\\n\\n" | grep -E "^-?(icanon|echo)$" | tr "\\n" " "; echo; echo "check-$((1+1))-done"',
     );
     pane.press("Enter");
-    const text = await pane.waitForText(/attach-code=\d+/);
+    const text = await pane.waitForText(/check-2-done/);
     assert.match(text, /attach-code=7/);
     assert.match(text, /(^|\s)icanon(\s|$)/m, "canonical mode restored");
     assert.match(text, /(^|\s)echo(\s|$)/m, "echo restored");
