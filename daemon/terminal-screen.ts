@@ -5,6 +5,7 @@
  */
 import serializeAddon from "@xterm/addon-serialize";
 import xtermHeadless from "@xterm/headless";
+import { ScreenBacklog } from "./screen-backlog.js";
 
 const { Terminal } = xtermHeadless;
 const { SerializeAddon } = serializeAddon;
@@ -27,29 +28,23 @@ export interface ScreenText {
   cursorY: number;
 }
 
-/**
- * Output waiting for the emulator is capped: when a program writes faster than the emulator
- * parses (a build log or `cat` of a big file), the oldest waiting output is skipped and only the
- * newest is parsed, so the screen keeps up with the program instead of slowing it down. Programs
- * that draw a screen write far less than this between frames.
- */
+/** Output waiting for the emulator, at most (see {@link ScreenBacklog}). */
 export const MAX_PENDING_BYTES = 128 * 1024;
-/** While skipping, the emulator parses at most this often, leaving the CPU to the output path. */
+/**
+ * Output is parsed in batches, one per interval: a screen nobody is looking at needs no more,
+ * and snapshots and captures parse what is waiting first. While output is being skipped the
+ * interval is longer, leaving the CPU to the program and its log.
+ */
+const PARSE_INTERVAL_MS = 10;
 const FLOOD_PARSE_INTERVAL_MS = 40;
-/** CAN: aborts an escape sequence cut in half by skipped output. */
-const CANCEL = new Uint8Array([0x18]);
 
 export class TerminalScreen {
   private readonly terminal: InstanceType<typeof Terminal>;
   private readonly serializer: InstanceType<typeof SerializeAddon>;
-  private pending: Uint8Array[] = [];
-  private pendingBytes = 0;
+  private readonly backlog = new ScreenBacklog(MAX_PENDING_BYTES);
   private parsing = false;
-  private flooding = false;
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
-  /** Bytes of output skipped because the emulator could not keep up. */
-  skippedBytes = 0;
 
   constructor(cols: number, rows: number) {
     this.terminal = new Terminal({
@@ -70,46 +65,34 @@ export class TerminalScreen {
     return this.terminal.rows;
   }
 
+  /** Bytes of output skipped because they came faster than the screen needed them. */
+  get skippedBytes(): number {
+    return this.backlog.skippedBytes;
+  }
+
   /** Feeds output. Cheap: parsing happens later, in batches. */
   write(data: Uint8Array): void {
     if (this.disposed) return;
-    this.pending.push(data);
-    this.pendingBytes += data.length;
-    let skipped = false;
-    while (this.pendingBytes > MAX_PENDING_BYTES && this.pending.length > 1) {
-      const dropped = this.pending.shift() as Uint8Array;
-      this.pendingBytes -= dropped.length;
-      this.skippedBytes += dropped.length;
-      skipped = true;
-    }
-    if (skipped) {
-      this.pending.unshift(CANCEL);
-      this.pendingBytes += CANCEL.length;
-      this.flooding = true;
-    }
+    this.backlog.push(data);
     this.schedule();
   }
 
   private schedule(): void {
-    if (this.parsing || this.timer !== undefined || this.pending.length === 0) return;
-    if (this.flooding) {
-      this.timer = setTimeout(() => {
+    if (this.parsing || this.timer !== undefined || this.backlog.size === 0) return;
+    this.timer = setTimeout(
+      () => {
         this.timer = undefined;
         this.feed();
-      }, FLOOD_PARSE_INTERVAL_MS);
-    } else {
-      this.feed();
-    }
+      },
+      this.backlog.isSkipping ? FLOOD_PARSE_INTERVAL_MS : PARSE_INTERVAL_MS,
+    );
   }
 
-  /** Hands everything pending to the emulator. */
+  /** Hands everything waiting to the emulator. */
   private feed(): void {
-    if (this.pending.length === 0 || this.disposed) return;
-    const chunk =
-      this.pending.length === 1 ? (this.pending[0] as Uint8Array) : Buffer.concat(this.pending);
-    this.pending = [];
-    this.pendingBytes = 0;
-    this.flooding = false;
+    if (this.disposed) return;
+    const chunk = this.backlog.take();
+    if (chunk === undefined) return;
     this.parsing = true;
     this.terminal.write(chunk, () => {
       this.parsing = false;
@@ -184,7 +167,6 @@ export class TerminalScreen {
   dispose(): void {
     this.disposed = true;
     if (this.timer !== undefined) clearTimeout(this.timer);
-    this.pending = [];
     this.terminal.dispose();
   }
 }

@@ -12,6 +12,9 @@ export interface TerminalClient {
   type(text: string): void;
   resize(cols: number, rows: number): void;
   detach(): void;
+  /** Stops reading, as a client that cannot keep up would: the daemon sees its stream fill. */
+  pause(): void;
+  resume(): void;
   waitForText(needle: string, timeoutMs?: number): Promise<void>;
 }
 
@@ -60,6 +63,8 @@ export function attachTerminalClient(
     exited,
     type: (value) => call.write({ message: { case: "input", value: Buffer.from(value) } }),
     resize: (cols, rows) => call.write({ message: { case: "resize", value: { cols, rows } } }),
+    pause: () => call.pause(),
+    resume: () => call.resume(),
     detach: () => {
       call.write({ message: { case: "detach", value: {} } });
       call.end();
