@@ -1,11 +1,10 @@
 /** AttachTerminal, SendInput and CaptureScreen against real programs in real PTYs. */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import { useDaemon, waitForState } from "../helpers/fixture.js";
 import { attachTerminalClient } from "../helpers/terminal-client.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -14,24 +13,13 @@ const fullscreenFixture = fileURLToPath(
 );
 
 describe("interactive attach, input and capture", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void> };
-  let work: TempHome;
-
-  before(async () => {
-    daemon = await withDaemon();
-    work = tempDir();
-  });
-
-  after(async () => {
-    await daemon.cleanup();
-    work.remove();
-  });
+  const fixture = useDaemon();
 
   const bash = async (name: string) => {
-    const { session } = await daemon.client.sessions.startSession({
-      workingDir: work.path,
+    const { session } = await fixture.daemon.client.sessions.startSession({
+      workingDir: fixture.work.path,
       command: ["bash", "--norc", "--noprofile", "-i"],
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PS1: "$ ", HOME: work.path },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", PS1: "$ ", HOME: fixture.work.path },
       name,
     });
     assert.ok(session);
@@ -40,19 +28,19 @@ describe("interactive attach, input and capture", () => {
 
   it("two attached clients both receive the same output; a read-only client's keys never reach the program", async () => {
     const session = await bash("pair");
-    const writer = attachTerminalClient(daemon.client, session.id);
-    const watcher = attachTerminalClient(daemon.client, session.id, { readOnly: true });
+    const writer = attachTerminalClient(fixture.daemon.client, session.id);
+    const watcher = attachTerminalClient(fixture.daemon.client, session.id, { readOnly: true });
     await writer.waitForText("$ ");
     await watcher.waitForText("$ ");
     watcher.type("echo from-the-watcher\r");
     writer.type("echo from-the-$((6*7))-writer\r");
     await writer.waitForText("from-the-42-writer");
     await watcher.waitForText("from-the-42-writer");
-    const capture = await daemon.client.sessions.captureScreen({ sessionId: session.id });
+    const capture = await fixture.daemon.client.sessions.captureScreen({ sessionId: session.id });
     assert.match(capture.text, /from-the-42-writer/);
     assert.doesNotMatch(capture.text, /from-the-watcher/);
     assert.doesNotMatch(writer.text(), /from-the-watcher/);
-    const shown = await daemon.client.sessions.getSession({ sessionId: session.id });
+    const shown = await fixture.daemon.client.sessions.getSession({ sessionId: session.id });
     assert.equal(shown.session?.attachedClients, 2);
     writer.detach();
     watcher.detach();
@@ -60,10 +48,10 @@ describe("interactive attach, input and capture", () => {
     await waitFor(
       "attachments to go",
       async () =>
-        (await daemon.client.sessions.getSession({ sessionId: session.id })).session
+        (await fixture.daemon.client.sessions.getSession({ sessionId: session.id })).session
           ?.attachedClients === 0,
     );
-    await daemon.client.sessions.stopSession({
+    await fixture.daemon.client.sessions.stopSession({
       sessionId: session.id,
       gracePeriod: { seconds: 1n },
     });
@@ -71,95 +59,91 @@ describe("interactive attach, input and capture", () => {
 
   it("the latest interactive client's size wins; a read-only client's size is ignored", async () => {
     const session = await bash("sizes");
-    const first = attachTerminalClient(daemon.client, session.id, { cols: 90, rows: 20 });
+    const first = attachTerminalClient(fixture.daemon.client, session.id, { cols: 90, rows: 20 });
     await first.waitForText("$ ");
-    const viewer = attachTerminalClient(daemon.client, session.id, {
+    const viewer = attachTerminalClient(fixture.daemon.client, session.id, {
       readOnly: true,
       cols: 40,
       rows: 10,
     });
     await viewer.waitForText("$ ");
-    let current = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
+    let current = (await fixture.daemon.client.sessions.getSession({ sessionId: session.id }))
+      .session;
     assert.deepEqual([current?.cols, current?.rows], [90, 20]);
     first.resize(100, 25);
     await waitFor(
       "the resize",
       async () =>
-        (await daemon.client.sessions.getSession({ sessionId: session.id })).session?.cols === 100,
+        (await fixture.daemon.client.sessions.getSession({ sessionId: session.id })).session
+          ?.cols === 100,
     );
     first.type("stty size\r");
     await first.waitForText("25 100");
-    current = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
+    current = (await fixture.daemon.client.sessions.getSession({ sessionId: session.id })).session;
     assert.deepEqual([current?.cols, current?.rows], [100, 25]);
     first.detach();
     viewer.detach();
-    await daemon.client.sessions.stopSession({
+    await fixture.daemon.client.sessions.stopSession({
       sessionId: session.id,
       gracePeriod: { seconds: 1n },
     });
   });
 
   it("capture shows a full-screen program's visible text, and attach starts from that screen", async () => {
-    const { session } = await daemon.client.sessions.startSession({
-      workingDir: work.path,
+    const { session } = await fixture.daemon.client.sessions.startSession({
+      workingDir: fixture.work.path,
       command: ["/usr/bin/python3", fullscreenFixture],
-      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path },
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: fixture.work.path },
       cols: 80,
       rows: 24,
     });
     assert.ok(session);
     const capture = await waitFor("the fixture's screen", async () => {
-      const screen = await daemon.client.sessions.captureScreen({ sessionId: session.id });
+      const screen = await fixture.daemon.client.sessions.captureScreen({ sessionId: session.id });
       return screen.text.includes("FULLSCREEN-FIXTURE") ? screen : undefined;
     });
     const lines = capture.text.split("\n");
     assert.equal(lines[3]?.indexOf("| FULLSCREEN-FIXTURE"), 4);
     assert.equal(lines[23], "size 80x24");
-    const withEscapes = await daemon.client.sessions.captureScreen({
+    const withEscapes = await fixture.daemon.client.sessions.captureScreen({
       sessionId: session.id,
       escapes: true,
     });
     assert.match(withEscapes.text, /FULLSCREEN-FIXTURE/);
 
     // A late attacher gets the screen itself (alternate screen and all), not a replay of the log.
-    const viewer = attachTerminalClient(daemon.client, session.id, { readOnly: true });
+    const viewer = attachTerminalClient(fixture.daemon.client, session.id, { readOnly: true });
     await viewer.waitForText("FULLSCREEN-FIXTURE");
     assert.equal(viewer.screens, 1);
     assert.match(viewer.text(), /\x1b\[\?1049h/);
     viewer.detach();
 
-    await daemon.client.sessions.sendInput({
+    await fixture.daemon.client.sessions.sendInput({
       sessionId: session.id,
       input: { case: "text", value: "q" },
     });
-    await waitFor("the fixture to exit", async () => {
-      const current = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
-      return current?.state === SessionState.EXITED ? current : undefined;
-    });
+    await waitForState(fixture.daemon.client, session.id, SessionState.EXITED);
   });
 
   it("SendInput with --enter semantics runs a command in bash; input to an ended session is FAILED_PRECONDITION", async () => {
     const session = await bash("sender");
-    await daemon.client.sessions.sendInput({
+    await fixture.daemon.client.sessions.sendInput({
       sessionId: "sender",
       input: { case: "text", value: "echo sent-$((1+1))\r" },
     });
     await waitFor("the command's output", async () =>
-      (await daemon.client.sessions.captureScreen({ sessionId: session.id })).text.includes(
+      (await fixture.daemon.client.sessions.captureScreen({ sessionId: session.id })).text.includes(
         "sent-2",
       ),
     );
-    await daemon.client.sessions.sendInput({
+    await fixture.daemon.client.sessions.sendInput({
       sessionId: "sender",
       input: { case: "text", value: "exit 4\r" },
     });
-    const ended = await waitFor("exit", async () => {
-      const current = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
-      return current?.state === SessionState.EXITED ? current : undefined;
-    });
+    const ended = await waitForState(fixture.daemon.client, session.id, SessionState.EXITED);
     assert.equal(ended.exitCode, 4);
     await assert.rejects(
-      daemon.client.sessions.sendInput({
+      fixture.daemon.client.sessions.sendInput({
         sessionId: "sender",
         input: { case: "text", value: "x" },
       }),
@@ -170,7 +154,7 @@ describe("interactive attach, input and capture", () => {
 
   it("an attached client receives the exit status when the session ends", async () => {
     const session = await bash("ender");
-    const client = attachTerminalClient(daemon.client, session.id);
+    const client = attachTerminalClient(fixture.daemon.client, session.id);
     await client.waitForText("$ ");
     client.type("exit 9\r");
     const exit = await client.exited;
@@ -181,25 +165,20 @@ describe("interactive attach, input and capture", () => {
   });
 
   it("attaching to an ended session is FAILED_PRECONDITION; the first message must be a start", async () => {
-    const { session } = await daemon.client.sessions.startSession({
-      workingDir: work.path,
+    const { session } = await fixture.daemon.client.sessions.startSession({
+      workingDir: fixture.work.path,
       command: ["true"],
     });
     assert.ok(session);
-    await waitFor(
-      "exit",
-      async () =>
-        (await daemon.client.sessions.getSession({ sessionId: session.id })).session?.state ===
-        SessionState.EXITED,
-    );
-    const call = daemon.client.sessions.attachTerminal();
+    await waitForState(fixture.daemon.client, session.id, SessionState.EXITED);
+    const call = fixture.daemon.client.sessions.attachTerminal();
     const failure = new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
     call.on("data", () => undefined);
     call.write({ message: { case: "start", value: { sessionId: session.id } } });
     const error = await failure;
     assert.equal(error.code, grpc.status.FAILED_PRECONDITION);
 
-    const bad = daemon.client.sessions.attachTerminal();
+    const bad = fixture.daemon.client.sessions.attachTerminal();
     const badFailure = new Promise<grpc.ServiceError>((resolve) => bad.on("error", resolve));
     bad.on("data", () => undefined);
     bad.write({ message: { case: "input", value: Buffer.from("x") } });

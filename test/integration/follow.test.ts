@@ -3,13 +3,12 @@
  * clients that neither slow the session nor lose anything.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import type { DaemonClient } from "../../cli/client.js";
 import { LogEntryKind, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
-import { readLogFile } from "../helpers/log-file.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import { useDaemon, waitForState } from "../helpers/fixture.js";
+import { readLog } from "../helpers/log-reader.js";
 import { waitFor } from "../helpers/wait.js";
 
 interface Collected {
@@ -64,33 +63,23 @@ function assertEveryNumberOnce(numbers: number[], count: number, who: string) {
 }
 
 describe("log following", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void> };
-  let work: TempHome;
-
-  before(async () => {
-    daemon = await withDaemon();
-    work = tempDir();
-  });
-
-  after(async () => {
-    await daemon.cleanup();
-    work.remove();
-  });
+  const fixture = useDaemon();
 
   it("a midway replay-then-follow and a reconnect at last+1 both get every line exactly once", async () => {
     const count = 200_000;
-    const { session } = await daemon.client.sessions.startSession({
-      workingDir: work.path,
+    const { session } = await fixture.daemon.client.sessions.startSession({
+      workingDir: fixture.work.path,
       command: ["bash", "-c", `for ((i = 1; i <= ${count}; i++)); do echo $i; done`],
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     });
     assert.ok(session);
     // The second follower starts at once and drops its stream after a while.
     const reconnecting: Collected = { seqs: [], output: "" };
-    await follow(daemon.client, session.id, 1, reconnecting, 5);
+    await follow(fixture.daemon.client, session.id, 1, reconnecting, 5);
     // The first joins midway, replaying from the start.
     const joined = await waitFor("output midway", async () => {
-      const current = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
+      const current = (await fixture.daemon.client.sessions.getSession({ sessionId: session.id }))
+        .session;
       return Number(current?.lastSeq ?? 0) > 20 ? current : undefined;
     });
     assert.equal(
@@ -99,14 +88,15 @@ describe("log following", () => {
       "the follower joins while the session still writes",
     );
     const midway: Collected = { seqs: [], output: "" };
-    const midwayDone = follow(daemon.client, session.id, 1, midway);
+    const midwayDone = follow(fixture.daemon.client, session.id, 1, midway);
     const last = reconnecting.seqs[reconnecting.seqs.length - 1] as number;
-    await follow(daemon.client, session.id, last + 1, reconnecting);
+    await follow(fixture.daemon.client, session.id, last + 1, reconnecting);
     await midwayDone;
 
-    const final = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
+    const final = (await fixture.daemon.client.sessions.getSession({ sessionId: session.id }))
+      .session;
     assert.equal(final?.state, SessionState.EXITED);
-    const fileRecords = readLogFile(final?.logPath as string);
+    const fileRecords = readLog(final?.logPath as string).records;
     const fileOutput = fileRecords
       .filter((record) => record.kind === "output")
       .map((record) => record.data)
@@ -127,25 +117,17 @@ describe("log following", () => {
   });
 
   it("tail N and from_seq replay exactly those records; without follow the stream ends", async () => {
-    const { session } = await daemon.client.sessions.startSession({
-      workingDir: work.path,
+    const { session } = await fixture.daemon.client.sessions.startSession({
+      workingDir: fixture.work.path,
       command: ["bash", "-c", "for i in 1 2 3 4 5; do echo line-$i; done"],
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     });
     assert.ok(session);
-    await waitFor(
-      "exit",
-      async () =>
-        (await daemon.client.sessions.getSession({ sessionId: session.id })).session?.state ===
-        SessionState.EXITED,
-    );
-    const all = readLogFile(
-      (await daemon.client.sessions.getSession({ sessionId: session.id })).session
-        ?.logPath as string,
-    );
+    const ended = await waitForState(fixture.daemon.client, session.id, SessionState.EXITED);
+    const all = readLog(ended.logPath).records;
     const collect = async (start: { case: "tail" | "fromSeq"; value: bigint }) => {
       const seqs: number[] = [];
-      for await (const response of daemon.client.sessions.attachSession({
+      for await (const response of fixture.daemon.client.sessions.attachSession({
         sessionId: session.id,
         start,
       }) as AsyncIterable<AttachSessionResponse>) {

@@ -5,39 +5,26 @@
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { LogEntryKind, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
-import { readLogFile } from "../helpers/log-file.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import { useDaemon, waitForState } from "../helpers/fixture.js";
+import { readLog } from "../helpers/log-reader.js";
 import { attachTerminalClient } from "../helpers/terminal-client.js";
-import { waitFor } from "../helpers/wait.js";
 
 const BYTES = 50 * 1024 * 1024;
 /** How long the clients read nothing, at least. */
 const STALL_MS = 10_000;
 
 describe("slow clients", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void> };
-  let work: TempHome;
-
-  before(async () => {
-    daemon = await withDaemon();
-    work = tempDir();
-  });
-
-  after(async () => {
-    await daemon.cleanup();
-    work.remove();
-  });
+  const fixture = useDaemon();
 
   /** Starts a session that writes 50 MB as fast as it can and reports how long that took. */
   const startWriter = async () => {
     // The program times its own output, so the figure is the session's, not the test's.
     const writer = `start=$(date +%s%N); yes 'the quick brown fox jumps over the lazy dog 0123456789' | head -c ${BYTES}; end=$(date +%s%N); echo; echo "elapsed-ms=$(( (end - start) / 1000000 ))"`;
-    const { session } = await daemon.client.sessions.startSession({
-      workingDir: work.path,
+    const { session } = await fixture.daemon.client.sessions.startSession({
+      workingDir: fixture.work.path,
       command: ["bash", "-c", `sleep 0.3; ${writer}`],
       env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
     });
@@ -46,23 +33,16 @@ describe("slow clients", () => {
   };
 
   const finished = async (id: string) => {
-    const final = await waitFor(
-      "the writer to finish",
-      async () => {
-        const current = (await daemon.client.sessions.getSession({ sessionId: id })).session;
-        return current?.state === SessionState.EXITED ? current : undefined;
-      },
-      120_000,
-      50,
-    );
+    const final = await waitForState(fixture.daemon.client, id, SessionState.EXITED, 120_000);
     const match = /elapsed-ms=(\d+)/.exec(readFileSync(final.logPath, "utf8").slice(-4096));
     assert.ok(match, "the writer reported its time");
     return { elapsed: Number(match[1]), logPath: final.logPath };
   };
 
   const rss = () =>
-    Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${daemon.pid}/status`, "utf8"))?.[1] ?? 0) *
-    1024;
+    Number(
+      /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${fixture.daemon.pid}/status`, "utf8"))?.[1] ?? 0,
+    ) * 1024;
 
   it("neither slow the session nor lose entries, and the daemon's memory stays bounded", async () => {
     const alone: number[] = [];
@@ -78,11 +58,14 @@ describe("slow clients", () => {
       const stalledAt = Date.now();
       // Both stop reading at once, like a client whose process or network stalls: their streams
       // fill and the daemon must neither wait for them nor buffer for them.
-      const follower = daemon.client.sessions.attachSession({ sessionId: id, follow: true });
+      const follower = fixture.daemon.client.sessions.attachSession({
+        sessionId: id,
+        follow: true,
+      });
       const received: AttachSessionResponse[] = [];
       follower.on("data", (response: AttachSessionResponse) => received.push(response));
       follower.pause();
-      const terminal = attachTerminalClient(daemon.client, id, { readOnly: true });
+      const terminal = attachTerminalClient(fixture.daemon.client, id, { readOnly: true });
       terminal.pause();
       try {
         const sampler = setInterval(() => {
@@ -110,7 +93,7 @@ describe("slow clients", () => {
           .flatMap((response) => response.entries)
           .filter((entry) => entry.kind === LogEntryKind.OUTPUT)
           .reduce((sum, entry) => sum + Buffer.byteLength(entry.data), 0);
-        const file = readLogFile(logPath);
+        const file = readLog(logPath).records;
         assert.deepEqual(
           seqs,
           file.map((record) => record.seq),
