@@ -2,7 +2,6 @@ import { pathToFileURL } from "node:url";
 import { Command, Option } from "clipanion";
 import { resolveHome } from "../../daemon/paths.js";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
-import { daemonEntry, launchDaemon } from "../daemon-launcher.js";
 
 export class DaemonCommand extends BaseCommand {
   static override paths = [["daemon"]];
@@ -29,6 +28,7 @@ export class DaemonCommand extends BaseCommand {
 
   async run(): Promise<number> {
     const home = resolveHome();
+    const { daemonEntry, launchDaemon } = await import("../daemon-launcher.js");
     if (this.foreground) {
       const { runDaemon } = (await import(
         pathToFileURL(daemonEntry).href
