@@ -1,2 +1,6 @@
 #!/usr/bin/env node
-import "../dist/cli.js";
+// The CLI is one CommonJS bundle (see scripts/bundle-cli.js); require() loads it without the
+// ES module loader's extra work on a file that exports nothing.
+import { createRequire } from "node:module";
+
+createRequire(import.meta.url)("../dist/cli.cjs");

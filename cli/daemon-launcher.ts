@@ -13,7 +13,7 @@ import { homePaths } from "../daemon/paths.js";
 /** How long a starting daemon may take to answer. */
 const START_TIMEOUT_MS = 15_000;
 
-/** The daemon entry, next to the CLI bundle (`dist/cli.js` -> `dist/daemon/main.js`). */
+/** The daemon entry, next to the CLI bundle (`dist/cli.cjs` -> `dist/daemon/main.js`). */
 export const daemonEntry = fileURLToPath(new URL("./daemon/main.js", import.meta.url));
 
 export class DaemonLaunchError extends Error {
