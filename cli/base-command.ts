@@ -7,7 +7,7 @@ import { type BaseContext, Command, Option, UsageError } from "clipanion";
 import { resolveHome } from "../daemon/paths.js";
 import { ClientError, toClientError } from "./client-error.js";
 import { DaemonConnection } from "./daemon-connection.js";
-import { Status } from "./rpc/call-error.js";
+import { CallError, Status } from "./rpc/call-error.js";
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -64,6 +64,11 @@ export abstract class BaseCommand extends Command<CliContext> {
   async daemonClient(): Promise<DaemonConnection> {
     const client = this.client();
     if (await client.isRunning()) return client;
+    return this.startDaemon();
+  }
+
+  /** Starts a daemon, says so on stderr, and returns a new connection to it. */
+  private async startDaemon(): Promise<DaemonConnection> {
     if (this.socket !== undefined) {
       throw new ClientError(
         `daemon is not running (nothing answers on ${this.socket})`,
@@ -75,21 +80,32 @@ export abstract class BaseCommand extends Command<CliContext> {
     const pid = await launchDaemon(resolveHome());
     this.context.stderr.write(`claude-sessions: started daemon (pid ${pid})\n`);
     // The old connection failed; start afresh.
-    client.close();
+    this.connection?.close();
     this.connection = DaemonConnection.open(this.socket);
     return this.connection;
   }
 
-  /** Runs one call, turning gRPC failures into actionable errors. */
+  /**
+   * Runs one call, turning gRPC failures into actionable errors. The call goes straight to the
+   * socket: only when nothing listens there, so that nothing was sent, is a daemon started
+   * (unless `start` is false) and the call made again.
+   */
   async call<T>(
     work: (client: DaemonConnection) => Promise<T>,
     options: { start?: boolean } = {},
   ): Promise<T> {
-    const client = options.start === false ? this.client() : await this.daemonClient();
+    const client = this.client();
     try {
       return await work(client);
     } catch (error) {
-      throw toClientError(error, client.socketPath);
+      const unanswered = error instanceof CallError && !error.requestSent;
+      if (!unanswered || options.start === false) throw toClientError(error, client.socketPath);
+    }
+    const started = await this.startDaemon();
+    try {
+      return await work(started);
+    } catch (error) {
+      throw toClientError(error, started.socketPath);
     }
   }
 }

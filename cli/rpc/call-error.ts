@@ -37,6 +37,11 @@ export class CallError extends Error {
   constructor(
     readonly code: number,
     readonly details: string,
+    /**
+     * False when the connection could not be opened, so the request never left: the call can
+     * be made again without risk of doing its work twice.
+     */
+    readonly requestSent = true,
   ) {
     super(`${code} ${names.get(code) ?? "UNKNOWN"}: ${details}`);
   }

@@ -61,11 +61,19 @@ function statusForReset(code: number): StatusCodeAndText {
 }
 type StatusCodeAndText = [number, string];
 
-/** The cause of a transport failure, as a person would want to read it. */
-function describeTransportError(error: Error): string {
-  // Streams that never started carry the session's error as their cause.
+/** A transport failure as a status. */
+function transportFailure(error: Error): CallError {
+  // A stream still waiting for its connection is cancelled with the connection's error as the
+  // cause ("connect ENOENT <socket>"): its request was never sent.
   const cause = (error as Error & { cause?: unknown }).cause;
-  return cause instanceof Error ? cause.message : error.message;
+  if (
+    (error as NodeJS.ErrnoException).code === "ERR_HTTP2_STREAM_CANCEL" &&
+    cause instanceof Error &&
+    (cause as NodeJS.ErrnoException).syscall === "connect"
+  ) {
+    return new CallError(Status.UNAVAILABLE, cause.message, false);
+  }
+  return new CallError(Status.UNAVAILABLE, error.message);
 }
 
 /**
@@ -175,8 +183,7 @@ export class ClientCall<I, O> extends EventEmitter {
         decodeMessage(this.trailers["grpc-message"]),
       );
     }
-    if (this.transportError !== undefined)
-      return new CallError(Status.UNAVAILABLE, describeTransportError(this.transportError));
+    if (this.transportError !== undefined) return transportFailure(this.transportError);
     if (this.httpStatus !== undefined && this.httpStatus !== 200)
       return new CallError(
         Status.UNKNOWN,

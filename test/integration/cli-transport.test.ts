@@ -53,6 +53,7 @@ describe("CLI transport: HTTP/2 gRPC calls to the daemon", () => {
     const error = await rejection(connection.sessions.getSession({ sessionId: "nothing-here" }));
     assert.equal(error.code, Status.NOT_FOUND);
     assert.equal(error.details, "no session matches 'nothing-here'");
+    assert.equal(error.requestSent, true);
 
     const invalid = await rejection(
       connection.sessions.startSession({ workingDir: "relative/dir", command: ["true"] }),
@@ -89,7 +90,10 @@ describe("CLI transport: HTTP/2 gRPC calls to the daemon", () => {
       }
     }
     assert.match(text, /n-1[\s\S]*n-2[\s\S]*n-3/);
-    seqs.forEach((seq, index) => assert.equal(seq, BigInt(index + 1)));
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, index) => BigInt(index + 1)),
+    );
   });
 
   it("a reader slower than the session still gets everything, in order", async () => {
@@ -151,6 +155,8 @@ describe("CLI transport: HTTP/2 gRPC calls to the daemon", () => {
       const error = await rejection(nowhere.daemon.ping({}));
       assert.equal(error.code, Status.UNAVAILABLE);
       assert.match(error.details, /ENOENT/);
+      // Nothing was sent, so the CLI may start a daemon and make the call again.
+      assert.equal(error.requestSent, false);
       assert.equal(await nowhere.isRunning(), false);
     } finally {
       nowhere.close();

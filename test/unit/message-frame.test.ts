@@ -18,8 +18,9 @@ describe("message framing", () => {
       for (let at = 0; at < stream.length; at += size)
         read.push(...reader.push(stream.subarray(at, at + size)));
       assert.equal(read.length, messages.length);
-      read.forEach((message, index) =>
-        assert.deepEqual([...message], [...(messages[index] as Uint8Array)]),
+      assert.deepEqual(
+        read.map((message) => [...message]),
+        messages.map((message) => [...message]),
       );
       assert.equal(reader.partial, false);
     });
