@@ -7,12 +7,15 @@
 //
 // The build fails if anything a command that only talks to the daemon must never load (grpc-js,
 // node-pty, xterm, the daemon's internals) finds its way into the bundle.
-import { writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
-const result = await build({
-  entryPoints: ["cli/entry.ts"],
-  outfile: "dist/cli.cjs",
+// The code cache of the previous bundle goes first: whatever fails below, none is left that
+// does not fit the bundle.
+rmSync("dist/cli.cjs.cache", { force: true });
+
+const common = {
   bundle: true,
   platform: "node",
   target: "node20",
@@ -21,12 +24,30 @@ const result = await build({
   resolveExtensions: [".ts", ".mjs", ".js", ".json"],
   minify: true,
   sourcemap: true,
-  metafile: true,
   // The sources are ES modules; in the bundle `import.meta.url` is the bundle's own URL.
   define: { "import.meta.url": "__bundleUrl" },
   banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
+};
+
+const result = await build({
+  ...common,
+  entryPoints: ["cli/entry.ts"],
+  outfile: "dist/cli.cjs",
+  metafile: true,
 });
+
+// `daemon --foreground` imports the daemon's entry from a script of its own (see
+// cli/daemon-foreground.ts): code restored from V8's code cache cannot import() on Node 20.
+await build({
+  ...common,
+  entryPoints: ["cli/daemon-foreground.ts"],
+  outfile: "dist/daemon-foreground.cjs",
+});
+if (/\bimport\(/.test(readFileSync("dist/cli.cjs", "utf8"))) {
+  console.error("the CLI bundle must not import() at run time; see cli/daemon-foreground.ts");
+  process.exit(1);
+}
 
 writeFileSync("dist/cli.meta.json", JSON.stringify(result.metafile));
 
@@ -41,5 +62,12 @@ const inputs = Object.keys(result.metafile.inputs);
 const leaks = inputs.filter((input) => forbidden.some((pattern) => pattern.test(input)));
 if (leaks.length > 0) {
   console.error(`the CLI bundle must not include:\n  ${leaks.join("\n  ")}`);
+  process.exit(1);
+}
+
+// V8's code cache for the bundle, made by running it (see scripts/write-code-cache.cjs).
+const cache = spawnSync(process.execPath, ["scripts/write-code-cache.cjs"], { stdio: "ignore" });
+if (cache.status !== 0 || !existsSync("dist/cli.cjs.cache")) {
+  console.error("writing the CLI's code cache failed: run node scripts/write-code-cache.cjs");
   process.exit(1);
 }

@@ -1,4 +1,4 @@
-import { pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
 import { Command, Option } from "clipanion";
 import { resolveHome } from "../../daemon/paths.js";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
@@ -28,13 +28,14 @@ export class DaemonCommand extends BaseCommand {
 
   async run(): Promise<number> {
     const home = resolveHome();
-    const { daemonEntry, launchDaemon } = await import("../daemon-launcher.js");
     if (this.foreground) {
-      const { runDaemon } = (await import(
-        pathToFileURL(daemonEntry).href
-      )) as typeof import("../../daemon/main.js");
-      return runDaemon(this.resume ? ["--resume"] : []);
+      // Beside the bundle; see daemon-foreground.ts for why it is a script of its own.
+      const { runDaemonInForeground } = createRequire(import.meta.url)(
+        "./daemon-foreground.cjs",
+      ) as typeof import("../daemon-foreground.js");
+      return runDaemonInForeground(this.resume ? ["--resume"] : []);
     }
+    const { launchDaemon } = await import("../daemon-launcher.js");
     const client = this.client();
     if (await client.isRunning()) {
       const { pid } = await client.daemon.ping({});

@@ -1,14 +1,17 @@
 /**
  * The daemon's life as a user drives it through the built CLI: a command that needs a daemon
  * starts one and says so; `status` reports it (exit 0) or its absence (exit 3); `stop-daemon`
- * stops it; neither `status` nor `stop-daemon` ever starts one.
+ * stops it; neither `status` nor `stop-daemon` ever starts one; a daemon that was killed is
+ * replaced by the next command; `daemon --foreground` serves in its own process.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertNoStackTrace, type CliHome, cliHome } from "../helpers/cli-home.js";
-import { isAlive } from "../helpers/wait.js";
+import { cliBin } from "../helpers/paths.js";
+import { isAlive, waitFor } from "../helpers/wait.js";
 
 /** LSB: "program is not running". */
 const EXIT_NOT_RUNNING = 3;
@@ -91,5 +94,53 @@ describe("e2e: the daemon's life through the CLI", () => {
     assert.equal(status.stdout, "❌ Daemon is not running\n");
     // And asking did not start one.
     assertNoDaemon();
+  });
+
+  it("after a daemon is killed, the next command starts a new one on the stale socket", async () => {
+    const first = await home.run(["list"]);
+    assert.equal(first.code, 0, first.stderr);
+    const started = /started daemon \(pid (\d+)\)/.exec(first.stderr);
+    assert.ok(started, `list did not start a daemon: ${first.stderr}`);
+    const crashed = Number(started[1]);
+    process.kill(crashed, "SIGKILL");
+    await waitFor("the daemon to die", () => !isAlive(crashed));
+    assert.ok(existsSync(join(home.path, "daemon.sock")), "a killed daemon leaves its socket");
+
+    const next = await home.run(["list", "--json"]);
+    assert.equal(next.code, 0, next.stderr);
+    const restarted = /started daemon \(pid (\d+)\)/.exec(next.stderr);
+    assert.ok(restarted, `list did not start a daemon: ${next.stderr}`);
+    assert.notEqual(Number(restarted[1]), crashed);
+    assert.ok(Array.isArray(JSON.parse(next.stdout)), next.stdout);
+    assert.equal(home.daemonPid(), Number(restarted[1]));
+  });
+});
+
+describe("e2e: daemon --foreground", () => {
+  it("serves in the CLI's own process until SIGTERM, then exits 0", async () => {
+    const home = cliHome();
+    const child = spawn(process.execPath, [cliBin, "daemon", "--foreground"], {
+      env: { ...process.env, CLAUDE_SESSIONS_HOME: home.path },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      const status = await waitFor("the daemon to answer", async () => {
+        const result = await home.run(["status", "--json"]);
+        return result.code === 0 ? (JSON.parse(result.stdout) as { pid: number }) : undefined;
+      });
+      assert.equal(status.pid, child.pid, "the daemon runs in the process that was started");
+      child.kill("SIGTERM");
+      assert.equal(await exited, 0, output);
+      assert.doesNotMatch(output, /Warning|error/i);
+      assert.equal((await home.run(["status"])).code, EXIT_NOT_RUNNING);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await home.cleanup();
+    }
   });
 });
