@@ -4,10 +4,13 @@
  * input and screens, logs, and errors that are one line with the right exit code.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { mkdirSync, realpathSync } from "node:fs";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertNoStackTrace, type CliHome, cliHome } from "../helpers/cli-home.js";
+import { cliBin } from "../helpers/paths.js";
 import { tempDir } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -243,6 +246,31 @@ describe("e2e: sessions through the CLI", () => {
     assert.equal(follow.code, 0, follow.stderr);
     for (let i = 1; i <= 5; i++) assert.match(follow.stdout, new RegExp(`line-${i}\\r?\\n`));
     assert.equal((await home.json<SessionJson>(["show", session.id])).state, "exited");
+  });
+
+  it("a reader that goes away (| head) ends logs -f at once, quietly, as SIGPIPE would", async () => {
+    const session = await home.json<SessionJson>([
+      "start",
+      work.path,
+      "--",
+      "sh",
+      "-c",
+      "seq 1 100000; sleep 100",
+    ]);
+    const child = spawn(process.execPath, [cliBin, "logs", "-f", session.id], {
+      env: { ...process.env, CLAUDE_SESSIONS_HOME: home.path },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    // Like head: read a little, then close the pipe while the CLI still has output to write.
+    child.stdout.once("data", () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    assert.equal(code, 128 + constants.signals.SIGPIPE);
+    assert.equal(stderr, "");
+    await home.ok(["stop", "--timeout", "1s", session.id]);
   });
 
   it("resize changes the session's size", async () => {
