@@ -239,6 +239,18 @@ describe("e2e: sessions through the CLI", () => {
     await home.ok(["stop", "--timeout", "1s", session.id]);
   });
 
+  it("send types text that starts with a dash when it follows --", async () => {
+    const session = await home.json<SessionJson>(["start", work.path, "--", "cat"]);
+    await home.ok(["send", session.id, "--enter", "--", "--not-an-option"]);
+    await waitFor("the text on the screen", async () =>
+      (await home.ok(["capture", session.id])).includes("--not-an-option"),
+    );
+    const neither = await home.run(["send", session.id]);
+    assert.equal(neither.code, 2);
+    assert.match(neither.stderr, /^error: .*after --/);
+    await home.ok(["stop", "--timeout", "1s", session.id]);
+  });
+
   it("logs -f ends by itself with exit 0 when the session exits, with all its output", async () => {
     const script = "for i in 1 2 3 4 5; do echo line-$i; sleep 0.2; done";
     const session = await home.json<SessionJson>(["start", work.path, "--", "sh", "-c", script]);
