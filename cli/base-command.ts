@@ -5,8 +5,9 @@
  */
 import { type BaseContext, Command, Option, UsageError } from "clipanion";
 import { resolveHome } from "../daemon/paths.js";
-import { ClientError, DaemonClient, toClientError } from "./client.js";
-import { launchDaemon } from "./daemon-launcher.js";
+import { ClientError, toClientError } from "./client-error.js";
+import { DaemonConnection } from "./daemon-connection.js";
+import { CallError, Status } from "./rpc/call-error.js";
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -23,7 +24,7 @@ export abstract class BaseCommand extends Command<CliContext> {
       "The daemon's socket (default: $CLAUDE_SESSIONS_HOME/daemon.sock or ~/.claude-sessions/daemon.sock)",
   });
 
-  private connection: DaemonClient | undefined;
+  private connection: DaemonConnection | undefined;
 
   /** The command's work; returns the exit code (0 when nothing is returned). */
   abstract run(): Promise<number | undefined>;
@@ -53,37 +54,58 @@ export abstract class BaseCommand extends Command<CliContext> {
     return this.client().socketPath;
   }
 
-  /** A client for the daemon, without starting one. */
-  client(): DaemonClient {
-    this.connection ??= DaemonClient.connect({ socket: this.socket });
+  /** A connection to the daemon, without starting one. */
+  client(): DaemonConnection {
+    this.connection ??= DaemonConnection.open(this.socket);
     return this.connection;
   }
 
   /** A client for a running daemon: one is started (and we say so) if none answers. */
-  async daemonClient(): Promise<DaemonClient> {
+  async daemonClient(): Promise<DaemonConnection> {
     const client = this.client();
     if (await client.isRunning()) return client;
+    return this.startDaemon();
+  }
+
+  /** Starts a daemon, says so on stderr, and returns a new connection to it. */
+  private async startDaemon(): Promise<DaemonConnection> {
     if (this.socket !== undefined) {
-      throw new ClientError(`daemon is not running (nothing answers on ${this.socket})`, 14);
+      throw new ClientError(
+        `daemon is not running (nothing answers on ${this.socket})`,
+        Status.UNAVAILABLE,
+      );
     }
+    // Loaded only here: most commands find a daemon running and never spawn anything.
+    const { launchDaemon } = await import("./daemon-launcher.js");
     const pid = await launchDaemon(resolveHome());
     this.context.stderr.write(`claude-sessions: started daemon (pid ${pid})\n`);
-    // The old channel saw the socket fail and is backing off; start afresh.
-    client.close();
-    this.connection = DaemonClient.connect({ socket: this.socket });
+    // The old connection failed; start afresh.
+    this.connection?.close();
+    this.connection = DaemonConnection.open(this.socket);
     return this.connection;
   }
 
-  /** Runs one call, turning gRPC failures into actionable errors. */
+  /**
+   * Runs one call, turning gRPC failures into actionable errors. The call goes straight to the
+   * socket: only when nothing listens there, so that nothing was sent, is a daemon started
+   * (unless `start` is false) and the call made again.
+   */
   async call<T>(
-    work: (client: DaemonClient) => Promise<T>,
+    work: (client: DaemonConnection) => Promise<T>,
     options: { start?: boolean } = {},
   ): Promise<T> {
-    const client = options.start === false ? this.client() : await this.daemonClient();
+    const client = this.client();
     try {
       return await work(client);
     } catch (error) {
-      throw toClientError(error, client.socketPath);
+      const unanswered = error instanceof CallError && !error.requestSent;
+      if (!unanswered || options.start === false) throw toClientError(error, client.socketPath);
+    }
+    const started = await this.startDaemon();
+    try {
+      return await work(started);
+    } catch (error) {
+      throw toClientError(error, started.socketPath);
     }
   }
 }

@@ -1,12 +1,15 @@
 /**
- * The typed client library: connects to a daemon's socket and exposes both services, with
- * gRPC failures turned into errors a person can act on. Other TypeScript programs can import it.
+ * The typed client library for programs: a grpc-js channel to a daemon's socket with both
+ * services, and gRPC failures turned into errors a person can act on. The CLI itself talks
+ * through the lighter {@link DaemonConnection} (daemon-connection.ts), which starts faster.
  */
 import * as grpc from "@grpc/grpc-js";
 import { homePaths, resolveHome, socketAddress } from "../daemon/paths.js";
 import { createServiceClient, type ServiceClient } from "../daemon/rpc/service-binding.js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
+
+export { ClientError, toClientError } from "./client-error.js";
 
 export interface ConnectOptions {
   /** The socket path; defaults to `<home>/daemon.sock`. */
@@ -51,34 +54,4 @@ export class DaemonClient {
   close(): void {
     this.channel.close();
   }
-}
-
-/** A failed call, with a one-line message for people and the gRPC status for programs. */
-export class ClientError extends Error {
-  override readonly name = "ClientError";
-  constructor(
-    message: string,
-    readonly code: grpc.status,
-  ) {
-    super(message);
-  }
-}
-
-function isServiceError(error: unknown): error is grpc.ServiceError {
-  return error instanceof Error && typeof (error as grpc.ServiceError).code === "number";
-}
-
-/** Turns a gRPC failure into a {@link ClientError} with a message a person can act on. */
-export function toClientError(error: unknown, socketPath: string): Error {
-  if (!isServiceError(error)) return error instanceof Error ? error : new Error(String(error));
-  if (error.code === grpc.status.UNAVAILABLE && !/shutting down/.test(error.details)) {
-    return new ClientError(
-      `daemon is not running (nothing answers on ${socketPath}); start it with: claude-sessions daemon`,
-      error.code,
-    );
-  }
-  if (error.code === grpc.status.DEADLINE_EXCEEDED) {
-    return new ClientError(`the daemon did not answer in time (${socketPath})`, error.code);
-  }
-  return new ClientError(error.details || error.message, error.code);
 }

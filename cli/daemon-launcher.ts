@@ -5,16 +5,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, openSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { ensurePrivateHome } from "../daemon/home-guard.js";
 import type { StartReport } from "../daemon/main.js";
 import { homePaths } from "../daemon/paths.js";
+import { daemonEntry } from "./daemon-entry.js";
 
 /** How long a starting daemon may take to answer. */
 const START_TIMEOUT_MS = 15_000;
-
-/** The daemon entry, next to the CLI bundle (`dist/cli.js` -> `dist/daemon/main.js`). */
-export const daemonEntry = fileURLToPath(new URL("./daemon/main.js", import.meta.url));
 
 export class DaemonLaunchError extends Error {
   override readonly name = "DaemonLaunchError";

@@ -5,7 +5,8 @@
  */
 import type { BaseContext } from "clipanion";
 import type { AttachTerminalResponse } from "../gen/claude_sessions/v1/session_service_pb.js";
-import { type DaemonClient, toClientError } from "./client.js";
+import { toClientError } from "./client-error.js";
+import type { DaemonConnection } from "./daemon-connection.js";
 import { DEFAULT_DETACH_KEYS, DetachDetector, parseDetachKeys } from "./detach-keys.js";
 import { sessionExitCode } from "./output.js";
 import { terminalSize } from "./session-args.js";
@@ -45,7 +46,7 @@ class AltScreenTracker {
 
 /** Attaches to `sessionId`; resolves with the exit code for the CLI. */
 export async function attachTerminal(
-  client: DaemonClient,
+  client: DaemonConnection,
   sessionId: string,
   options: AttachOptions,
 ): Promise<number> {

@@ -1,20 +1,73 @@
-// Bundles the CLI into one file (dist/cli.js): one module to load instead of hundreds keeps
-// start-up close to bare Node. The daemon is not bundled: it runs from dist/daemon/.
+// Bundles the CLI into one file (dist/cli.cjs): one script to load instead of hundreds of
+// modules keeps start-up close to bare Node. The daemon is not bundled: it runs from dist/daemon/.
+//
+// CommonJS, not ESM: esbuild can then initialise a lazily imported module (the daemon launcher
+// and its child_process, the interactive attach) only when a command needs it, where an ESM
+// bundle would hoist every `import` of a Node module to the top and load them all at start.
+//
+// The build fails if anything a command that only talks to the daemon must never load (grpc-js,
+// node-pty, xterm, the daemon's internals) finds its way into the bundle.
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
-await build({
-  entryPoints: ["cli/entry.ts"],
-  outfile: "dist/cli.js",
+// The code cache of the previous bundle goes first: whatever fails below, none is left that
+// does not fit the bundle.
+rmSync("dist/cli.cjs.cache", { force: true });
+
+const common = {
   bundle: true,
   platform: "node",
   target: "node20",
-  format: "esm",
+  format: "cjs",
+  // clipanion and typanion ship ES modules (.mjs) beside CommonJS; these let esbuild drop unused parts.
+  resolveExtensions: [".ts", ".mjs", ".js", ".json"],
+  minify: true,
   sourcemap: true,
-  // Loaded lazily by grpc-js for features the CLI never uses.
-  external: ["@grpc/proto-loader", "node-pty", "@xterm/*"],
-  banner: {
-    // grpc-js is CommonJS and calls require(); give the ES module bundle one.
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
+  // The sources are ES modules; in the bundle `import.meta.url` is the bundle's own URL.
+  define: { "import.meta.url": "__bundleUrl" },
+  banner: { js: 'const __bundleUrl = require("node:url").pathToFileURL(__filename).href;' },
   logLevel: "warning",
+};
+
+const result = await build({
+  ...common,
+  entryPoints: ["cli/entry.ts"],
+  outfile: "dist/cli.cjs",
+  metafile: true,
 });
+
+// `daemon --foreground` imports the daemon's entry from a script of its own (see
+// cli/daemon-foreground.ts): code restored from V8's code cache cannot import() on Node 20.
+await build({
+  ...common,
+  entryPoints: ["cli/daemon-foreground.ts"],
+  outfile: "dist/daemon-foreground.cjs",
+});
+if (/\bimport\(/.test(readFileSync("dist/cli.cjs", "utf8"))) {
+  console.error("the CLI bundle must not import() at run time; see cli/daemon-foreground.ts");
+  process.exit(1);
+}
+
+writeFileSync("dist/cli.meta.json", JSON.stringify(result.metafile));
+
+/** What may only be loaded by the daemon process (`daemon --foreground` imports it at run time). */
+const forbidden = [
+  /node_modules\/@grpc\//,
+  /node_modules\/node-pty\//,
+  /node_modules\/@xterm\//,
+  /^daemon\/(?!paths\.ts$|home-guard\.ts$|version\.ts$)/,
+];
+const inputs = Object.keys(result.metafile.inputs);
+const leaks = inputs.filter((input) => forbidden.some((pattern) => pattern.test(input)));
+if (leaks.length > 0) {
+  console.error(`the CLI bundle must not include:\n  ${leaks.join("\n  ")}`);
+  process.exit(1);
+}
+
+// V8's code cache for the bundle, made by running it (see scripts/write-code-cache.cjs).
+const cache = spawnSync(process.execPath, ["scripts/write-code-cache.cjs"], { stdio: "ignore" });
+if (cache.status !== 0 || !existsSync("dist/cli.cjs.cache")) {
+  console.error("writing the CLI's code cache failed: run node scripts/write-code-cache.cjs");
+  process.exit(1);
+}

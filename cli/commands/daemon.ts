@@ -1,8 +1,7 @@
-import { pathToFileURL } from "node:url";
+import { createRequire } from "node:module";
 import { Command, Option } from "clipanion";
 import { resolveHome } from "../../daemon/paths.js";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
-import { daemonEntry, launchDaemon } from "../daemon-launcher.js";
 
 export class DaemonCommand extends BaseCommand {
   static override paths = [["daemon"]];
@@ -30,11 +29,13 @@ export class DaemonCommand extends BaseCommand {
   async run(): Promise<number> {
     const home = resolveHome();
     if (this.foreground) {
-      const { runDaemon } = (await import(
-        pathToFileURL(daemonEntry).href
-      )) as typeof import("../../daemon/main.js");
-      return runDaemon(this.resume ? ["--resume"] : []);
+      // Beside the bundle; see daemon-foreground.ts for why it is a script of its own.
+      const { runDaemonInForeground } = createRequire(import.meta.url)(
+        "./daemon-foreground.cjs",
+      ) as typeof import("../daemon-foreground.js");
+      return runDaemonInForeground(this.resume ? ["--resume"] : []);
     }
+    const { launchDaemon } = await import("../daemon-launcher.js");
     const client = this.client();
     if (await client.isRunning()) {
       const { pid } = await client.daemon.ping({});

@@ -1,4 +1,4 @@
-import { Command, Option } from "clipanion";
+import { Command, Option, UsageError } from "clipanion";
 import { BaseCommand } from "../base-command.js";
 
 export class SendCommand extends BaseCommand {
@@ -6,19 +6,26 @@ export class SendCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Type text into a session",
     details:
-      "Writes the text to the session's terminal as if typed. `--enter` presses Enter after it.",
+      "Writes the text to the session's terminal as if typed. `--enter` presses Enter after it. Text that starts with a dash goes after `--`.",
     examples: [
       ["Ask Claude something", "$0 send api 'run the tests' --enter"],
       ["Press Ctrl-C", "$0 send api $'\\x03'"],
+      ["Type text that starts with a dash", "$0 send api --enter -- --version"],
     ],
   });
 
   enter = Option.Boolean("--enter", false, { description: "Press Enter after the text" });
   id = Option.String({ name: "id" });
-  text = Option.String({ name: "text" });
+  text = Option.String({ required: false, name: "text" });
+  protected override acceptsPassthrough = true;
 
   async run(): Promise<number> {
-    const text = this.enter ? `${this.text}\r` : this.text;
+    const after = this.context.passthrough;
+    if ((this.text === undefined) === (after === undefined)) {
+      throw new UsageError("give the text to send, or put it after -- if it starts with a dash");
+    }
+    const typed = this.text ?? (after ?? []).join(" ");
+    const text = this.enter ? `${typed}\r` : typed;
     await this.call((client) =>
       client.sessions.sendInput({ sessionId: this.id, input: { case: "text", value: text } }),
     );

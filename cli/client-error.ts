@@ -1,0 +1,41 @@
+/**
+ * Failed calls as the CLI reports them: one line a person can act on, with the gRPC status
+ * kept for programs. Free of grpc-js, so commands can use it without loading it.
+ */
+import { Status } from "./rpc/call-error.js";
+
+/** A failed call, with a one-line message for people and the gRPC status for programs. */
+export class ClientError extends Error {
+  override readonly name = "ClientError";
+  constructor(
+    message: string,
+    readonly code: number,
+  ) {
+    super(message);
+  }
+}
+
+/** A failed call from grpc-js (`ServiceError`) or from the CLI's transport (`CallError`). */
+interface StatusError extends Error {
+  code: number;
+  details: string;
+}
+
+function isStatusError(error: unknown): error is StatusError {
+  return error instanceof Error && typeof (error as StatusError).code === "number";
+}
+
+/** Turns a gRPC failure into a {@link ClientError} with a message a person can act on. */
+export function toClientError(error: unknown, socketPath: string): Error {
+  if (!isStatusError(error)) return error instanceof Error ? error : new Error(String(error));
+  if (error.code === Status.UNAVAILABLE && !/shutting down/.test(error.details)) {
+    return new ClientError(
+      `daemon is not running (nothing answers on ${socketPath}); start it with: claude-sessions daemon`,
+      error.code,
+    );
+  }
+  if (error.code === Status.DEADLINE_EXCEEDED) {
+    return new ClientError(`the daemon did not answer in time (${socketPath})`, error.code);
+  }
+  return new ClientError(error.details || error.message, error.code);
+}

@@ -1,0 +1,293 @@
+/**
+ * A small gRPC client transport on Node's own HTTP/2, for the daemon's unix socket.
+ *
+ * The CLI does not use grpc-js as a client: loading it (channels, load balancers, resolvers,
+ * TLS, compression) costs more than the whole start-up budget of a command such as `list`.
+ * One local socket, no TLS, no compression and no retries need only the protocol itself
+ * (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md): a POST per call,
+ * length-prefixed messages, the status in the trailers.
+ */
+import { EventEmitter } from "node:events";
+import {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  connect,
+  constants,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from "node:http2";
+import { connect as connectSocket } from "node:net";
+import { CallError, Status } from "./call-error.js";
+import { encodeFrame, FrameReader } from "./message-frame.js";
+
+export interface CallOptions {
+  /** When the call gives up with DEADLINE_EXCEEDED (a Date or milliseconds since the epoch). */
+  deadline?: Date | number | undefined;
+}
+
+/** How a call turns its messages into bytes and back. */
+export interface Codec<I, O> {
+  serialize(message: I): Uint8Array;
+  deserialize(bytes: Uint8Array): O;
+}
+
+/** grpc-timeout allows at most 8 digits; beyond that, whole seconds. */
+function timeoutHeader(ms: number): string {
+  return ms <= 99_999_999 ? `${Math.max(1, Math.ceil(ms))}m` : `${Math.ceil(ms / 1000)}S`;
+}
+
+/** grpc-message is percent-encoded. */
+function decodeMessage(value: string | string[] | undefined): string {
+  const text = Array.isArray(value) ? value.join(", ") : (value ?? "");
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The status a call gets when the stream was reset instead of ending with trailers. */
+function statusForReset(code: number): StatusCodeAndText {
+  switch (code) {
+    case constants.NGHTTP2_REFUSED_STREAM:
+      return [Status.UNAVAILABLE, "the daemon refused the call"];
+    case constants.NGHTTP2_CANCEL:
+      return [Status.CANCELLED, "the daemon cancelled the call"];
+    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+      return [Status.RESOURCE_EXHAUSTED, "the daemon asked to slow down"];
+    default:
+      return [Status.INTERNAL, `the call was reset with HTTP/2 code ${code}`];
+  }
+}
+type StatusCodeAndText = [number, string];
+
+/** A transport failure as a status. */
+function transportFailure(error: Error): CallError {
+  // A stream still waiting for its connection is cancelled with the connection's error as the
+  // cause ("connect ENOENT <socket>"): its request was never sent.
+  const cause = (error as Error & { cause?: unknown }).cause;
+  if (
+    (error as NodeJS.ErrnoException).code === "ERR_HTTP2_STREAM_CANCEL" &&
+    cause instanceof Error &&
+    (cause as NodeJS.ErrnoException).syscall === "connect"
+  ) {
+    return new CallError(Status.UNAVAILABLE, cause.message, false);
+  }
+  return new CallError(Status.UNAVAILABLE, error.message);
+}
+
+/**
+ * One call. Like a grpc-js call it emits "data" for each response, then "end" if the call
+ * ended with status OK or "error" (a {@link CallError}) if not, then "close"; it is also
+ * async-iterable, with backpressure.
+ */
+export class ClientCall<I, O> extends EventEmitter {
+  private readonly reader = new FrameReader();
+  private trailers: IncomingHttpHeaders | undefined;
+  private httpStatus: number | undefined;
+  private transportError: Error | undefined;
+  /** A status decided on this side: cancelled, deadline passed, undecodable response. */
+  private localStatus: CallError | undefined;
+  private finished = false;
+  private readonly timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly stream: ClientHttp2Stream,
+    private readonly codec: Codec<I, O>,
+    deadline: number | undefined,
+  ) {
+    super();
+    stream.on("response", (headers) => {
+      this.httpStatus = headers[":status"];
+      // A "trailers-only" response carries the status in its headers.
+      if (headers["grpc-status"] !== undefined) this.trailers = headers;
+    });
+    stream.on("trailers", (headers) => {
+      this.trailers = headers;
+    });
+    stream.on("data", (chunk: Buffer) => this.receive(chunk));
+    stream.on("error", (error: Error) => {
+      this.transportError ??= error;
+    });
+    stream.on("close", () => this.finish());
+    if (deadline !== undefined) {
+      this.timer = setTimeout(
+        () => this.abort(new CallError(Status.DEADLINE_EXCEEDED, "deadline exceeded")),
+        Math.max(0, deadline - Date.now()),
+      );
+    }
+  }
+
+  /** Sends one request message. */
+  write(message: I): boolean {
+    if (this.finished || this.stream.writableEnded) return false;
+    return this.stream.write(encodeFrame(this.codec.serialize(message)));
+  }
+
+  /** Says that no more requests follow. */
+  end(): void {
+    if (!this.finished && !this.stream.writableEnded) this.stream.end();
+  }
+
+  /** Abandons the call; it ends with CANCELLED unless it already ended. */
+  cancel(): void {
+    this.abort(new CallError(Status.CANCELLED, "cancelled on client"));
+  }
+
+  /** Stops reading responses for now (flow control reaches the daemon). */
+  pause(): void {
+    this.stream.pause();
+  }
+
+  resume(): void {
+    this.stream.resume();
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.localStatus !== undefined) return;
+    try {
+      for (const bytes of this.reader.push(chunk)) this.emit("data", this.codec.deserialize(bytes));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.abort(new CallError(Status.INTERNAL, `cannot decode the daemon's response: ${reason}`));
+    }
+  }
+
+  private abort(status: CallError): void {
+    if (this.finished || this.localStatus !== undefined) return;
+    this.localStatus = status;
+    this.stream.close(constants.NGHTTP2_CANCEL);
+  }
+
+  private finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    clearTimeout(this.timer);
+    const failure = this.outcome();
+    if (failure === undefined) this.emit("end");
+    else this.emit("error", failure);
+    this.emit("close");
+  }
+
+  private outcome(): CallError | undefined {
+    if (this.localStatus !== undefined) return this.localStatus;
+    if (this.trailers !== undefined) {
+      const code = Number(this.trailers["grpc-status"]);
+      if (code === Status.OK) {
+        return this.reader.partial
+          ? new CallError(Status.INTERNAL, "the response ended inside a message")
+          : undefined;
+      }
+      return new CallError(
+        Number.isInteger(code) ? code : Status.UNKNOWN,
+        decodeMessage(this.trailers["grpc-message"]),
+      );
+    }
+    if (this.transportError !== undefined) return transportFailure(this.transportError);
+    if (this.httpStatus !== undefined && this.httpStatus !== 200)
+      return new CallError(
+        Status.UNKNOWN,
+        `the daemon answered with HTTP status ${this.httpStatus}`,
+      );
+    if (this.stream.rstCode !== undefined && this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+      const [code, text] = statusForReset(this.stream.rstCode);
+      return new CallError(code, text);
+    }
+    return new CallError(Status.UNAVAILABLE, "the connection to the daemon closed");
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<O> {
+    /** Responses buffered before the reader asks; above this the stream is paused. */
+    const highWater = 16;
+    const queue: O[] = [];
+    let done = false;
+    let failure: CallError | undefined;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      wake?.();
+      wake = undefined;
+    };
+    this.on("data", (message: O) => {
+      queue.push(message);
+      if (queue.length >= highWater) this.pause();
+      notify();
+    });
+    this.on("error", (error: CallError) => {
+      failure = error;
+      done = true;
+      notify();
+    });
+    this.on("end", () => {
+      done = true;
+      notify();
+    });
+    return {
+      next: async (): Promise<IteratorResult<O>> => {
+        for (;;) {
+          if (queue.length > 0) {
+            const value = queue.shift() as O;
+            if (queue.length === 0) this.resume();
+            return { value, done: false };
+          }
+          if (failure !== undefined) throw failure;
+          if (done) return { value: undefined, done: true };
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+        }
+      },
+      return: async (): Promise<IteratorResult<O>> => {
+        this.cancel();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+}
+
+/** An HTTP/2 connection to a unix socket, opened on the first call and again if it drops. */
+export class Http2Channel {
+  private session: ClientHttp2Session | undefined;
+  private active = 0;
+
+  constructor(readonly socketPath: string) {}
+
+  /** Starts a call to `path` ("/package.Service/Method"). */
+  start<I, O>(path: string, codec: Codec<I, O>, options: CallOptions = {}): ClientCall<I, O> {
+    const session = this.connection();
+    const headers: OutgoingHttpHeaders = {
+      [constants.HTTP2_HEADER_METHOD]: "POST",
+      [constants.HTTP2_HEADER_PATH]: path,
+      "content-type": "application/grpc+proto",
+      te: "trailers",
+    };
+    const deadline = options.deadline === undefined ? undefined : Number(options.deadline);
+    if (deadline !== undefined) headers["grpc-timeout"] = timeoutHeader(deadline - Date.now());
+    const call = new ClientCall(session.request(headers), codec, deadline);
+    // An idle connection must not keep the process alive; a call in flight must.
+    this.active += 1;
+    session.ref();
+    call.once("close", () => {
+      this.active -= 1;
+      if (this.active === 0 && !session.destroyed) session.unref();
+    });
+    return call;
+  }
+
+  /** Closes the connection once its calls are done. */
+  close(): void {
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  private connection(): ClientHttp2Session {
+    if (this.session !== undefined && !this.session.closed && !this.session.destroyed)
+      return this.session;
+    const session = connect("http://localhost", {
+      createConnection: () => connectSocket(this.socketPath),
+    });
+    // A failed connection is reported by every call on it, as UNAVAILABLE.
+    session.on("error", () => {});
+    this.session = session;
+    return session;
+  }
+}
