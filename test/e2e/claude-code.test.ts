@@ -27,8 +27,10 @@ describe("Claude Code through claude-sessions", () => {
   let project: TempHome;
   let env: Record<string, string>;
   let id = "";
-  const cli = (...args: string[]) => runCli(args, { home: state.path, cwd: project.path, env, timeoutMs: 60_000 });
-  const show = async () => JSON.parse((await cli("show", id, "--json")).stdout) as Record<string, unknown>;
+  const cli = (...args: string[]) =>
+    runCli(args, { home: state.path, cwd: project.path, env, timeoutMs: 60_000 });
+  const show = async () =>
+    JSON.parse((await cli("show", id, "--json")).stdout) as Record<string, unknown>;
   const screen = async () => (await cli("capture", id)).stdout;
 
   before(() => {
@@ -49,17 +51,27 @@ describe("Claude Code through claude-sessions", () => {
   it("starts claude with --session-id <id> and shows its prompt box", async () => {
     const started = await cli("start", "--json", ".");
     assert.equal(started.code, 0, started.stderr);
-    const session = JSON.parse(started.stdout) as { id: string; state: string; pid: number; claude_code: boolean };
+    const session = JSON.parse(started.stdout) as {
+      id: string;
+      state: string;
+      pid: number;
+      claude_code: boolean;
+    };
     id = session.id;
     assert.equal(session.state, "running");
     assert.equal(session.claude_code, true);
     const argv = argvOf(session.pid);
     assert.ok(argv[0]?.endsWith("claude"), argv.join(" "));
     assert.deepEqual(argv.slice(-2), ["--session-id", id]);
-    const text = await waitFor("Claude Code's prompt box", async () => {
-      const current = await screen();
-      return PROMPT_BOX.test(current) ? current : undefined;
-    }, 30_000, 250);
+    const text = await waitFor(
+      "Claude Code's prompt box",
+      async () => {
+        const current = await screen();
+        return PROMPT_BOX.test(current) ? current : undefined;
+      },
+      30_000,
+      250,
+    );
     assert.match(text, /Claude Code/);
   });
 
@@ -81,7 +93,13 @@ describe("Claude Code through claude-sessions", () => {
     const transcript = await waitFor(
       "the transcript",
       () => {
-        const path = join(userHome.path, ".claude", "projects", project.path.replaceAll("/", "-"), `${id}.jsonl`);
+        const path = join(
+          userHome.path,
+          ".claude",
+          "projects",
+          project.path.replaceAll("/", "-"),
+          `${id}.jsonl`,
+        );
         return existsSync(path) ? path : undefined;
       },
       15_000,
@@ -115,7 +133,9 @@ describe("Claude Code through claude-sessions", () => {
     const listed = await cli("list", "--all", "--json");
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stderr, /started daemon/);
-    const session = (JSON.parse(listed.stdout) as Array<Record<string, unknown>>).find((entry) => entry.id === id);
+    const session = (JSON.parse(listed.stdout) as Array<Record<string, unknown>>).find(
+      (entry) => entry.id === id,
+    );
     assert.equal(session?.state, "interrupted");
     await waitFor("the old claude to be gone", () => !isAlive(before), 10_000);
 
@@ -128,7 +148,12 @@ describe("Claude Code through claude-sessions", () => {
     assert.deepEqual(argv.slice(-2), ["--resume", id], argv.join(" "));
     assert.equal(readlinkSync(`/proc/${pid}/cwd`), project.path);
     // The conversation is back: the earlier prompt is on the screen again.
-    await waitFor("the resumed conversation", async () => /hello/.test(await screen()), 30_000, 250);
+    await waitFor(
+      "the resumed conversation",
+      async () => /hello/.test(await screen()),
+      30_000,
+      250,
+    );
     assert.equal((await cli("stop", id, "--timeout", "2s")).code, 0);
   });
 

@@ -12,7 +12,10 @@ export const claudeBinDir = fileURLToPath(new URL("../../../node_modules/.bin", 
 export function writeClaudeConfig(home: string, trustedDirs: readonly string[]): void {
   const projects: Record<string, { hasTrustDialogAccepted: boolean }> = {};
   for (const dir of trustedDirs) projects[dir] = { hasTrustDialogAccepted: true };
-  writeFileSync(join(home, ".claude.json"), JSON.stringify({ hasCompletedOnboarding: true, projects }));
+  writeFileSync(
+    join(home, ".claude.json"),
+    JSON.stringify({ hasCompletedOnboarding: true, projects }),
+  );
 }
 
 /** The environment a user with Claude Code installed would have (offline, no auto-update). */
