@@ -84,8 +84,8 @@ async function spawnDaemon(home: string) {
 
 /** A daemon on a new temporary home (or `home`), with a temporary working directory. */
 export async function startBenchDaemon(options: { home?: TempHome } = {}): Promise<BenchDaemon> {
-  const home = options.home ?? tempHome("csb-");
-  const work = tempDir("csbw-");
+  const home = options.home ?? tempHome("csbench-");
+  const work = tempDir("csbench-w-");
   let daemon: Awaited<ReturnType<typeof spawnDaemon>>;
   try {
     daemon = await spawnDaemon(home.path);

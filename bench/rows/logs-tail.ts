@@ -20,7 +20,7 @@ export const logsTailRow: Row = {
   name: "logs-tail",
   title: "logs -n 100 on a 1 GiB log vs a 1 MiB log",
   async run(log) {
-    const home = tempHome("csb-");
+    const home = tempHome("csbench-");
     let big: SyntheticSession;
     let small: SyntheticSession;
     try {

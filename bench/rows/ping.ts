@@ -53,7 +53,7 @@ export const pingRow: Row = {
   title: "Ping round trip (separate client process)",
   async run(log) {
     const daemon = await startBenchDaemon();
-    const dir = tempDir("csbe-");
+    const dir = tempDir("csbench-e-");
     let echo: Awaited<ReturnType<typeof startEchoServer>> | undefined;
     try {
       echo = await startEchoServer(join(dir.path, "echo.sock"));

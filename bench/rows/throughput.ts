@@ -16,8 +16,11 @@ import {
 import { runJsonChild } from "../lib/processes.js";
 import { median, msSince } from "../lib/stats.js";
 import { openTerminal } from "../lib/terminal-stream.js";
+import { withTimeout } from "../lib/timeout.js";
 
 const ROUNDS = 3;
+/** A round far slower than this is broken, not slow. */
+const ROUND_TIMEOUT_MS = 120_000;
 
 interface Round {
   bytes: number;
@@ -75,7 +78,15 @@ export const throughputRow: Row = {
         screen: (data) => onData(data, true),
         output: (data) => onData(data, false),
       });
-      const exit = await terminal.ended;
+      const exit = await withTimeout(
+        terminal.ended,
+        ROUND_TIMEOUT_MS,
+        `the daemon session to write 50 MB (${bytes} bytes arrived${start === undefined ? ", never saw it ready" : ""})`,
+      ).catch(async (error: unknown) => {
+        terminal.detach();
+        await daemon.client.sessions.stopSession({ sessionId }).catch(() => undefined);
+        throw error;
+      });
       check(start !== undefined, `subject: the generator never got ready: ${head}`);
       const ms = msSince(start);
       check(exit !== undefined, "subject: the stream ended without the session's exit");
