@@ -28,14 +28,29 @@ export interface ScreenText {
 }
 
 /**
- * Output waiting for the emulator is capped: when a program writes faster than the emulator
- * parses (a build log or `cat` of a big file), the oldest waiting output is skipped and only the
- * newest is parsed, so the screen keeps up with the program instead of slowing it down. Programs
- * that draw a screen write far less than this between frames.
+ * Output waiting for the emulator is capped: when a program floods its terminal (a build log or
+ * `cat` of a big file), faster than the emulator parses or than {@link FLOOD_BYTES_PER_WINDOW},
+ * the oldest waiting output is skipped and only the newest is parsed, so the screen keeps up
+ * with the program instead of slowing it down. Programs that draw a screen write far less than
+ * this between frames.
  */
 export const MAX_PENDING_BYTES = 128 * 1024;
-/** While skipping, the emulator parses at most this often, leaving the CPU to the output path. */
-const FLOOD_PARSE_INTERVAL_MS = 40;
+/**
+ * While flooding, the emulator parses at most this often, leaving the CPU to the output path.
+ * Nobody sees the screen between these parses: a snapshot (attach, resync), a capture or a
+ * resize parses what is pending first. So the interval only bounds the background work: each
+ * parse of {@link MAX_PENDING_BYTES} of scrolling text costs ~15 ms, which at 40 ms took a
+ * quarter of a core from a flooding session's log and clients.
+ */
+const FLOOD_PARSE_INTERVAL_MS = 250;
+/**
+ * Output faster than this many bytes per {@link RATE_WINDOW_MS} (2.6 MB/s) is a flood even when
+ * the emulator keeps up with it: xterm.js parses scrolling text at 40-50 MB/s, so a program
+ * writing 20 MB/s was parsed in full and the emulator took half of the daemon's time. Screens
+ * are drawn with far less: a full 120x40 frame in colour is ~40 KB.
+ */
+const FLOOD_BYTES_PER_WINDOW = 256 * 1024;
+const RATE_WINDOW_MS = 100;
 /** CAN: aborts an escape sequence cut in half by skipped output. */
 const CANCEL = new Uint8Array([0x18]);
 
@@ -45,10 +60,15 @@ export class TerminalScreen {
   private pending: Uint8Array[] = [];
   private pendingBytes = 0;
   private parsing = false;
+  /** Output was skipped since the last parse. */
   private flooding = false;
+  /** Output comes faster than {@link FLOOD_BYTES_PER_WINDOW}. */
+  private fastOutput = false;
+  private windowStart = 0;
+  private windowBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
-  /** Bytes of output skipped because the emulator could not keep up. */
+  /** Bytes of output skipped because they came too fast (never parsed). */
   skippedBytes = 0;
 
   constructor(cols: number, rows: number) {
@@ -73,6 +93,7 @@ export class TerminalScreen {
   /** Feeds output. Cheap: parsing happens later, in batches. */
   write(data: Uint8Array): void {
     if (this.disposed) return;
+    this.measureRate(data.length);
     this.pending.push(data);
     this.pendingBytes += data.length;
     let skipped = false;
@@ -90,9 +111,23 @@ export class TerminalScreen {
     this.schedule();
   }
 
+  /** Tracks the output rate; fast output stays fast until a window under the threshold. */
+  private measureRate(bytes: number): void {
+    const now = performance.now();
+    if (now - this.windowStart >= RATE_WINDOW_MS) {
+      const lastWindowWasFast =
+        this.windowBytes > FLOOD_BYTES_PER_WINDOW && now - this.windowStart < 2 * RATE_WINDOW_MS;
+      this.fastOutput = this.fastOutput && lastWindowWasFast;
+      this.windowStart = now;
+      this.windowBytes = 0;
+    }
+    this.windowBytes += bytes;
+    if (this.windowBytes > FLOOD_BYTES_PER_WINDOW) this.fastOutput = true;
+  }
+
   private schedule(): void {
     if (this.parsing || this.timer !== undefined || this.pending.length === 0) return;
-    if (this.flooding) {
+    if (this.flooding || this.fastOutput) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         this.feed();
