@@ -18,6 +18,13 @@ export interface ConnectOptions {
   home?: string | undefined;
 }
 
+/**
+ * How much a stream may carry before this client has read it. HTTP/2's default of 64 KiB lets
+ * the daemon send only 64 KiB per round trip between the two event loops: a terminal attached
+ * to a program that floods its output fell behind and was resynchronised for want of window.
+ */
+const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+
 /** A connection to a daemon. */
 export class DaemonClient {
   readonly sessions: ServiceClient<(typeof SessionService)["method"]>;
@@ -31,6 +38,7 @@ export class DaemonClient {
       "grpc.max_reconnect_backoff_ms": 200,
       "grpc.max_receive_message_length": 64 * 1024 * 1024,
       "grpc.max_send_message_length": 64 * 1024 * 1024,
+      "grpc-node.flow_control_window": FLOW_CONTROL_WINDOW,
     });
     this.sessions = createServiceClient(SessionService, this.channel);
     this.daemon = createServiceClient(DaemonService, this.channel);

@@ -4,7 +4,7 @@
  * node-pty starts the program as a session leader (setsid), so its pid is also its process
  * group and session id: signalling the group reaches the program and every child it started.
  */
-import { readSync } from "node:fs";
+import { readSync, writeSync } from "node:fs";
 import type { Socket } from "node:net";
 import * as pty from "node-pty";
 
@@ -27,6 +27,8 @@ export interface PtySpawnOptions {
 interface UnixTerminalInternals {
   _socket?: Socket;
   _fd?: number;
+  /** Its writer's queue of writes not yet taken by the kernel (CustomWriteStream). */
+  _writeStream?: { _writeQueue?: unknown[] };
 }
 
 export class PtyProcess {
@@ -102,7 +104,29 @@ export class PtyProcess {
 
   write(data: string | Buffer): void {
     if (this.exited) return;
-    this.pty.write(data);
+    const buffer = typeof data === "string" ? Buffer.from(data) : data;
+    const written = this.writeNow(buffer);
+    if (written < buffer.length) this.pty.write(buffer.subarray(written));
+  }
+
+  /**
+   * Writes what the terminal takes at once, straight to its non-blocking master side; returns
+   * how many bytes that was. node-pty hands every write, even a single keystroke, to the libuv
+   * thread pool (fs.write) and to a worker thread's wake-up: 50-100 µs on the keystroke echo
+   * path. Only when node-pty has nothing queued, so that order is kept; the rest (the terminal
+   * is full: EAGAIN, or a partial write) goes through node-pty's queue, which waits for room.
+   */
+  private writeNow(buffer: Buffer): number {
+    const internals = this.pty as unknown as UnixTerminalInternals;
+    const fd = internals._fd;
+    const queue = internals._writeStream?._writeQueue;
+    if (fd === undefined || queue === undefined || queue.length > 0) return 0;
+    try {
+      return writeSync(fd, buffer);
+    } catch {
+      // EAGAIN: no room now; anything else node-pty's writer reports as it always has.
+      return 0;
+    }
   }
 
   resize(cols: number, rows: number): void {

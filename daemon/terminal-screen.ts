@@ -32,17 +32,32 @@ export interface ScreenText {
 export const MAX_PENDING_BYTES = 128 * 1024;
 /**
  * Output is parsed in batches, one per interval: a screen nobody is looking at needs no more,
- * and snapshots and captures parse what is waiting first. While output is being skipped the
- * interval is longer, leaving the CPU to the program and its log.
+ * and snapshots (attach, resync), captures and resizes parse what is waiting first.
  */
 const PARSE_INTERVAL_MS = 10;
-const FLOOD_PARSE_INTERVAL_MS = 40;
+/**
+ * While a program floods its terminal the interval is longer, leaving the CPU to the program, its
+ * log and its clients: each parse of {@link MAX_PENDING_BYTES} of scrolling text costs ~15 ms.
+ */
+const FLOOD_PARSE_INTERVAL_MS = 250;
+/**
+ * Output faster than this many bytes per {@link RATE_WINDOW_MS} (2.6 MB/s) is a flood even when
+ * the emulator could keep up with it: xterm.js parses scrolling text at 40-50 MB/s, so a program
+ * writing 20 MB/s would have the emulator take half of the daemon's time. Screens are drawn with
+ * far less: a full 120x40 frame in colour is ~40 KB.
+ */
+const FLOOD_BYTES_PER_WINDOW = 256 * 1024;
+const RATE_WINDOW_MS = 100;
 
 export class TerminalScreen {
   private readonly terminal: InstanceType<typeof Terminal>;
   private readonly serializer: InstanceType<typeof SerializeAddon>;
   private readonly backlog = new ScreenBacklog(MAX_PENDING_BYTES);
   private parsing = false;
+  /** Output comes faster than {@link FLOOD_BYTES_PER_WINDOW}. */
+  private fastOutput = false;
+  private windowStart = 0;
+  private windowBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private disposed = false;
 
@@ -73,8 +88,23 @@ export class TerminalScreen {
   /** Feeds output. Cheap: parsing happens later, in batches. */
   write(data: Uint8Array): void {
     if (this.disposed) return;
+    this.measureRate(data.length);
     this.backlog.push(data);
     this.schedule();
+  }
+
+  /** Tracks the output rate; fast output stays fast until a window under the threshold. */
+  private measureRate(bytes: number): void {
+    const now = performance.now();
+    if (now - this.windowStart >= RATE_WINDOW_MS) {
+      const lastWindowWasFast =
+        this.windowBytes > FLOOD_BYTES_PER_WINDOW && now - this.windowStart < 2 * RATE_WINDOW_MS;
+      this.fastOutput = this.fastOutput && lastWindowWasFast;
+      this.windowStart = now;
+      this.windowBytes = 0;
+    }
+    this.windowBytes += bytes;
+    if (this.windowBytes > FLOOD_BYTES_PER_WINDOW) this.fastOutput = true;
   }
 
   private schedule(): void {
@@ -84,7 +114,7 @@ export class TerminalScreen {
         this.timer = undefined;
         this.feed();
       },
-      this.backlog.isSkipping ? FLOOD_PARSE_INTERVAL_MS : PARSE_INTERVAL_MS,
+      this.backlog.isSkipping || this.fastOutput ? FLOOD_PARSE_INTERVAL_MS : PARSE_INTERVAL_MS,
     );
   }
 

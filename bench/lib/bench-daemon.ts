@@ -1,0 +1,154 @@
+/**
+ * A daemon on a temporary home for one benchmark, with a temporary working directory for its
+ * sessions. Closing it stops the daemon, checks that it and every session's program are gone,
+ * and removes both directories.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { DaemonClient } from "../../cli/client.js";
+import { homePaths } from "../../daemon/paths.js";
+import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { daemonMain } from "../../test/helpers/paths.js";
+import { type TempHome, tempDir, tempHome } from "../../test/helpers/temp-home.js";
+import { waitFor } from "../../test/helpers/wait.js";
+import { BenchFailure } from "./figure.js";
+import { assertGone } from "./processes.js";
+
+export interface BenchDaemon {
+  home: string;
+  socket: string;
+  pid: number;
+  process: ChildProcess;
+  client: DaemonClient;
+  /** Everything the daemon wrote to stdout and stderr so far. */
+  output(): string;
+  /** A directory sessions can run in. */
+  work: string;
+  /** Starts `command` as a session and returns its id once it runs. */
+  startSession(command: string[], options?: { cols?: number; rows?: number }): Promise<string>;
+  /** Waits until the session has ended; returns its final state. */
+  waitForEnd(sessionId: string, timeoutMs?: number): Promise<SessionState>;
+  close(): Promise<void>;
+}
+
+/** The environment sessions get: enough for shell utilities, nothing from the bench's. */
+export const sessionEnv = {
+  PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+  HOME: process.env.HOME ?? "/tmp",
+  LANG: "C.UTF-8",
+};
+
+/**
+ * Node options for the daemon, from `BENCH_DAEMON_NODE_ARGS` (space-separated), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it under a benchmark's load (NODE_OPTIONS
+ * does not take `--cpu-prof`).
+ */
+function daemonNodeArgs(): string[] {
+  return (process.env.BENCH_DAEMON_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
+}
+
+/** Starts `dist/daemon/main.js --foreground` on `home` and waits until it answers Ping. */
+async function spawnDaemon(home: string) {
+  const socket = homePaths(home).socket;
+  const child = spawn(process.execPath, [...daemonNodeArgs(), daemonMain, "--foreground"], {
+    env: { ...process.env, CLAUDE_SESSIONS_HOME: home },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-64 * 1024);
+  };
+  child.stdout.on("data", collect);
+  child.stderr.on("data", collect);
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => resolve(code)),
+  );
+  const client = new DaemonClient(socket);
+  try {
+    await waitFor(
+      "the daemon to answer",
+      async () => {
+        if (child.exitCode !== null)
+          throw new BenchFailure(`daemon exited with ${child.exitCode}: ${output}`);
+        return (await client.isRunning(500)) ? true : undefined;
+      },
+      15_000,
+      30,
+    );
+  } catch (error) {
+    child.kill("SIGKILL");
+    client.close();
+    throw error;
+  }
+  return { child, client, socket, exited, output: () => output };
+}
+
+/** A daemon on a new temporary home (or `home`), with a temporary working directory. */
+export async function startBenchDaemon(options: { home?: TempHome } = {}): Promise<BenchDaemon> {
+  const home = options.home ?? tempHome("csbench-");
+  const work = tempDir("csbench-w-");
+  let daemon: Awaited<ReturnType<typeof spawnDaemon>>;
+  try {
+    daemon = await spawnDaemon(home.path);
+  } catch (error) {
+    home.remove();
+    work.remove();
+    throw error;
+  }
+  const { child, client } = daemon;
+  const pid = child.pid as number;
+  return {
+    home: home.path,
+    socket: daemon.socket,
+    pid,
+    process: child,
+    client,
+    output: daemon.output,
+    work: work.path,
+    async startSession(command, size = {}) {
+      const { session } = await client.sessions.startSession({
+        workingDir: work.path,
+        command,
+        env: sessionEnv,
+        ...size,
+      });
+      if (session === undefined) throw new BenchFailure("StartSession returned no session");
+      return session.id;
+    },
+    async waitForEnd(sessionId, timeoutMs = 60_000) {
+      return waitFor(
+        `session ${sessionId} to end`,
+        async () => {
+          const { session } = await client.sessions.getSession({ sessionId });
+          const state = session?.state;
+          return state === SessionState.STARTING || state === SessionState.RUNNING
+            ? undefined
+            : state;
+        },
+        timeoutMs,
+        20,
+      );
+    },
+    async close() {
+      try {
+        let pids: number[] = [];
+        if (child.exitCode === null) {
+          const { sessions } = await client.sessions.listSessions({});
+          pids = sessions.map((session) => session.pid).filter((pid) => pid > 0);
+        }
+        client.close();
+        if (child.exitCode === null) child.kill("SIGTERM");
+        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
+        const code = await daemon.exited;
+        clearTimeout(timer);
+        if (code !== 0) {
+          throw new BenchFailure(`daemon exited with ${code}: ${daemon.output().slice(-2000)}`);
+        }
+        await assertGone([pid], "the daemon");
+        await assertGone(pids, "session programs");
+      } finally {
+        home.remove();
+        work.remove();
+      }
+    },
+  };
+}

@@ -1,0 +1,21 @@
+/** A process's resident memory, from /proc (Linux). */
+import { readFileSync } from "node:fs";
+import { median } from "./stats.js";
+
+/** The resident set size of `pid`, in MB (10^6 bytes). */
+export function rssMB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = status.match(/^VmRSS:\s+(\d+)\s+kB$/m)?.[1];
+  if (kib === undefined) throw new Error(`no VmRSS for pid ${pid}`);
+  return (Number(kib) * 1024) / 1e6;
+}
+
+/** The median of `samples` readings, `intervalMs` apart: one reading can catch a passing peak. */
+export async function settledRssMB(pid: number, samples = 5, intervalMs = 200): Promise<number> {
+  const readings: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    readings.push(rssMB(pid));
+  }
+  return median(readings);
+}
