@@ -23,7 +23,7 @@ export interface ConnectOptions {
  * the daemon send only 64 KiB per round trip between the two event loops: a terminal attached
  * to a program that floods its output fell behind and was resynchronised for want of window.
  */
-const FLOW_CONTROL_WINDOW = 8 * 1024 * 1024;
+const FLOW_CONTROL_WINDOW = 2 * 1024 * 1024;
 
 /** A connection to a daemon. */
 export class DaemonClient {
