@@ -13,8 +13,12 @@ import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
 import { logEntry, recordState, sessionMessage, sessionMessageOf } from "./session-message.js";
 import { nextMessage, waitForDrain, whenCancelled } from "./stream-util.js";
 
-/** How much log a follower is sent per message. */
-const FOLLOW_BATCH_BYTES = 256 * 1024;
+/**
+ * How much log a follower is sent per message. grpc-js holds 16 messages for a client that
+ * stopped reading before a write reports back-pressure: small messages keep what a stalled
+ * follower costs (encoding work and memory) to about 1 MiB.
+ */
+const FOLLOW_BATCH_BYTES = 64 * 1024;
 
 const watchKinds: Record<WatchKind, SessionEventKind> = {
   started: SessionEventKind.STARTED,
