@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import { BaseCommand } from "../base-command.js";
+import { BaseCommand, EXIT_ERROR } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
 
 export class StopDaemonCommand extends BaseCommand {
@@ -32,9 +32,16 @@ export class StopDaemonCommand extends BaseCommand {
       { start: false },
     );
     // Wait for the process to be gone, so a following `daemon` starts cleanly.
-    const deadline = Date.now() + (grace ?? 5000) + 10_000;
+    const waitMs = (grace ?? 5000) + 10_000;
+    const deadline = Date.now() + waitMs;
     while (Date.now() < deadline && isAlive(pid))
       await new Promise((resolve) => setTimeout(resolve, 25));
+    if (isAlive(pid)) {
+      this.context.stderr.write(
+        `error: the daemon (pid ${pid}) is still running ${waitMs / 1000}s after it was asked to stop; end it with: kill -9 ${pid}\n`,
+      );
+      return EXIT_ERROR;
+    }
     this.context.stdout.write("✅ Daemon shutdown requested\n");
     return 0;
   }

@@ -47,7 +47,7 @@ function decodeMessage(value: string | string[] | undefined): string {
 }
 
 /** The status a call gets when the stream was reset instead of ending with trailers. */
-function statusForReset(code: number): StatusCodeAndText {
+function statusForReset(code: number): [code: number, details: string] {
   switch (code) {
     case constants.NGHTTP2_REFUSED_STREAM:
       return [Status.UNAVAILABLE, "the daemon refused the call"];
@@ -59,8 +59,6 @@ function statusForReset(code: number): StatusCodeAndText {
       return [Status.INTERNAL, `the call was reset with HTTP/2 code ${code}`];
   }
 }
-type StatusCodeAndText = [number, string];
-
 /** A transport failure as a status. */
 function transportFailure(error: Error): CallError {
   // A stream still waiting for its connection is cancelled with the connection's error as the

@@ -9,6 +9,9 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import * as grpc from "@grpc/grpc-js";
+import { bindService } from "../../daemon/rpc/service-binding.js";
+import { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { assertNoStackTrace, type CliHome, cliHome } from "../helpers/cli-home.js";
 import { cliBin } from "../helpers/paths.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
@@ -140,6 +143,44 @@ describe("e2e: daemon --foreground", () => {
       assert.equal((await home.run(["status"])).code, EXIT_NOT_RUNNING);
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
+      await home.cleanup();
+    }
+  });
+});
+
+describe("e2e: stop-daemon with a daemon that does not go away", () => {
+  it("exits 1 and says so instead of reporting success", async () => {
+    // A stand-in daemon on a temp socket: it answers Ping and Shutdown with the pid of a
+    // process that keeps running.
+    const home = cliHome();
+    const socket = join(home.path, "stubborn.sock");
+    const survivor = spawn("sleep", ["60"], { stdio: "ignore" });
+    const server = new grpc.Server();
+    const { definition, handlers } = bindService(DaemonService, {
+      ping: async () => ({ pid: survivor.pid as number, version: "stub" }),
+      shutdown: async () => ({ pid: survivor.pid as number }),
+    });
+    server.addService(definition, handlers);
+    await new Promise<void>((resolve, reject) =>
+      server.bindAsync(`unix:${socket}`, grpc.ServerCredentials.createInsecure(), (error) =>
+        error ? reject(error) : resolve(),
+      ),
+    );
+    try {
+      const result = await home.run(["stop-daemon", "--socket", socket, "--timeout", "0s"], {
+        timeoutMs: 30_000,
+      });
+      assert.equal(result.code, 1);
+      assert.equal(result.stdout, "");
+      assert.match(
+        result.stderr,
+        new RegExp(
+          `^error: the daemon \\(pid ${survivor.pid}\\) is still running .*kill -9 ${survivor.pid}\n$`,
+        ),
+      );
+    } finally {
+      survivor.kill("SIGKILL");
+      server.forceShutdown();
       await home.cleanup();
     }
   });
