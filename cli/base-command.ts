@@ -6,10 +6,16 @@
 import { type BaseContext, Command, Option, UsageError } from "clipanion";
 import { resolveHome } from "../daemon/paths.js";
 import { ClientError, DaemonClient, toClientError } from "./client.js";
-import { launchDaemon } from "./daemon-launcher.js";
+import { DaemonLaunchError, launchDaemon } from "./daemon-launcher.js";
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
+
+/**
+ * How long to wait for a running daemon whose socket did not answer. It binds a deleted socket
+ * again within about a second (daemon-server.ts, watchSocket).
+ */
+const SOCKET_RECOVERY_MS = 5000;
 
 /** The CLI's context: clipanion's streams, plus the words after `--` on the command line. */
 export interface CliContext extends BaseContext {
@@ -66,7 +72,18 @@ export abstract class BaseCommand extends Command<CliContext> {
     if (this.socket !== undefined) {
       throw new ClientError(`daemon is not running (nothing answers on ${this.socket})`, 14);
     }
-    const pid = await launchDaemon(resolveHome());
+    let pid: number;
+    try {
+      pid = await launchDaemon(resolveHome());
+    } catch (error) {
+      // Nothing answered, yet a daemon holds the home: its socket file was deleted under it.
+      // It binds the socket again shortly; use it then rather than fail.
+      if (!(error instanceof DaemonLaunchError && error.alreadyRunning)) throw error;
+      client.close();
+      this.connection = DaemonClient.connect({ socket: this.socket });
+      if (await answersWithin(this.connection, SOCKET_RECOVERY_MS)) return this.connection;
+      throw error;
+    }
     this.context.stderr.write(`claude-sessions: started daemon (pid ${pid})\n`);
     // The old channel saw the socket fail and is backing off; start afresh.
     client.close();
@@ -86,6 +103,16 @@ export abstract class BaseCommand extends Command<CliContext> {
       throw toClientError(error, client.socketPath);
     }
   }
+}
+
+/** Polls until the daemon answers Ping, for at most `timeoutMs`. */
+async function answersWithin(client: DaemonClient, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await client.isRunning(Math.min(500, Math.max(1, deadline - Date.now())))) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
 }
 
 function oneLine(message: string): string {

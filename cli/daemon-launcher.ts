@@ -18,6 +18,13 @@ export const daemonEntry = fileURLToPath(new URL("./daemon/main.js", import.meta
 
 export class DaemonLaunchError extends Error {
   override readonly name = "DaemonLaunchError";
+  constructor(
+    message: string,
+    /** The daemon did not start because one already runs for the home. */
+    readonly alreadyRunning = false,
+  ) {
+    super(message);
+  }
 }
 
 /** Starts a detached daemon for `home`; resolves with its pid once it serves. */
@@ -57,7 +64,7 @@ export async function launchDaemon(
       child.once("message", (message: StartReport) => {
         clearTimeout(timer);
         if (message.ready) resolve(message.pid);
-        else reject(new DaemonLaunchError(message.message));
+        else reject(new DaemonLaunchError(message.message, message.alreadyRunning === true));
       });
       child.once("exit", (code) => {
         clearTimeout(timer);

@@ -30,6 +30,13 @@ import { VERSION } from "./version.js";
 /** A start-up problem the user must act on; the message says how. */
 export class DaemonStartError extends Error {
   override readonly name = "DaemonStartError";
+  constructor(
+    message: string,
+    /** Another daemon holds this home: the one to talk to, not a failure to report. */
+    readonly alreadyRunning = false,
+  ) {
+    super(message);
+  }
 }
 
 /** grpc-js keeps a closed server's streams open; give them this long after Shutdown. */
@@ -76,6 +83,7 @@ export class Daemon {
       if (error instanceof LockBusyError) {
         throw new DaemonStartError(
           `a daemon is already running for ${paths.home}; see: claude-sessions status`,
+          true,
         );
       }
       throw error;

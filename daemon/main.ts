@@ -8,7 +8,9 @@ import { stderrLogger } from "./logger.js";
 import { resolveHome } from "./paths.js";
 
 /** What a detached daemon tells the process that started it. */
-export type StartReport = { ready: true; pid: number } | { ready: false; message: string };
+export type StartReport =
+  | { ready: true; pid: number }
+  | { ready: false; message: string; alreadyRunning: boolean };
 
 function report(message: StartReport): void {
   if (process.send === undefined) return;
@@ -51,7 +53,11 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
         ? error.message
         : `cannot start the daemon: ${(error as Error).message}`;
     stderrLogger.error(message);
-    report({ ready: false, message });
+    report({
+      ready: false,
+      message,
+      alreadyRunning: error instanceof DaemonStartError && error.alreadyRunning,
+    });
     await daemon.stop().catch(() => undefined);
     return 1;
   }
