@@ -146,6 +146,14 @@ export class SessionManager {
       });
   }
 
+  /**
+   * Resolves once every change made so far is in the state file: a client told about a session
+   * can rely on the next daemon knowing it, even if this one is killed the moment after.
+   */
+  saved(): Promise<void> {
+    return this.store.saved();
+  }
+
   private checkOpen(): void {
     if (this.closing)
       throw new RpcError(

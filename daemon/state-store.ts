@@ -36,6 +36,10 @@ function parse(path: string): SessionRecord[] | undefined {
 export class StateStore {
   private writing: Promise<void> | undefined;
   private dirty: (() => SessionRecord[]) | undefined;
+  /** How many saves were asked for, and how many of them a finished write covered. */
+  private requested = 0;
+  private attempted = 0;
+  private savedWaiters: Array<{ generation: number; wake: () => void }> = [];
 
   constructor(readonly path: string) {}
 
@@ -65,6 +69,7 @@ export class StateStore {
    */
   save(snapshot: () => SessionRecord[]): Promise<void> {
     this.dirty = snapshot;
+    this.requested += 1;
     if (this.writing === undefined) {
       this.writing = this.drain().finally(() => {
         this.writing = undefined;
@@ -77,10 +82,29 @@ export class StateStore {
     while (this.dirty !== undefined) {
       const snapshot = this.dirty;
       this.dirty = undefined;
-      await this.writeAtomically(
-        JSON.stringify({ version: 1, sessions: snapshot() } satisfies StateFile, null, 1),
-      );
+      const generation = this.requested;
+      try {
+        await this.writeAtomically(
+          JSON.stringify({ version: 1, sessions: snapshot() } satisfies StateFile, null, 1),
+        );
+      } finally {
+        this.attempted = generation;
+        const waiters = this.savedWaiters;
+        this.savedWaiters = waiters.filter((waiter) => waiter.generation > generation);
+        for (const waiter of waiters) if (waiter.generation <= generation) waiter.wake();
+      }
     }
+  }
+
+  /**
+   * Resolves once every save asked for so far has been written (or its write has failed, which
+   * the caller of {@link save} reports). Unlike {@link settled}, later saves do not delay it, so
+   * a steady stream of changes cannot hold it back.
+   */
+  saved(): Promise<void> {
+    const generation = this.requested;
+    if (this.attempted >= generation) return Promise.resolve();
+    return new Promise((wake) => this.savedWaiters.push({ generation, wake }));
   }
 
   private async writeAtomically(text: string): Promise<void> {

@@ -46,7 +46,9 @@ export function sessionService(
         cols: request.cols,
         rows: request.rows,
       });
-      return { session: sessionMessageOf(session) };
+      const message = sessionMessageOf(session);
+      await manager.saved();
+      return { session: message };
     },
 
     async listSessions(request) {
@@ -69,7 +71,9 @@ export function sessionService(
         request.gracePeriod === undefined
           ? DEFAULT_GRACE_MS
           : durationMs(request.gracePeriod, "grace_period");
-      return { session: sessionMessageOf(await manager.stop(request.sessionId, grace)) };
+      const session = await manager.stop(request.sessionId, grace);
+      await manager.saved();
+      return { session: sessionMessageOf(session) };
     },
 
     async removeSession(request) {
@@ -84,7 +88,9 @@ export function sessionService(
         cols: request.cols,
         rows: request.rows,
       });
-      return { session: sessionMessageOf(session) };
+      const message = sessionMessageOf(session);
+      await manager.saved();
+      return { session: message };
     },
 
     async attachSession(request, call) {

@@ -144,6 +144,60 @@ describe("kill -9 of the daemon during heavy output", () => {
   });
 });
 
+describe("kill -9 of the daemon right after it answered", () => {
+  it("a session it reported started is known to the next daemon; one it reported stopped stays STOPPED", async () => {
+    const { home, work } = dirs();
+    const ROUNDS = 3;
+    let daemon = await daemonOn(home.path);
+    const started: string[] = [];
+    const stopped: string[] = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      const ended = (
+        await daemon.client.sessions.startSession({
+          workingDir: work.path,
+          command: ["cat"],
+          env: env(),
+        })
+      ).session;
+      assert.ok(ended);
+      cleanup.pids.push(ended.pid);
+      const made = await Promise.all(
+        [1, 2, 3].map(() =>
+          daemon.client.sessions.startSession({
+            workingDir: work.path,
+            command: ["cat"],
+            env: env(),
+          }),
+        ),
+      );
+      const stop = await daemon.client.sessions.stopSession({
+        sessionId: ended.id,
+        gracePeriod: { seconds: 2n },
+      });
+      assert.equal(stop.session?.state, SessionState.STOPPED);
+      for (const { session } of made) {
+        assert.ok(session);
+        cleanup.pids.push(session.pid);
+        started.push(session.id);
+      }
+      stopped.push(ended.id);
+      // The crash comes the moment the answers are in.
+      await crash(daemon);
+      daemon = await daemonOn(home.path);
+      const listed = new Map(
+        (await daemon.client.sessions.listSessions({})).sessions.map((session) => [
+          session.id,
+          SessionState[session.state],
+        ]),
+      );
+      for (const id of started)
+        assert.equal(listed.get(id), "INTERRUPTED", `round ${round}: started ${id}`);
+      for (const id of stopped)
+        assert.equal(listed.get(id), "STOPPED", `round ${round}: stopped ${id}`);
+    }
+  });
+});
+
 describe("a session's program killed from outside", () => {
   it("kill -9 of its pid: EXITED with exit_signal SIGKILL, the event in its log", async () => {
     const { home, work } = dirs();
