@@ -4,7 +4,7 @@
  * start) and then lets go of us.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, constants, openSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ensurePrivateHome } from "../daemon/home-guard.js";
 import type { StartReport } from "../daemon/main.js";
@@ -34,7 +34,12 @@ export async function launchDaemon(
 ): Promise<number> {
   const paths = homePaths(home);
   ensurePrivateHome(home);
-  const log = openSync(paths.log, "a", 0o600);
+  // Appending through a symbolic link planted at daemon.log would write wherever it points.
+  const log = openSync(
+    paths.log,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  );
   let child: ChildProcess;
   try {
     child = spawn(

@@ -3,9 +3,10 @@
  * records after every change, and tells watchers what happened.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
+import { ensurePrivateLogsDirectory } from "./home-guard.js";
 import { resolveSession } from "./id-resolver.js";
 import { lastSeqOf } from "./log-file.js";
 import type { Logger } from "./logger.js";
@@ -62,7 +63,7 @@ export class SessionManager {
     private readonly logger: Logger,
   ) {
     this.store = new StateStore(paths.state);
-    mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
+    ensurePrivateLogsDirectory(paths.logs);
   }
 
   /**

@@ -4,7 +4,7 @@
  * damaged.
  */
 import { constants, existsSync, readFileSync, renameSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import type { SessionRecord } from "./session-record.js";
 
 interface StateFile {
@@ -109,9 +109,13 @@ export class StateStore {
 
   private async writeAtomically(text: string): Promise<void> {
     const temp = `${this.path}.tmp`;
+    // Only this daemon writes here (it holds the home's lock), so whatever is at the temp path
+    // is a leftover: removed first (a symbolic link is removed, not its target), then created
+    // afresh, never following a link planted in between (O_EXCL, O_NOFOLLOW).
+    await rm(temp, { force: true });
     const file = await open(
       temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
     );
     try {
