@@ -23,6 +23,10 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
     // A bug in one request must not take every session down with it: log it and carry on.
     stderrLogger.error(`uncaught exception: ${error.stack ?? error.message}`);
   });
+  // The logger does not use these streams; anything else that writes to them (a dependency's
+  // console call) must not turn a failing destination into an uncaught exception.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
   process.on("unhandledRejection", (reason) => {
     stderrLogger.error(
       `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,

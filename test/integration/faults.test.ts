@@ -5,14 +5,25 @@
  * and the CLI finds its daemon again.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
+import { spawn } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { afterEach, describe, it } from "node:test";
+import { DaemonClient } from "../../cli/client.js";
 import { homePaths } from "../../daemon/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { runCli } from "../helpers/cli.js";
 import { type DaemonHandle, startDaemon } from "../helpers/daemon-process.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
+import { daemonMain } from "../helpers/paths.js";
 import { daemonsFor, isRunning, leftovers } from "../helpers/proc.js";
 import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
@@ -314,6 +325,94 @@ describe("a file size limit (RLIMIT_FSIZE) that the log runs into", () => {
     assert.doesNotMatch(daemon.output(), /uncaught exception|unhandled rejection/);
     assert.equal(await daemon.stop(), 0, daemon.output());
     cleanup.daemons.splice(cleanup.daemons.indexOf(daemon), 1);
+  });
+});
+
+describe("the daemon's own log failing", () => {
+  /** Starts a session, checks Ping, then SIGTERM: the daemon must serve and exit 0 throughout. */
+  async function stillServes(
+    client: DaemonClient,
+    pid: number,
+    work: string,
+    exited: Promise<unknown>,
+  ) {
+    for (let round = 0; round < 3; round++) {
+      const { session } = await client.sessions.startSession(
+        {
+          workingDir: work,
+          command: ["sh", "-c", "echo hi; exec cat"],
+          env: env(),
+        },
+        { deadline: Date.now() + 5000 },
+      );
+      assert.ok(session);
+      cleanup.pids.push(session.pid);
+      const pong = await client.daemon.ping({}, { deadline: Date.now() + 5000 });
+      assert.equal(pong.pid, pid);
+      await client.sessions.stopSession(
+        { sessionId: session.id, gracePeriod: { seconds: 2n } },
+        { deadline: Date.now() + 10_000 },
+      );
+    }
+    process.kill(pid, "SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      exited,
+      new Promise((resolve) => {
+        timer = setTimeout(() => resolve("still running 10 s after SIGTERM"), 10_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    return code;
+  }
+
+  it("stderr a pipe nobody reads any more (EPIPE): it keeps serving and exits 0 on SIGTERM", async () => {
+    const { home, work } = dirs();
+    const daemon = await startDaemon({ home: home.path });
+    // The process that started it in the foreground is gone, and its end of the pipes with it.
+    daemon.process.stdout?.destroy();
+    daemon.process.stderr?.destroy();
+    try {
+      assert.equal(await stillServes(daemon.client, daemon.pid, work.path, daemon.exited), 0);
+    } finally {
+      daemon.client.close();
+      if (daemon.process.exitCode === null && daemon.process.signalCode === null)
+        daemon.process.kill("SIGKILL");
+      await daemon.exited;
+    }
+  });
+
+  it("daemon.log at a file size limit (EFBIG): it starts, serves and exits 0 on SIGTERM", async () => {
+    const { home, work } = dirs();
+    const LIMIT = 64 * 1024;
+    const logPath = homePaths(home.path).log;
+    writeFileSync(logPath, "x".repeat(LIMIT), { mode: 0o600 });
+    const log = openSync(logPath, "a");
+    const child = spawn(
+      "prlimit",
+      [`--fsize=${LIMIT}`, process.execPath, daemonMain, "--foreground"],
+      { env: { ...process.env, CLAUDE_SESSIONS_HOME: home.path }, stdio: ["ignore", log, log] },
+    );
+    closeSync(log);
+    const exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
+    const client = new DaemonClient(homePaths(home.path).socket);
+    try {
+      await waitFor(
+        "the daemon to serve although it cannot log",
+        async () => {
+          if (child.exitCode !== null) throw new Error(`exited ${child.exitCode}`);
+          return client.isRunning(500);
+        },
+        15_000,
+      );
+      const code = await stillServes(client, child.pid as number, work.path, exited);
+      assert.equal(code, 0);
+      assert.equal(statSync(logPath).size, LIMIT);
+    } finally {
+      client.close();
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await exited;
+    }
   });
 });
 
