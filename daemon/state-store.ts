@@ -78,7 +78,13 @@ export class StateStore {
     return this.writing;
   }
 
+  /**
+   * Writes until nothing is dirty. A failed write does not end the loop: changes made while it
+   * ran would otherwise wait, unwritten, for the next change (and so would {@link saved}); the
+   * first failure is reported once the loop is done.
+   */
   private async drain(): Promise<void> {
+    let failure: unknown;
     while (this.dirty !== undefined) {
       const snapshot = this.dirty;
       this.dirty = undefined;
@@ -87,13 +93,15 @@ export class StateStore {
         await this.writeAtomically(
           JSON.stringify({ version: 1, sessions: snapshot() } satisfies StateFile, null, 1),
         );
-      } finally {
-        this.attempted = generation;
-        const waiters = this.savedWaiters;
-        this.savedWaiters = waiters.filter((waiter) => waiter.generation > generation);
-        for (const waiter of waiters) if (waiter.generation <= generation) waiter.wake();
+      } catch (error) {
+        failure ??= error;
       }
+      this.attempted = generation;
+      const waiters = this.savedWaiters;
+      this.savedWaiters = waiters.filter((waiter) => waiter.generation > generation);
+      for (const waiter of waiters) if (waiter.generation <= generation) waiter.wake();
     }
+    if (failure !== undefined) throw failure;
   }
 
   /**
