@@ -104,11 +104,16 @@ export function sessionService(
         case "tail":
           from = log.lastSeq - Number(request.start.value) + 1;
           break;
-        case "since":
-          from = await log.seqAtTime(
-            new Date(Number(request.start.value.seconds) * 1000 + request.start.value.nanos / 1e6),
+        case "since": {
+          const since = new Date(
+            Number(request.start.value.seconds) * 1000 + request.start.value.nanos / 1e6,
           );
+          // Beyond JavaScript's dates (±275,000 years) there is no time to search the log for.
+          if (Number.isNaN(since.getTime()))
+            throw new RpcError(status.INVALID_ARGUMENT, "since is not a representable time");
+          from = await log.seqAtTime(since);
           break;
+        }
         default:
           from = 1;
       }

@@ -660,6 +660,108 @@ describe("hostile input over the socket", () => {
     assert.deepEqual([session?.cols, session?.rows], [80, 24], "the running session kept its size");
   });
 
+  it("absurd numbers in times, positions and durations: a clean status, the running session untouched", async () => {
+    const failures: string[] = [];
+    const s = SessionService.method;
+    const attach = (init: MessageInitShape<typeof AttachSessionRequestSchema>) =>
+      send(s.attachSession, encode(AttachSessionRequestSchema, init));
+    const huge = 2n ** 62n;
+    const cases: ReadonlyArray<[string, () => Promise<Outcome>, Expect]> = [
+      [
+        "AttachSession since 2^62 s",
+        () => attach({ sessionId: bash.id, start: { case: "since", value: { seconds: huge } } }),
+        grpc.status.INVALID_ARGUMENT,
+      ],
+      [
+        "AttachSession since -2^62 s",
+        () => attach({ sessionId: bash.id, start: { case: "since", value: { seconds: -huge } } }),
+        grpc.status.INVALID_ARGUMENT,
+      ],
+      [
+        "AttachSession since with nanos -1",
+        () =>
+          attach({
+            sessionId: bash.id,
+            start: { case: "since", value: { seconds: 1n, nanos: -1 } },
+          }),
+        "clean",
+      ],
+      [
+        "AttachSession from_seq 2^64-1",
+        () => attach({ sessionId: bash.id, start: { case: "fromSeq", value: 2n ** 64n - 1n } }),
+        grpc.status.OK,
+      ],
+      [
+        "AttachSession tail 2^64-1",
+        () => attach({ sessionId: bash.id, start: { case: "tail", value: 2n ** 64n - 1n } }),
+        grpc.status.OK,
+      ],
+      [
+        "StopSession grace -1 s",
+        () =>
+          send(
+            s.stopSession,
+            encode(StopSessionRequestSchema, { sessionId: bash.id, gracePeriod: { seconds: -1n } }),
+          ),
+        grpc.status.INVALID_ARGUMENT,
+      ],
+      [
+        "StopSession grace 2^62 s",
+        () =>
+          send(
+            s.stopSession,
+            encode(StopSessionRequestSchema, {
+              sessionId: bash.id,
+              gracePeriod: { seconds: huge },
+            }),
+          ),
+        grpc.status.INVALID_ARGUMENT,
+      ],
+      [
+        "StopSession grace -1 ns",
+        () =>
+          send(
+            s.stopSession,
+            encode(StopSessionRequestSchema, {
+              sessionId: bash.id,
+              gracePeriod: { nanos: -1_000_000 },
+            }),
+          ),
+        grpc.status.INVALID_ARGUMENT,
+      ],
+      [
+        "Shutdown grace -1 s",
+        () =>
+          send(
+            DaemonService.method.shutdown,
+            encode(ShutdownRequestSchema, { gracePeriod: { seconds: -1n } }),
+          ),
+        grpc.status.INVALID_ARGUMENT,
+      ],
+      [
+        "Shutdown grace 2^62 s",
+        () =>
+          send(
+            DaemonService.method.shutdown,
+            encode(ShutdownRequestSchema, { gracePeriod: { seconds: huge } }),
+          ),
+        grpc.status.INVALID_ARGUMENT,
+      ],
+      [
+        "ListSessions state 99",
+        () =>
+          send(
+            s.listSessions,
+            Buffer.from([0x0a, 0x01, 99]), // states: [99], packed
+          ),
+        grpc.status.INVALID_ARGUMENT,
+      ],
+    ];
+    for (const [name, run, expect] of cases)
+      await attempt("absurd number", name, run, expect, failures);
+    assert.deepEqual(failures, []);
+  });
+
   it("10,000 environment variables and 10,000 arguments work; an argument over the kernel's limit is a clean failure", async () => {
     const failures: string[] = [];
     const { sessions } = daemon.client;
