@@ -76,8 +76,19 @@ export abstract class BaseCommand extends Command<CliContext> {
       );
     }
     // Loaded only here: most commands find a daemon running and never spawn anything.
-    const { launchDaemon } = await import("./daemon-launcher.js");
-    const pid = await launchDaemon(resolveHome());
+    const { DaemonLaunchError, launchDaemon } = await import("./daemon-launcher.js");
+    let pid: number;
+    try {
+      pid = await launchDaemon(resolveHome());
+    } catch (error) {
+      // Nothing answered, yet a daemon holds the home: its socket file was deleted under it.
+      // It binds the socket again shortly; use it then rather than fail.
+      if (!(error instanceof DaemonLaunchError && error.alreadyRunning)) throw error;
+      this.connection?.close();
+      this.connection = DaemonConnection.open(this.socket);
+      if (await answersWithin(this.connection, SOCKET_RECOVERY_MS)) return this.connection;
+      throw error;
+    }
     this.context.stderr.write(`claude-sessions: started daemon (pid ${pid})\n`);
     // The old connection failed; start afresh.
     this.connection?.close();
@@ -112,4 +123,16 @@ export abstract class BaseCommand extends Command<CliContext> {
 
 function oneLine(message: string): string {
   return message.replace(/\s*\n\s*/g, "; ");
+}
+
+/** How long a daemon whose socket was deleted may take to bind it again. */
+const SOCKET_RECOVERY_MS = 5000;
+
+async function answersWithin(connection: DaemonConnection, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await connection.isRunning(Math.min(500, Math.max(1, deadline - Date.now())))) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return false;
 }

@@ -4,7 +4,7 @@
  * start) and then lets go of us.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, constants, openSync } from "node:fs";
 import { ensurePrivateHome } from "../daemon/home-guard.js";
 import type { StartReport } from "../daemon/main.js";
 import { homePaths } from "../daemon/paths.js";
@@ -15,6 +15,13 @@ const START_TIMEOUT_MS = 15_000;
 
 export class DaemonLaunchError extends Error {
   override readonly name = "DaemonLaunchError";
+  constructor(
+    message: string,
+    /** The daemon did not start because one already runs for the home. */
+    readonly alreadyRunning = false,
+  ) {
+    super(message);
+  }
 }
 
 /** Starts a detached daemon for `home`; resolves with its pid once it serves. */
@@ -24,7 +31,12 @@ export async function launchDaemon(
 ): Promise<number> {
   const paths = homePaths(home);
   ensurePrivateHome(home);
-  const log = openSync(paths.log, "a", 0o600);
+  // Appending through a symbolic link planted at daemon.log would write wherever it points.
+  const log = openSync(
+    paths.log,
+    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+    0o600,
+  );
   let child: ChildProcess;
   try {
     child = spawn(
@@ -54,7 +66,7 @@ export async function launchDaemon(
       child.once("message", (message: StartReport) => {
         clearTimeout(timer);
         if (message.ready) resolve(message.pid);
-        else reject(new DaemonLaunchError(message.message));
+        else reject(new DaemonLaunchError(message.message, message.alreadyRunning === true));
       });
       child.once("exit", (code) => {
         clearTimeout(timer);

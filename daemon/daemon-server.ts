@@ -2,7 +2,7 @@
  * The daemon: takes the home's lock, binds the socket, serves every service and, on shutdown,
  * undoes it all in order. It only wires parts together and disposes them.
  */
-import { chmodSync, lstatSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, lstatSync, openSync, rmSync, writeSync } from "node:fs";
 import { connect } from "node:net";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
@@ -30,6 +30,13 @@ import { VERSION } from "./version.js";
 /** A start-up problem the user must act on; the message says how. */
 export class DaemonStartError extends Error {
   override readonly name = "DaemonStartError";
+  constructor(
+    message: string,
+    /** Another daemon holds this home: the one to talk to, not a failure to report. */
+    readonly alreadyRunning = false,
+  ) {
+    super(message);
+  }
 }
 
 /** grpc-js keeps a closed server's streams open; give them this long after Shutdown. */
@@ -76,13 +83,20 @@ export class Daemon {
       if (error instanceof LockBusyError) {
         throw new DaemonStartError(
           `a daemon is already running for ${paths.home}; see: claude-sessions status`,
+          true,
         );
       }
       throw error;
     }
     await this.clearStaleSocket();
 
-    const manager = new SessionManager(paths, logger);
+    let manager: SessionManager;
+    try {
+      manager = new SessionManager(paths, logger);
+    } catch (error) {
+      if (error instanceof UnsafeHomeError) throw new DaemonStartError(error.message);
+      throw error;
+    }
     this.manager = manager;
     await manager.load();
 
@@ -127,7 +141,7 @@ export class Daemon {
     await bindSocket(server, paths.socket);
     this.server = server;
     this.watchSocket();
-    writeFileSync(paths.pid, `${process.pid}\n`, { mode: 0o600 });
+    writePidFile(paths.pid);
     logger.info(
       `claude-sessions ${VERSION} daemon (pid ${process.pid}) serving ${socketAddress(paths.socket)}`,
     );
@@ -251,6 +265,24 @@ export class Daemon {
     this.lock?.release();
     logger.info("stopped");
     for (const callback of this.stoppedCallbacks) callback();
+  }
+}
+
+/**
+ * Writes the pid file. We hold the lock, so what is there is a dead daemon's: replaced, and a
+ * symbolic link planted in its place is removed, never written through.
+ */
+function writePidFile(path: string): void {
+  rmSync(path, { force: true });
+  const fd = openSync(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    writeSync(fd, `${process.pid}\n`);
+  } finally {
+    closeSync(fd);
   }
 }
 

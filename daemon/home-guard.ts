@@ -22,23 +22,50 @@ export function ensurePrivateHome(home: string): void {
   checkPrivateDirectory(home);
 }
 
+/**
+ * Creates the home's `logs/` (mode 0700) if needed and holds it to the home's standard. A
+ * symbolic link there would send every session's output wherever it points; the daemon never
+ * follows one, and says how to put a real directory back.
+ */
+export function ensurePrivateLogsDirectory(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  checkPrivateDirectory(dir, {
+    symlink: `remove the link (rm ${dir}); the daemon creates a real directory there`,
+    notDirectory: `remove it (rm ${dir}); the daemon creates a directory there`,
+    owner: (uid) => `give it back to you with: chown -R ${uid} ${dir}, or remove it`,
+  });
+}
+
+/** What to tell the user for each way a directory can be unsafe. */
+interface DirectoryAdvice {
+  symlink: string;
+  notDirectory: string;
+  owner: (uid: number) => string;
+}
+
+const homeAdvice: DirectoryAdvice = {
+  symlink: "use a real directory (set CLAUDE_SESSIONS_HOME to its target)",
+  notDirectory: "remove it or set CLAUDE_SESSIONS_HOME to another path",
+  owner: () => "use a directory of your own (CLAUDE_SESSIONS_HOME)",
+};
+
 /** Throws {@link UnsafeHomeError} unless `dir` is a real directory, ours, with no group/other bits. */
-export function checkPrivateDirectory(dir: string): void {
+export function checkPrivateDirectory(dir: string, advice: DirectoryAdvice = homeAdvice): void {
   const stats = lstatSync(dir);
   if (stats.isSymbolicLink()) {
-    throw new UnsafeHomeError(
-      `${dir} is a symbolic link; use a real directory (set CLAUDE_SESSIONS_HOME to its target)`,
-    );
+    throw new UnsafeHomeError(`${dir} is a symbolic link; ${advice.symlink}`);
   }
   if (!stats.isDirectory()) {
-    throw new UnsafeHomeError(
-      `${dir} is not a directory; remove it or set CLAUDE_SESSIONS_HOME to another path`,
-    );
+    throw new UnsafeHomeError(`${dir} is not a directory; ${advice.notDirectory}`);
   }
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid) {
     throw new UnsafeHomeError(
-      `${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}); use a directory of your own (CLAUDE_SESSIONS_HOME)`,
+      `${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}); ${advice.owner(uid)}`,
     );
   }
   const mode = stats.mode & 0o777;

@@ -10,11 +10,31 @@ export interface Identified {
   name: string;
 }
 
-/** Returns the one session `query` names, or throws NOT_FOUND / FAILED_PRECONDITION. */
+/**
+ * Control characters (NUL, ESC, DEL, C1). No id or name holds one, and echoing one back in an
+ * error message would let a query drive the terminal that prints the error.
+ */
+const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+
+/** `text` with each control character shown as `\uXXXX`, safe to print. */
+function visible(text: string): string {
+  return text.replace(
+    new RegExp(CONTROL.source, "g"),
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+}
+
+/** Returns the one session `query` names, or throws NOT_FOUND, FAILED_PRECONDITION or INVALID_ARGUMENT. */
 export function resolveSession<T extends Identified>(query: string, sessions: Iterable<T>): T {
   const wanted = query.trim();
   if (wanted.length === 0) {
     throw new RpcError(status.INVALID_ARGUMENT, "a session id, id prefix or name is required");
+  }
+  if (CONTROL.test(wanted)) {
+    throw new RpcError(
+      status.INVALID_ARGUMENT,
+      `the session id or name '${visible(wanted)}' contains control characters; ids are hexadecimal with dashes and names have none`,
+    );
   }
   const lower = wanted.toLowerCase();
   const matches: T[] = [];

@@ -208,17 +208,22 @@ export function completeLength(path: string): number {
     throw error;
   }
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK);
-    let end = fstatSync(fd).size;
-    while (end > 0) {
-      const start = Math.max(0, end - CHUNK);
-      const bytesRead = readSync(fd, buffer, 0, end - start, start);
-      const newline = buffer.subarray(0, bytesRead).lastIndexOf(NEWLINE);
-      if (newline >= 0) return start + newline + 1;
-      end = start;
-    }
-    return 0;
+    return completeLengthOf(fd);
   } finally {
     closeSync(fd);
   }
+}
+
+/** {@link completeLength} of a file already open for reading. */
+export function completeLengthOf(fd: number): number {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  let end = fstatSync(fd).size;
+  while (end > 0) {
+    const start = Math.max(0, end - CHUNK);
+    const bytesRead = readSync(fd, buffer, 0, end - start, start);
+    const newline = buffer.subarray(0, bytesRead).lastIndexOf(NEWLINE);
+    if (newline >= 0) return start + newline + 1;
+    end = start;
+  }
+  return 0;
 }

@@ -8,7 +8,9 @@ import { stderrLogger } from "./logger.js";
 import { resolveHome } from "./paths.js";
 
 /** What a detached daemon tells the process that started it. */
-export type StartReport = { ready: true; pid: number } | { ready: false; message: string };
+export type StartReport =
+  | { ready: true; pid: number }
+  | { ready: false; message: string; alreadyRunning: boolean };
 
 function report(message: StartReport): void {
   if (process.send === undefined) return;
@@ -21,6 +23,10 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
     // A bug in one request must not take every session down with it: log it and carry on.
     stderrLogger.error(`uncaught exception: ${error.stack ?? error.message}`);
   });
+  // The logger does not use these streams; anything else that writes to them (a dependency's
+  // console call) must not turn a failing destination into an uncaught exception.
+  process.stdout.on("error", () => undefined);
+  process.stderr.on("error", () => undefined);
   process.on("unhandledRejection", (reason) => {
     stderrLogger.error(
       `unhandled rejection: ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`,
@@ -51,7 +57,11 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
         ? error.message
         : `cannot start the daemon: ${(error as Error).message}`;
     stderrLogger.error(message);
-    report({ ready: false, message });
+    report({
+      ready: false,
+      message,
+      alreadyRunning: error instanceof DaemonStartError && error.alreadyRunning,
+    });
     await daemon.stop().catch(() => undefined);
     return 1;
   }

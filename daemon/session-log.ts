@@ -7,10 +7,18 @@
  * from the ring, or from the file when they fall behind it, so a slow reader costs no memory and
  * still gets every record.
  */
-import { closeSync, fstatSync, fsyncSync, ftruncateSync, openSync, write } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  fsyncSync,
+  ftruncateSync,
+  openSync,
+  write,
+} from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { promisify } from "node:util";
-import { completeLength, readRecords, searchOffset } from "./log-file.js";
+import { completeLengthOf, readRecords, searchOffset } from "./log-file.js";
 import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
 
 const writeFd = promisify(write) as (fd: number, data: string) => Promise<{ bytesWritten: number }>;
@@ -21,6 +29,11 @@ export const MAX_RECORD_CHARS = 32 * 1024;
 export const SEAL_DELAY_MS = 8;
 /** Memory kept for recent records, beyond those not yet written. */
 const RING_BUDGET = 4 * 1024 * 1024;
+
+/** A log file the daemon refuses to write (a symbolic link, not a regular file). */
+export class UnsafeLogError extends Error {
+  override readonly name = "UnsafeLogError";
+}
 
 export interface SessionLogOptions {
   /** Called when writing fails (e.g. a full disk) and again with undefined when it works again. */
@@ -71,12 +84,41 @@ export class SessionLog {
    * Opens the file for appending. A line torn by a crash in mid-write is cut off first: its
    * record was never complete, and cutting it keeps the file one valid record per line, where
    * terminating it would leave a broken line in the middle for every reader to trip over.
+   *
+   * A symbolic link or anything but a regular file in the log's place is refused (O_NOFOLLOW,
+   * then fstat on what was opened): the daemon never writes a session's output through a link
+   * to wherever it points. Throws {@link UnsafeLogError} saying how to fix it.
    */
   openForAppend(): void {
     if (this.fd !== undefined) return;
-    this.fd = openSync(this.path, "a", 0o600);
-    const complete = completeLength(this.path);
-    if (fstatSync(this.fd).size > complete) ftruncateSync(this.fd, complete);
+    let fd: number;
+    try {
+      fd = openSync(
+        this.path,
+        constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+        0o600,
+      );
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ELOOP") {
+        throw new UnsafeLogError(
+          `log ${this.path} is a symbolic link; the daemon does not write through links: remove it (rm ${this.path})`,
+        );
+      }
+      throw error;
+    }
+    try {
+      if (!fstatSync(fd).isFile()) {
+        throw new UnsafeLogError(
+          `log ${this.path} is not a regular file; move it away (mv ${this.path} ${this.path}.old)`,
+        );
+      }
+      const complete = completeLengthOf(fd);
+      if (fstatSync(fd).size > complete) ftruncateSync(fd, complete);
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
+    this.fd = fd;
     this.brokenLine = false;
   }
 

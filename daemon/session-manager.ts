@@ -3,9 +3,10 @@
  * records after every change, and tells watchers what happened.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
+import { ensurePrivateLogsDirectory } from "./home-guard.js";
 import { resolveSession } from "./id-resolver.js";
 import { lastSeqOf } from "./log-file.js";
 import type { Logger } from "./logger.js";
@@ -62,7 +63,7 @@ export class SessionManager {
     private readonly logger: Logger,
   ) {
     this.store = new StateStore(paths.state);
-    mkdirSync(paths.logs, { recursive: true, mode: 0o700 });
+    ensurePrivateLogsDirectory(paths.logs);
   }
 
   /**
@@ -144,6 +145,14 @@ export class SessionManager {
       .catch((error: unknown) => {
         this.logger.error(`cannot write ${this.paths.state}: ${(error as Error).message}`);
       });
+  }
+
+  /**
+   * Resolves once every change made so far is in the state file: a client told about a session
+   * can rely on the next daemon knowing it, even if this one is killed the moment after.
+   */
+  saved(): Promise<void> {
+    return this.store.saved();
   }
 
   private checkOpen(): void {

@@ -285,7 +285,14 @@ export class Session {
       failureReason: reason,
       endedAt: new Date().toISOString(),
     });
-    this.log.openForAppend();
+    try {
+      this.log.openForAppend();
+    } catch (error) {
+      // One session's unusable log must not keep the daemon, and every other session, down.
+      this.logError = (error as Error).message;
+      this.hooks.warn(`session ${this.id}: ${this.logError}`);
+      return;
+    }
     this.log.appendEvent(`interrupted: ${reason}`);
     await this.log.close();
   }

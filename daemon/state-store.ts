@@ -4,7 +4,7 @@
  * damaged.
  */
 import { constants, existsSync, readFileSync, renameSync } from "node:fs";
-import { open, rename } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import type { SessionRecord } from "./session-record.js";
 
 interface StateFile {
@@ -36,6 +36,10 @@ function parse(path: string): SessionRecord[] | undefined {
 export class StateStore {
   private writing: Promise<void> | undefined;
   private dirty: (() => SessionRecord[]) | undefined;
+  /** How many saves were asked for, and how many of them a finished write covered. */
+  private requested = 0;
+  private attempted = 0;
+  private savedWaiters: Array<{ generation: number; wake: () => void }> = [];
 
   constructor(readonly path: string) {}
 
@@ -65,6 +69,7 @@ export class StateStore {
    */
   save(snapshot: () => SessionRecord[]): Promise<void> {
     this.dirty = snapshot;
+    this.requested += 1;
     if (this.writing === undefined) {
       this.writing = this.drain().finally(() => {
         this.writing = undefined;
@@ -73,21 +78,52 @@ export class StateStore {
     return this.writing;
   }
 
+  /**
+   * Writes until nothing is dirty. A failed write does not end the loop: changes made while it
+   * ran would otherwise wait, unwritten, for the next change (and so would {@link saved}); the
+   * first failure is reported once the loop is done.
+   */
   private async drain(): Promise<void> {
+    let failure: unknown;
     while (this.dirty !== undefined) {
       const snapshot = this.dirty;
       this.dirty = undefined;
-      await this.writeAtomically(
-        JSON.stringify({ version: 1, sessions: snapshot() } satisfies StateFile, null, 1),
-      );
+      const generation = this.requested;
+      try {
+        await this.writeAtomically(
+          JSON.stringify({ version: 1, sessions: snapshot() } satisfies StateFile, null, 1),
+        );
+      } catch (error) {
+        failure ??= error;
+      }
+      this.attempted = generation;
+      const waiters = this.savedWaiters;
+      this.savedWaiters = waiters.filter((waiter) => waiter.generation > generation);
+      for (const waiter of waiters) if (waiter.generation <= generation) waiter.wake();
     }
+    if (failure !== undefined) throw failure;
+  }
+
+  /**
+   * Resolves once every save asked for so far has been written (or its write has failed, which
+   * the caller of {@link save} reports). Unlike {@link settled}, later saves do not delay it, so
+   * a steady stream of changes cannot hold it back.
+   */
+  saved(): Promise<void> {
+    const generation = this.requested;
+    if (this.attempted >= generation) return Promise.resolve();
+    return new Promise((wake) => this.savedWaiters.push({ generation, wake }));
   }
 
   private async writeAtomically(text: string): Promise<void> {
     const temp = `${this.path}.tmp`;
+    // Only this daemon writes here (it holds the home's lock), so whatever is at the temp path
+    // is a leftover: removed first (a symbolic link is removed, not its target), then created
+    // afresh, never following a link planted in between (O_EXCL, O_NOFOLLOW).
+    await rm(temp, { force: true });
     const file = await open(
       temp,
-      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
       0o600,
     );
     try {

@@ -76,11 +76,17 @@ function deserializer<D extends DescMessage>(schema: D): (bytes: Buffer) => Mess
   };
 }
 
-/** Makes iterating a request stream throw on an undecodable message. */
+/**
+ * Makes iterating a request stream throw on an undecodable message.
+ *
+ * Node's default stream iterator destroys the stream when the loop over it ends early (a throw,
+ * a break): a destroyed grpc-js call can no longer send its status, so the client would wait
+ * forever for an answer to its bad message. The handler ends the call itself, with a status.
+ */
 function guardRequestStream(
   call: grpc.ServerReadableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>,
 ): void {
-  const iterate = call[Symbol.asyncIterator].bind(call);
+  const iterate = () => call.iterator({ destroyOnReturn: false });
   call[Symbol.asyncIterator] = async function* guarded() {
     for await (const message of iterate()) {
       if (message instanceof UndecodableRequest) throw message.toError();

@@ -50,7 +50,9 @@ export function sessionService(
         cols: request.cols,
         rows: request.rows,
       });
-      return { session: sessionMessageOf(session) };
+      const message = sessionMessageOf(session);
+      await manager.saved();
+      return { session: message };
     },
 
     async listSessions(request) {
@@ -73,7 +75,9 @@ export function sessionService(
         request.gracePeriod === undefined
           ? DEFAULT_GRACE_MS
           : durationMs(request.gracePeriod, "grace_period");
-      return { session: sessionMessageOf(await manager.stop(request.sessionId, grace)) };
+      const session = await manager.stop(request.sessionId, grace);
+      await manager.saved();
+      return { session: sessionMessageOf(session) };
     },
 
     async removeSession(request) {
@@ -88,7 +92,9 @@ export function sessionService(
         cols: request.cols,
         rows: request.rows,
       });
-      return { session: sessionMessageOf(session) };
+      const message = sessionMessageOf(session);
+      await manager.saved();
+      return { session: message };
     },
 
     async attachSession(request, call) {
@@ -102,11 +108,16 @@ export function sessionService(
         case "tail":
           from = log.lastSeq - Number(request.start.value) + 1;
           break;
-        case "since":
-          from = await log.seqAtTime(
-            new Date(Number(request.start.value.seconds) * 1000 + request.start.value.nanos / 1e6),
+        case "since": {
+          const since = new Date(
+            Number(request.start.value.seconds) * 1000 + request.start.value.nanos / 1e6,
           );
+          // Beyond JavaScript's dates (±275,000 years) there is no time to search the log for.
+          if (Number.isNaN(since.getTime()))
+            throw new RpcError(status.INVALID_ARGUMENT, "since is not a representable time");
+          from = await log.seqAtTime(since);
           break;
+        }
         default:
           from = 1;
       }

@@ -28,13 +28,25 @@ export interface StartDaemonOptions {
   home?: string;
   args?: string[];
   env?: NodeJS.ProcessEnv;
+  /**
+   * A command that sets something up and then execs the daemon (e.g. `prlimit --fsize=N`), so
+   * the daemon keeps its pid.
+   */
+  wrapper?: string[];
 }
 
 /** Starts a daemon and waits until it answers Ping. */
 export async function startDaemon(options: StartDaemonOptions = {}): Promise<DaemonHandle> {
   const home = options.home ?? tempHome().path;
   const paths = homePaths(home);
-  const child = spawn(process.execPath, [daemonMain, "--foreground", ...(options.args ?? [])], {
+  const [program, ...args] = [
+    ...(options.wrapper ?? []),
+    process.execPath,
+    daemonMain,
+    "--foreground",
+    ...(options.args ?? []),
+  ] as [string, ...string[]];
+  const child = spawn(program, args, {
     env: { ...process.env, ...options.env, CLAUDE_SESSIONS_HOME: home },
     stdio: ["ignore", "pipe", "pipe"],
   });

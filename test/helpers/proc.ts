@@ -89,3 +89,27 @@ export function fdTargets(pid: number): string[] {
     }
   });
 }
+
+/** Daemon processes (any `daemon/main.js`) serving `home`, found by their environment. */
+export function daemonsFor(home: string): number[] {
+  return allProcesses()
+    .filter((info) => info.state !== "Z")
+    .map((info) => info.pid)
+    .filter((pid) => {
+      try {
+        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+        const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+        return (
+          cmdline.includes("daemon/main.js") && environ.includes(`CLAUDE_SESSIONS_HOME=${home}`)
+        );
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** Resident memory of `pid`, in bytes. */
+export function rssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return Number(match?.[1] ?? 0) * 1024;
+}

@@ -83,4 +83,14 @@ describe("session id resolution", () => {
   it("an empty query is INVALID_ARGUMENT", () => {
     for (const empty of ["", "   "]) assert.equal(failure(empty).code, status.INVALID_ARGUMENT);
   });
+
+  it("a query with control characters is INVALID_ARGUMENT, and the message shows them escaped", () => {
+    for (const query of ["abcd\0", "ab\u001b[2Jcd", "abcd\u007f", "abcd\u009b31m"]) {
+      const error = failure(query);
+      assert.equal(error.code, status.INVALID_ARGUMENT);
+      assert.match(error.message, /contains control characters/);
+      assert.doesNotMatch(error.message, /[\x00-\x1f\x7f-\x9f]/, "printable");
+    }
+    assert.match(failure("ab\u001bcd").message, /'ab\\u001bcd'/);
+  });
 });

@@ -1,0 +1,409 @@
+/**
+ * Nobody else gets in: another local user (nobody) can neither connect to the socket nor read
+ * the state or the logs, even with the home opened up for traversal; every file the daemon
+ * makes is private whatever the umask; and symbolic links planted at the socket, at `logs/`,
+ * at a log file, at the state's temp file and at the pid file are refused or replaced, never
+ * followed, their targets untouched.
+ */
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { homePaths } from "../../daemon/paths.js";
+import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { runCli } from "../helpers/cli.js";
+import {
+  type DaemonHandle,
+  type RawDaemon,
+  spawnDaemon,
+  startDaemon,
+} from "../helpers/daemon-process.js";
+import { cliBin } from "../helpers/paths.js";
+import { isRunning } from "../helpers/proc.js";
+import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
+import { isAlive, waitFor } from "../helpers/wait.js";
+
+const cleanup: { daemons: DaemonHandle[]; raw: RawDaemon[]; pids: number[]; dirs: TempHome[] } = {
+  daemons: [],
+  raw: [],
+  pids: [],
+  dirs: [],
+};
+
+afterEach(async () => {
+  for (const daemon of cleanup.daemons.splice(0)) await daemon.stop();
+  for (const daemon of cleanup.raw.splice(0)) {
+    if (daemon.process.exitCode === null && daemon.process.signalCode === null)
+      daemon.process.kill("SIGKILL");
+    await daemon.exited;
+  }
+  for (const pid of cleanup.pids.splice(0)) {
+    if (isRunning(pid)) process.kill(pid, "SIGKILL");
+  }
+  for (const dir of cleanup.dirs.splice(0)) dir.remove();
+});
+
+function dirs(): { home: TempHome; work: TempHome } {
+  const home = tempHome();
+  const work = tempDir();
+  cleanup.dirs.push(home, work);
+  return { home, work };
+}
+
+async function daemonOn(home: string): Promise<DaemonHandle> {
+  const daemon = await startDaemon({ home });
+  cleanup.daemons.push(daemon);
+  return daemon;
+}
+
+function raw(home: string): RawDaemon {
+  const daemon = spawnDaemon(home);
+  cleanup.raw.push(daemon);
+  return daemon;
+}
+
+/** The daemon's exit code, or "still running" if it serves instead of refusing. */
+function exitOf(daemon: RawDaemon, timeoutMs = 15_000): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    daemon.exited,
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve("still running"), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const NOBODY = 65534;
+
+/**
+ * What user `nobody` gets when it tries each access, run with python3 (node under /root may not
+ * be executable by nobody): "OK" or the errno name.
+ */
+function asNobody(checks: ReadonlyArray<[string, string]>): Record<string, string> {
+  const script = `
+import errno, json, os, socket, sys
+results = {}
+checks = json.loads(sys.argv[1])
+for name, path in checks:
+    try:
+        if name.startswith("connect"):
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                s.connect(path)
+            finally:
+                s.close()
+        elif name.startswith("list"):
+            os.listdir(path)
+        elif name.startswith("write"):
+            with open(path, "ab") as f:
+                f.write(b"x")
+        else:
+            with open(path, "rb") as f:
+                f.read(1)
+        results[name] = "OK"
+    except OSError as e:
+        results[name] = errno.errorcode.get(e.errno, str(e.errno))
+print(json.dumps(results))
+`;
+  const result = spawnSync(
+    "setpriv",
+    [
+      "--reuid=nobody",
+      "--regid=nogroup",
+      "--clear-groups",
+      "/usr/bin/python3",
+      "-c",
+      script,
+      JSON.stringify(checks),
+    ],
+    {
+      cwd: "/",
+      env: { PATH: "/usr/bin:/bin" },
+      encoding: "utf8",
+      timeout: 15_000,
+      killSignal: "SIGKILL",
+    },
+  );
+  assert.equal(result.status, 0, `python as nobody: ${result.stderr}`);
+  return JSON.parse(result.stdout) as Record<string, string>;
+}
+
+/** Every path under `dir`, the directory itself included. */
+function walk(dir: string): string[] {
+  return [
+    dir,
+    ...readdirSync(dir).flatMap((name) => {
+      const path = join(dir, name);
+      return lstatSync(path).isDirectory() ? walk(path) : [path];
+    }),
+  ];
+}
+
+function modeOf(path: string): string {
+  return (lstatSync(path).mode & 0o777).toString(8).padStart(4, "0");
+}
+
+describe("another local user", () => {
+  it("cannot connect to the socket or read state, logs or the daemon log; every file is private even under umask 000", async () => {
+    const { home, work } = dirs();
+    const paths = homePaths(home.path);
+    // A user whose umask lets everyone read: the daemon must not rely on it.
+    const launched = spawnSync(
+      "bash",
+      ["-c", `umask 000; exec "${process.execPath}" "${cliBin}" daemon`],
+      {
+        env: { ...process.env, CLAUDE_SESSIONS_HOME: home.path, NO_COLOR: "1" },
+        encoding: "utf8",
+        timeout: 30_000,
+      },
+    );
+    assert.equal(launched.status, 0, launched.stderr);
+    const pid = Number(readFileSync(paths.pid, "utf8"));
+    cleanup.pids.push(pid);
+    try {
+      // Sessions started and stopped, so state.json has been rewritten and has a backup.
+      const started = await runCli(
+        ["start", work.path, "--name", "one", "--", "sh", "-c", "echo private-output; exec cat"],
+        {
+          home: home.path,
+        },
+      );
+      assert.equal(started.code, 0, started.stderr);
+      const second = await runCli(["start", work.path, "--", "true"], { home: home.path });
+      assert.equal(second.code, 0, second.stderr);
+      const stopped = await runCli(["stop", "one"], { home: home.path });
+      assert.equal(stopped.code, 0, stopped.stderr);
+      await waitFor("state.json.bak", () => existsSync(`${paths.state}.bak`));
+
+      const entries = walk(home.path);
+      const logs = readdirSync(paths.logs).map((name) => join(paths.logs, name));
+      assert.equal(logs.length, 2);
+      for (const path of [
+        paths.home,
+        paths.logs,
+        paths.socket,
+        paths.pid,
+        paths.log,
+        paths.state,
+        `${paths.state}.bak`,
+        ...logs,
+      ]) {
+        assert.ok(entries.includes(path), `${path} exists`);
+      }
+      const open = entries.filter((path) => (lstatSync(path).mode & 0o077) !== 0);
+      assert.deepEqual(
+        open.map((path) => `${path} ${modeOf(path)}`),
+        [],
+        "nothing in the home is open to group or other",
+      );
+      for (const path of entries) {
+        assert.equal(lstatSync(path).uid, process.getuid?.(), `${path} is ours`);
+      }
+
+      const checks: Array<[string, string]> = [
+        ["connect socket", paths.socket],
+        ["list home", paths.home],
+        ["list logs", paths.logs],
+        ["read state.json", paths.state],
+        ["read state.json.bak", `${paths.state}.bak`],
+        ["read daemon.log", paths.log],
+        ["read daemon.pid", paths.pid],
+        ["write state.json", paths.state],
+        ...logs.map((path, index): [string, string] => [`read log ${index}`, path]),
+      ];
+      const denied = asNobody(checks);
+      for (const [name] of checks) assert.equal(denied[name], "EACCES", `${name}: ${denied[name]}`);
+
+      // Each file refuses on its own too: with the home opened for traversal (a user's chmod
+      // 711 mistake), the socket, logs/ and every file still keep nobody out.
+      chmodSync(paths.home, 0o711);
+      let layered: Record<string, string>;
+      try {
+        layered = asNobody(checks.filter(([name]) => name !== "list home"));
+      } finally {
+        chmodSync(paths.home, 0o700);
+      }
+      for (const [name, result] of Object.entries(layered))
+        assert.equal(result, "EACCES", `${name} with the home at 0711`);
+      console.log(
+        `security: ${entries.length} paths in the home, all private under umask 000; nobody denied ${Object.keys(denied).length} + ${Object.keys(layered).length} accesses`,
+      );
+    } finally {
+      const stop = await runCli(["stop-daemon"], { home: home.path });
+      assert.equal(stop.code, 0, stop.stderr);
+      await waitFor("the daemon to exit", () => !isAlive(pid), 15_000);
+    }
+  });
+});
+
+describe("planted symbolic links", () => {
+  it("at the socket path: the daemon exits 1 saying so, the link's target untouched", async () => {
+    const { home, work } = dirs();
+    const paths = homePaths(home.path);
+    const target = join(work.path, "precious");
+    writeFileSync(target, "do not touch\n");
+    const before = statSync(target);
+    for (const [what, pointsAt] of [
+      ["a file", target],
+      ["nothing", join(work.path, "absent")],
+      ["a directory", work.path],
+    ] as const) {
+      symlinkSync(pointsAt, paths.socket);
+      const daemon = raw(home.path);
+      assert.equal(await exitOf(daemon), 1, `${what}: ${daemon.output()}`);
+      assert.match(
+        daemon.output(),
+        /daemon\.sock exists and is not a socket \(a symbolic link\); remove it and start again/,
+      );
+      assert.doesNotMatch(daemon.output(), /\n\s+at /, "no stack trace");
+      assert.ok(lstatSync(paths.socket).isSymbolicLink(), "the link is left for the user to see");
+      rmSync(paths.socket);
+    }
+    assert.equal(readFileSync(target, "utf8"), "do not touch\n");
+    assert.equal(statSync(target).mtimeMs, before.mtimeMs);
+    assert.equal(existsSync(join(work.path, "absent")), false);
+    assert.deepEqual(readdirSync(work.path).sort(), ["precious"]);
+  });
+
+  it("in place of logs/, or logs/ not private: the daemon exits 1 saying how to fix it, nothing written elsewhere", async () => {
+    const { home, work } = dirs();
+    const paths = homePaths(home.path);
+    const elsewhere = join(work.path, "elsewhere");
+    mkdirSync(elsewhere, { mode: 0o700 });
+    const cases: Array<[string, () => void, RegExp]> = [
+      [
+        "a link to a directory",
+        () => symlinkSync(elsewhere, paths.logs),
+        /logs is a symbolic link; remove the link \(rm .*logs\); the daemon creates a real directory there/,
+      ],
+      [
+        "a dangling link",
+        () => symlinkSync(join(work.path, "absent"), paths.logs),
+        /logs is a symbolic link; remove the link/,
+      ],
+      [
+        "a file",
+        () => writeFileSync(paths.logs, ""),
+        /logs is not a directory; remove it \(rm .*logs\)/,
+      ],
+      [
+        "another user's directory",
+        () => {
+          mkdirSync(paths.logs, { mode: 0o700 });
+          chownSync(paths.logs, NOBODY, NOBODY);
+        },
+        /logs belongs to uid 65534, not to you \(uid \d+\); give it back to you with: chown -R \d+ .*logs/,
+      ],
+      [
+        "a directory open to others",
+        () => {
+          mkdirSync(paths.logs);
+          chmodSync(paths.logs, 0o755);
+        },
+        /logs is accessible to other users \(mode 0755\); fix it with: chmod 700 .*logs/,
+      ],
+    ];
+    for (const [what, plant, message] of cases) {
+      plant();
+      const daemon = raw(home.path);
+      assert.equal(await exitOf(daemon), 1, `${what}: ${daemon.output()}`);
+      assert.match(daemon.output(), message, what);
+      assert.doesNotMatch(daemon.output(), /\n\s+at /, "no stack trace");
+      assert.equal(existsSync(paths.socket), false, `${what}: no socket left`);
+      rmSync(paths.logs, { recursive: true, force: true });
+    }
+    assert.deepEqual(readdirSync(elsewhere), [], "nothing was written through the link");
+    assert.equal(existsSync(join(work.path, "absent")), false);
+  });
+
+  it("at a log file, the state's temp file and the pid file: never written through", async () => {
+    const { home, work } = dirs();
+    const paths = homePaths(home.path);
+    const target = join(work.path, "precious");
+    writeFileSync(target, "do not touch\n");
+    // Left by a crash: a pid file and a state temp file, both links to the precious file.
+    symlinkSync(target, paths.pid);
+    symlinkSync(target, `${paths.state}.tmp`);
+    const daemon = await daemonOn(home.path);
+    assert.ok(lstatSync(paths.pid).isFile(), "the pid file is a new file, not the link");
+    assert.equal(readFileSync(paths.pid, "utf8").trim(), String(daemon.pid));
+    const { sessions } = daemon.client;
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin" };
+    const { session } = await sessions.startSession({
+      workingDir: work.path,
+      command: ["cat"],
+      env,
+      name: "victim",
+    });
+    assert.ok(session);
+    cleanup.pids.push(session.pid);
+    await waitFor("state.json to hold the session", () => {
+      try {
+        return readFileSync(paths.state, "utf8").includes(session.id);
+      } catch {
+        return false;
+      }
+    });
+    assert.ok(lstatSync(paths.state).isFile());
+    assert.equal(
+      readFileSync(target, "utf8"),
+      "do not touch\n",
+      "state written through the temp link",
+    );
+
+    // A stopped session's log replaced by a link: resuming it is refused.
+    await sessions.stopSession({ sessionId: session.id, gracePeriod: { seconds: 2n } });
+    rmSync(session.logPath);
+    symlinkSync(target, session.logPath);
+    const refused = await sessions.resumeSession({ sessionId: session.id }).then(
+      () => assert.fail("resumed with its log a symbolic link"),
+      (error: { code: number; details: string }) => error,
+    );
+    assert.match(
+      refused.details,
+      /is a symbolic link; the daemon does not write through links: remove it/,
+    );
+    assert.equal(
+      readFileSync(target, "utf8"),
+      "do not touch\n",
+      "the log was written through the link",
+    );
+    const failed = (await sessions.getSession({ sessionId: session.id })).session;
+    assert.equal(failed?.state, SessionState.FAILED);
+    assert.equal((await daemon.client.daemon.ping({})).pid, daemon.pid);
+
+    // A running session's log replaced by a link while the daemon is down: the next daemon
+    // still starts, marks it interrupted and reports the log problem instead of writing.
+    rmSync(session.logPath);
+    const { session: other } = await sessions.startSession({
+      workingDir: work.path,
+      command: ["cat"],
+      env,
+    });
+    assert.ok(other);
+    cleanup.pids.push(other.pid);
+    await daemon.kill();
+    cleanup.daemons.splice(cleanup.daemons.indexOf(daemon), 1);
+    rmSync(other.logPath);
+    symlinkSync(target, other.logPath);
+    const next = await daemonOn(home.path);
+    const interrupted = (await next.client.sessions.getSession({ sessionId: other.id })).session;
+    assert.equal(interrupted?.state, SessionState.INTERRUPTED);
+    assert.match(interrupted?.logError ?? "", /is a symbolic link/);
+    assert.match(next.output(), /is a symbolic link; the daemon does not write through links/);
+    assert.equal(readFileSync(target, "utf8"), "do not touch\n");
+  });
+});
