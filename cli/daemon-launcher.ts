@@ -32,11 +32,19 @@ export async function launchDaemon(
   const paths = homePaths(home);
   ensurePrivateHome(home);
   // Appending through a symbolic link planted at daemon.log would write wherever it points.
-  const log = openSync(
-    paths.log,
-    constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-    0o600,
-  );
+  let log: number;
+  try {
+    log = openSync(
+      paths.log,
+      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
+      0o600,
+    );
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ELOOP") throw error;
+    throw new DaemonLaunchError(
+      `${paths.log} is a symbolic link; the daemon does not write through links: remove it (rm ${paths.log})`,
+    );
+  }
   let child: ChildProcess;
   try {
     child = spawn(

@@ -278,6 +278,22 @@ describe("planted symbolic links", () => {
     assert.deepEqual(readdirSync(work.path).sort(), ["precious"]);
   });
 
+  it("at daemon.log: the CLI refuses to start a daemon writing through it, in one line", async () => {
+    const { home, work } = dirs();
+    const paths = homePaths(home.path);
+    const target = join(work.path, "precious");
+    writeFileSync(target, "do not touch\n");
+    symlinkSync(target, paths.log);
+    const cli = await runCli(["daemon"], { home: home.path });
+    assert.equal(cli.code, 1, cli.stderr);
+    assert.equal(
+      cli.stderr,
+      `error: ${paths.log} is a symbolic link; the daemon does not write through links: remove it (rm ${paths.log})\n`,
+    );
+    assert.equal(readFileSync(target, "utf8"), "do not touch\n");
+    assert.equal(existsSync(paths.socket), false, "no daemon was started");
+  });
+
   it("in place of logs/, or logs/ not private: the daemon exits 1 saying how to fix it, nothing written elsewhere", async () => {
     const { home, work } = dirs();
     const paths = homePaths(home.path);
