@@ -77,6 +77,13 @@ export function describeState(session: Session): string {
   }
 }
 
+/** How an ended session's program ended: "exit code 3", "killed by SIGTERM", or its state. */
+export function describeEnd(session: Session): string {
+  if (session.exitSignal) return `killed by ${session.exitSignal}`;
+  if (session.exitCode !== undefined) return `exit code ${session.exitCode}`;
+  return stateName(session.state);
+}
+
 /** The seed's block for one session in `list`, with a few more lines. */
 export function sessionBlock(session: Session, color: boolean): string {
   const title = session.name ? `${session.id} (${session.name})` : session.id;

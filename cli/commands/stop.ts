@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
-import { describeState } from "../output.js";
+import { describeEnd } from "../output.js";
 
 export class StopCommand extends BaseCommand {
   static override paths = [["stop"]];
@@ -33,7 +33,7 @@ export class StopCommand extends BaseCommand {
           }),
         );
         this.context.stdout.write(
-          `✅ Session stopped: ${session?.id ?? id} (${session ? describeState(session) : ""})\n`,
+          `✅ Session stopped: ${session?.id ?? id}${session ? ` (${describeEnd(session)})` : ""}\n`,
         );
       } catch (error) {
         failed = true;
