@@ -40,8 +40,6 @@ export class Session {
   private process: PtyProcess | undefined;
   private decoder = new StringDecoder("utf8");
   private readonly attachments = new Set<TerminalAttachment>();
-  private outputBatch: Buffer[] = [];
-  private batchScheduled = false;
   private exitWaiters: Array<() => void> = [];
   /** Why the program is being ended: by a StopSession, or by the daemon shutting down. */
   private stopReason: "request" | "shutdown" | undefined;
@@ -125,28 +123,10 @@ export class Session {
     const text = this.decoder.write(data);
     if (text.length > 0) this.log.appendOutput(text);
     this.screen?.write(data);
-    if (this.attachments.size === 0) return;
-    // A terminal hands out at most 4 KiB per read: what arrives in one turn of the event loop
-    // goes to attached clients as one message, not one message per read.
-    this.outputBatch.push(data);
-    if (!this.batchScheduled) {
-      this.batchScheduled = true;
-      setImmediate(() => this.flushOutput());
-    }
-  }
-
-  /** Sends the output gathered this turn to the attached clients. */
-  private flushOutput(): void {
-    this.batchScheduled = false;
-    const batch = this.outputBatch;
-    if (batch.length === 0) return;
-    this.outputBatch = [];
-    const chunk = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch);
-    for (const attachment of this.attachments) attachment.push(chunk);
+    for (const attachment of this.attachments) attachment.push(data);
   }
 
   private async handleExit(exit: PtyExit): Promise<void> {
-    this.flushOutput();
     const rest = this.decoder.end();
     if (rest.length > 0) this.log.appendOutput(rest);
     const pid = this.record.pid;
@@ -232,9 +212,6 @@ export class Session {
   attach(sink: AttachmentSink, readOnly: boolean): TerminalAttachment | undefined {
     const screen = this.screen;
     if (screen === undefined || !this.isRunning) return undefined;
-    // Output not yet sent is in the screen the new client starts from: the clients already
-    // attached get it now, the new one must not.
-    this.flushOutput();
     const attachment = new TerminalAttachment(screen, sink, readOnly);
     this.attachments.add(attachment);
     attachment.start();

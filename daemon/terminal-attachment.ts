@@ -38,6 +38,7 @@ export class TerminalAttachment {
   private syncing = false;
   private stale = false;
   private closed = false;
+  private pumpScheduled = false;
   private idleWaiters: Array<() => void> = [];
   /** How many times this client was given a fresh screen after falling behind. */
   resyncs = 0;
@@ -58,21 +59,29 @@ export class TerminalAttachment {
     this.resync();
   }
 
-  /** Forwards output from the session. */
+  /**
+   * Forwards output from the session. A terminal hands out a few KiB per read: what arrives in
+   * one turn of the event loop is sent as one message. A client whose stream is full costs only
+   * the queueing, and nothing once it is too far behind.
+   */
   push(data: Uint8Array): void {
     if (this.closed || this.stale) return;
-    if (this.syncing || this.blocked || this.queue.length > 0) {
-      this.queue.push(data);
-      this.queuedBytes += data.length;
-      if (this.queuedBytes > CLIENT_BACKLOG_BYTES) {
-        // Too far behind: forget the backlog; the client gets a fresh screen when it drains.
-        this.queue = [];
-        this.queuedBytes = 0;
-        this.stale = true;
-      }
+    this.queue.push(data);
+    this.queuedBytes += data.length;
+    if (this.queuedBytes > CLIENT_BACKLOG_BYTES) {
+      // Too far behind: forget the backlog; the client gets a fresh screen when it drains.
+      this.queue = [];
+      this.queuedBytes = 0;
+      this.stale = true;
       return;
     }
-    if (!this.sink.sendOutput(data)) this.blocked = true;
+    if (!this.syncing && !this.blocked && !this.pumpScheduled) {
+      this.pumpScheduled = true;
+      setImmediate(() => {
+        this.pumpScheduled = false;
+        this.pump();
+      });
+    }
   }
 
   /** Resolves when everything pushed so far has been handed to the client's stream. */

@@ -16,10 +16,11 @@ const BYTES = 50 * 1024 * 1024;
 /** How long the clients read nothing, at least. */
 const STALL_MS = 10_000;
 /**
- * Runs of each kind; the best of each is compared, so a moment of load from elsewhere on the
- * machine does not decide the result.
+ * Runs of each kind, interleaved; their medians are compared, so a moment of load from
+ * elsewhere on the machine (a single run swings by half on a shared machine) does not decide
+ * the result.
  */
-const ROUNDS = 5;
+const ROUNDS = 7;
 
 describe("slow clients", () => {
   const fixture = useDaemon();
@@ -113,10 +114,11 @@ describe("slow clients", () => {
         terminal.detach();
       }
     }
-    const best = (values: number[]) => Math.min(...values);
-    const ratio = best(stalled) / best(alone);
+    const median = (values: number[]) =>
+      [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+    const ratio = median(stalled) / median(alone);
     console.log(
-      `slow clients: alone ${alone.join("/")} ms, with stalled clients ${stalled.join("/")} ms, best-of ratio ${ratio.toFixed(2)}, peak daemon RSS growth ${(peakGrowth / 1048576).toFixed(1)} MiB`,
+      `slow clients: alone ${alone.join("/")} ms, with stalled clients ${stalled.join("/")} ms, median ratio ${ratio.toFixed(2)}, peak daemon RSS growth ${(peakGrowth / 1048576).toFixed(1)} MiB`,
     );
     assert.ok(ratio <= 1.25, `with stalled clients the session took ${ratio.toFixed(2)}x as long`);
     assert.ok(
