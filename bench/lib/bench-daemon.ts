@@ -3,11 +3,10 @@
  * sessions. Closing it stops the daemon, checks that it and every session's program are gone,
  * and removes both directories.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { DaemonClient } from "../../cli/client.js";
-import { homePaths } from "../../daemon/paths.js";
+import type { ChildProcess } from "node:child_process";
+import type { DaemonClient } from "../../cli/client.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { daemonMain } from "../../test/helpers/paths.js";
+import { type DaemonHandle, startDaemon } from "../../test/helpers/daemon-process.js";
 import { type TempHome, tempDir, tempHome } from "../../test/helpers/temp-home.js";
 import { waitFor } from "../../test/helpers/wait.js";
 import { BenchFailure } from "./figure.js";
@@ -46,56 +45,19 @@ function daemonNodeArgs(): string[] {
   return (process.env.BENCH_DAEMON_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
 }
 
-/** Starts `dist/daemon/main.js --foreground` on `home` and waits until it answers Ping. */
-async function spawnDaemon(home: string) {
-  const socket = homePaths(home).socket;
-  const child = spawn(process.execPath, [...daemonNodeArgs(), daemonMain, "--foreground"], {
-    env: { ...process.env, CLAUDE_SESSIONS_HOME: home },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-64 * 1024);
-  };
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  const exited = new Promise<number | null>((resolve) =>
-    child.once("exit", (code) => resolve(code)),
-  );
-  const client = new DaemonClient(socket);
-  try {
-    await waitFor(
-      "the daemon to answer",
-      async () => {
-        if (child.exitCode !== null)
-          throw new BenchFailure(`daemon exited with ${child.exitCode}: ${output}`);
-        return (await client.isRunning(500)) ? true : undefined;
-      },
-      15_000,
-      30,
-    );
-  } catch (error) {
-    child.kill("SIGKILL");
-    client.close();
-    throw error;
-  }
-  return { child, client, socket, exited, output: () => output };
-}
-
 /** A daemon on a new temporary home (or `home`), with a temporary working directory. */
 export async function startBenchDaemon(options: { home?: TempHome } = {}): Promise<BenchDaemon> {
   const home = options.home ?? tempHome("csbench-");
   const work = tempDir("csbench-w-");
-  let daemon: Awaited<ReturnType<typeof spawnDaemon>>;
+  let daemon: DaemonHandle;
   try {
-    daemon = await spawnDaemon(home.path);
+    daemon = await startDaemon({ home: home.path, nodeArgs: daemonNodeArgs() });
   } catch (error) {
     home.remove();
     work.remove();
     throw error;
   }
-  const { child, client } = daemon;
-  const pid = child.pid as number;
+  const { process: child, client, pid } = daemon;
   return {
     home: home.path,
     socket: daemon.socket,

@@ -33,6 +33,8 @@ export interface StartDaemonOptions {
    * the daemon keeps its pid.
    */
   wrapper?: string[];
+  /** Options for the daemon's node (e.g. --cpu-prof). */
+  nodeArgs?: string[];
 }
 
 /** Starts a daemon and waits until it answers Ping. */
@@ -42,6 +44,7 @@ export async function startDaemon(options: StartDaemonOptions = {}): Promise<Dae
   const [program, ...args] = [
     ...(options.wrapper ?? []),
     process.execPath,
+    ...(options.nodeArgs ?? []),
     daemonMain,
     "--foreground",
     ...(options.args ?? []),

@@ -4,6 +4,7 @@
  * socket file deleted under a running daemon. Nothing is lost that was on disk, nothing crashes,
  * and the CLI finds its daemon again.
  */
+
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import {
@@ -15,7 +16,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
 import { homePaths } from "../../daemon/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
@@ -24,40 +25,18 @@ import { runCli } from "../helpers/cli.js";
 import { type DaemonHandle, startDaemon } from "../helpers/daemon-process.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
 import { daemonMain } from "../helpers/paths.js";
+import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { daemonsFor, isRunning, leftovers } from "../helpers/proc.js";
-import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
-const cleanup: { daemons: DaemonHandle[]; dirs: TempHome[]; pids: number[] } = {
-  daemons: [],
-  dirs: [],
-  pids: [],
-};
-
-afterEach(async () => {
-  for (const daemon of cleanup.daemons.splice(0)) await daemon.stop();
-  for (const pid of cleanup.pids.splice(0)) {
-    if (isRunning(pid)) process.kill(pid, "SIGKILL");
-  }
-  for (const dir of cleanup.dirs.splice(0)) dir.remove();
-});
-
-function dirs(): { home: TempHome; work: TempHome } {
-  const home = tempHome();
-  const work = tempDir();
-  cleanup.dirs.push(home, work);
-  return { home, work };
-}
-
-async function daemonOn(home: string, wrapper?: string[]): Promise<DaemonHandle> {
-  const daemon = await startDaemon({ home, ...(wrapper ? { wrapper } : {}) });
-  cleanup.daemons.push(daemon);
-  return daemon;
-}
+const cleanup = perTestCleanup();
+const dirs = () => cleanup.tempDirs();
+const daemonOn = (home: string, wrapper?: string[]) =>
+  cleanup.daemon({ home, ...(wrapper ? { wrapper } : {}) });
 
 async function crash(daemon: DaemonHandle): Promise<void> {
   await daemon.kill();
-  cleanup.daemons.splice(cleanup.daemons.indexOf(daemon), 1);
+  cleanup.forget(daemon);
 }
 
 interface SavedState {
@@ -324,7 +303,7 @@ describe("a file size limit (RLIMIT_FSIZE) that the log runs into", () => {
     assert.equal(daemon.process.exitCode, null, "the daemon is alive");
     assert.doesNotMatch(daemon.output(), /uncaught exception|unhandled rejection/);
     assert.equal(await daemon.stop(), 0, daemon.output());
-    cleanup.daemons.splice(cleanup.daemons.indexOf(daemon), 1);
+    cleanup.forget(daemon);
   });
 });
 

@@ -3,45 +3,21 @@
  * ends the processes that outlived the crash, resumes a session with its log continuing at the
  * next seq; a damaged state.json falls back to its backup.
  */
+
 import assert from "node:assert/strict";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { homePaths } from "../../daemon/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { type DaemonHandle, startDaemon } from "../helpers/daemon-process.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
+import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { isRunning, leftovers } from "../helpers/proc.js";
-import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
-const cleanup: { daemons: DaemonHandle[]; dirs: TempHome[]; pids: number[] } = {
-  daemons: [],
-  dirs: [],
-  pids: [],
-};
-
-afterEach(async () => {
-  for (const daemon of cleanup.daemons.splice(0)) await daemon.stop();
-  // A process the daemon failed to end must not outlive the test.
-  for (const pid of cleanup.pids.splice(0)) {
-    if (isRunning(pid)) process.kill(pid, "SIGKILL");
-  }
-  for (const dir of cleanup.dirs.splice(0)) dir.remove();
-});
-
-function dirs(): { home: TempHome; work: TempHome } {
-  const home = tempHome();
-  const work = tempDir();
-  cleanup.dirs.push(home, work);
-  return { home, work };
-}
-
-async function daemonOn(home: string, args: string[] = []): Promise<DaemonHandle> {
-  const daemon = await startDaemon({ home, args });
-  cleanup.daemons.push(daemon);
-  return daemon;
-}
+const cleanup = perTestCleanup();
+const dirs = () => cleanup.tempDirs();
+const daemonOn = (home: string, args: string[] = []) => cleanup.daemon({ home, args });
 
 interface StateFile {
   version: number;
@@ -86,7 +62,7 @@ describe("after kill -9 of the daemon", () => {
     );
 
     await first.kill();
-    cleanup.daemons.splice(cleanup.daemons.indexOf(first), 1);
+    cleanup.forget(first);
     assert.ok(isRunning(stubborn.pid), "the HUP-ignoring program outlived the daemon");
     // What the crashed daemon left: every complete line is a record, seqs without a gap.
     for (const session of [shell, cat, stubborn])
@@ -175,7 +151,7 @@ describe("a damaged state.json", () => {
     assert.ok(made);
     await first.client.sessions.stopSession({ sessionId: made.id });
     assert.equal(await first.stop(), 0);
-    cleanup.daemons.splice(cleanup.daemons.indexOf(first), 1);
+    cleanup.forget(first);
     assert.ok(
       readState(`${paths.state}.bak`).sessions.some((session) => session.id === made.id),
       "the backup holds the session",

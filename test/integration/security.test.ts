@@ -5,6 +5,7 @@
  * at a log file, at the state's temp file and at the pid file are refused or replaced, never
  * followed, their targets untouched.
  */
+
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import {
@@ -21,59 +22,19 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { homePaths } from "../../daemon/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
-import {
-  type DaemonHandle,
-  type RawDaemon,
-  spawnDaemon,
-  startDaemon,
-} from "../helpers/daemon-process.js";
+import type { RawDaemon } from "../helpers/daemon-process.js";
 import { cliBin } from "../helpers/paths.js";
-import { isRunning } from "../helpers/proc.js";
-import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
+import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
 
-const cleanup: { daemons: DaemonHandle[]; raw: RawDaemon[]; pids: number[]; dirs: TempHome[] } = {
-  daemons: [],
-  raw: [],
-  pids: [],
-  dirs: [],
-};
-
-afterEach(async () => {
-  for (const daemon of cleanup.daemons.splice(0)) await daemon.stop();
-  for (const daemon of cleanup.raw.splice(0)) {
-    if (daemon.process.exitCode === null && daemon.process.signalCode === null)
-      daemon.process.kill("SIGKILL");
-    await daemon.exited;
-  }
-  for (const pid of cleanup.pids.splice(0)) {
-    if (isRunning(pid)) process.kill(pid, "SIGKILL");
-  }
-  for (const dir of cleanup.dirs.splice(0)) dir.remove();
-});
-
-function dirs(): { home: TempHome; work: TempHome } {
-  const home = tempHome();
-  const work = tempDir();
-  cleanup.dirs.push(home, work);
-  return { home, work };
-}
-
-async function daemonOn(home: string): Promise<DaemonHandle> {
-  const daemon = await startDaemon({ home });
-  cleanup.daemons.push(daemon);
-  return daemon;
-}
-
-function raw(home: string): RawDaemon {
-  const daemon = spawnDaemon(home);
-  cleanup.raw.push(daemon);
-  return daemon;
-}
+const cleanup = perTestCleanup();
+const dirs = () => cleanup.tempDirs();
+const daemonOn = (home: string) => cleanup.daemon({ home });
+const raw = (home: string) => cleanup.spawn(home);
 
 /** The daemon's exit code, or "still running" if it serves instead of refusing. */
 function exitOf(daemon: RawDaemon, timeoutMs = 15_000): Promise<number | string> {
@@ -412,7 +373,7 @@ describe("planted symbolic links", () => {
     assert.ok(other);
     cleanup.pids.push(other.pid);
     await daemon.kill();
-    cleanup.daemons.splice(cleanup.daemons.indexOf(daemon), 1);
+    cleanup.forget(daemon);
     rmSync(other.logPath);
     symlinkSync(target, other.logPath);
     const next = await daemonOn(home.path);
