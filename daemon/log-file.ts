@@ -2,7 +2,7 @@
  * Reading a session's JSONL log file without loading it: records are in seq order, so a record
  * is found by binary search over byte offsets and the cost of a read does not grow with the log.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { fstatSync, readSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { decodeRecord, type LogRecord } from "./log-record.js";
 
@@ -196,25 +196,9 @@ export async function lastSeqOf(path: string): Promise<number> {
 }
 
 /**
- * The length of the file's complete lines: the offset just past its last newline, 0 when it
- * has none or does not exist. Anything after it is a line torn by a crash in mid-write.
+ * The length of an open file's complete lines: the offset just past its last newline, 0 when it
+ * has none. Anything after it is a line torn by a crash in mid-write.
  */
-export function completeLength(path: string): number {
-  let fd: number;
-  try {
-    fd = openSync(path, "r");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw error;
-  }
-  try {
-    return completeLengthOf(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** {@link completeLength} of a file already open for reading. */
 export function completeLengthOf(fd: number): number {
   const buffer = Buffer.allocUnsafe(CHUNK);
   let end = fstatSync(fd).size;

@@ -95,11 +95,3 @@ export function processHasEnv(pid: number, name: string, value: string): boolean
     return false;
   }
 }
-
-/** Zombie children of `parent` (unreaped exits). */
-export function zombieChildren(parent: number): number[] {
-  return allPids().filter((pid) => {
-    const stat = readStat(pid);
-    return stat !== undefined && stat.ppid === parent && stat.state === "Z";
-  });
-}

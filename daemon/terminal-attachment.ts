@@ -40,8 +40,6 @@ export class TerminalAttachment {
   private closed = false;
   private pumpScheduled = false;
   private idleWaiters: Array<() => void> = [];
-  /** How many times this client was given a fresh screen after falling behind. */
-  resyncs = 0;
 
   constructor(
     private readonly screen: ScreenSource,
@@ -122,7 +120,6 @@ export class TerminalAttachment {
       if (!this.sink.sendOutput(data)) this.blocked = true;
     }
     if (!this.blocked && this.stale) {
-      this.resyncs += 1;
       this.resync();
       return;
     }
