@@ -17,6 +17,13 @@ import { isAlive, waitFor } from "../helpers/wait.js";
 /** Claude Code's input prompt, between two horizontal rules. */
 const PROMPT_BOX = /─{20,}\n❯.*\n─{20,}/;
 
+/** The fields of a Claude Code transcript record this suite reads. */
+interface TranscriptRecord {
+  type: string;
+  sessionId?: string;
+  message?: unknown;
+}
+
 function argvOf(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter(Boolean);
 }
@@ -90,21 +97,29 @@ describe("Claude Code through claude-sessions", () => {
     ).catch((error: Error) => {
       throw new Error(`${error.message}\n--- screen ---\n${last}`);
     });
-    const transcript = await waitFor(
-      "the transcript",
+    // Claude Code appends to its transcript in batches: the file can exist
+    // (holding only metadata records) before the prompt itself is written.
+    const transcript = join(
+      userHome.path,
+      ".claude",
+      "projects",
+      project.path.replaceAll("/", "-"),
+      `${id}.jsonl`,
+    );
+    const prompt = await waitFor(
+      "the prompt in the transcript",
       () => {
-        const path = join(
-          userHome.path,
-          ".claude",
-          "projects",
-          project.path.replaceAll("/", "-"),
-          `${id}.jsonl`,
-        );
-        return existsSync(path) ? path : undefined;
+        if (!existsSync(transcript)) return undefined;
+        return readFileSync(transcript, "utf8")
+          .split("\n")
+          .filter((line) => line.length > 0)
+          .map((line) => JSON.parse(line) as TranscriptRecord)
+          .find((record) => record.type === "user");
       },
       15_000,
     );
-    assert.match(readFileSync(transcript, "utf8"), /hello/);
+    assert.equal(prompt.sessionId, id);
+    assert.match(JSON.stringify(prompt.message), /hello/);
   });
 
   it("shows Claude's screen as it is through attach in a terminal, and detaching leaves it running", async () => {
