@@ -15,6 +15,22 @@ export const CLIENT_BACKLOG_BYTES = 4 * 1024 * 1024;
 /** The largest message a backlog is sent in. */
 const MAX_BATCH_BYTES = 256 * 1024;
 
+/**
+ * A message at least this large means the program writes faster than the terminal is read: a
+ * pseudo-terminal hands out at most about 4 KiB per read, and keystroke echoes or a prompt's
+ * redraw are far smaller.
+ */
+const BULK_BYTES = 2048;
+
+/**
+ * While output comes in bulk, what arrives within this long goes out as one message. A flood
+ * otherwise becomes one message per terminal read (over 10,000 per 50 MB), each framed,
+ * encoded, written and decoded on its own; batching it cuts the daemon's and the client's work
+ * per byte several times, and 2 ms is far below what a reader of the screen can notice.
+ * Sparse output (an echo, a redraw) still goes out in the same turn of the event loop.
+ */
+export const BULK_PACE_MS = 2;
+
 /** How an attachment talks to its client; the RPC layer implements it on the gRPC stream. */
 export interface AttachmentSink {
   /** Sends output; false when the client's buffer is full (wait for `onDrain`). */
@@ -39,6 +55,9 @@ export class TerminalAttachment {
   private stale = false;
   private closed = false;
   private pumpScheduled = false;
+  /** When the last output message was handed to the client, and how large it was. */
+  private lastSentAt = 0;
+  private lastSentBytes = 0;
   private idleWaiters: Array<() => void> = [];
 
   constructor(
@@ -58,9 +77,9 @@ export class TerminalAttachment {
   }
 
   /**
-   * Forwards output from the session. A terminal hands out a few KiB per read: what arrives in
-   * one turn of the event loop is sent as one message. A client whose stream is full costs only
-   * the queueing, and nothing once it is too far behind.
+   * Forwards output from the session. What arrives in one turn of the event loop is sent as one
+   * message, or during a flood what arrives within {@link BULK_PACE_MS}. A client whose stream
+   * is full costs only the queueing, and nothing once it is too far behind.
    */
   push(data: Uint8Array): void {
     if (this.closed || this.stale) return;
@@ -73,13 +92,16 @@ export class TerminalAttachment {
       this.stale = true;
       return;
     }
-    if (!this.syncing && !this.blocked && !this.pumpScheduled) {
-      this.pumpScheduled = true;
-      setImmediate(() => {
-        this.pumpScheduled = false;
-        this.pump();
-      });
-    }
+    if (this.syncing || this.blocked || this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    const run = (): void => {
+      this.pumpScheduled = false;
+      this.pump();
+    };
+    const flooding =
+      this.lastSentBytes >= BULK_BYTES && performance.now() - this.lastSentAt < BULK_PACE_MS;
+    if (flooding) setTimeout(run, BULK_PACE_MS);
+    else setImmediate(run);
   }
 
   /** Resolves when everything pushed so far has been handed to the client's stream. */
@@ -117,6 +139,8 @@ export class TerminalAttachment {
     while (!this.blocked && this.queue.length > 0) {
       const data = this.takeBatch();
       this.queuedBytes -= data.length;
+      this.lastSentAt = performance.now();
+      this.lastSentBytes = data.length;
       if (!this.sink.sendOutput(data)) this.blocked = true;
     }
     if (!this.blocked && this.stale) {

@@ -6,6 +6,7 @@
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { readLog } from "../../test/helpers/log-reader.js";
 import { startBenchDaemon } from "../lib/bench-daemon.js";
+import { cpuMs, ownCpuMs } from "../lib/cpu.js";
 import { check, type Row } from "../lib/figure.js";
 import {
   GENERATOR_BYTES,
@@ -25,6 +26,13 @@ const ROUND_TIMEOUT_MS = 120_000;
 interface Round {
   bytes: number;
   ms: number;
+}
+
+/** Where the CPU went in a daemon round, in ms per MB of output, and how it was delivered. */
+interface Costs {
+  daemonCpuPerMB: number;
+  clientCpuPerMB: number;
+  messages: number;
 }
 
 function megabytesPerSecond(round: Round): number {
@@ -54,22 +62,31 @@ export const throughputRow: Row = {
   title: "Output throughput, 50 MB to the log and one attached client",
   async run(log) {
     const daemon = await startBenchDaemon();
+    const costs: Costs[] = [];
     const subjectRound = async (): Promise<Round> => {
       const sessionId = await daemon.startSession(generatorCommand);
       let head = "";
       let start: bigint | undefined;
       let bytes = 0;
+      let messages = 0;
       let lateScreens = 0;
+      let daemonCpuAtStart = 0;
+      let clientCpuAtStart = 0;
       const onData = (data: Uint8Array, isScreen: boolean) => {
         if (start !== undefined) {
           // A screen after the start means the client fell behind and output was skipped.
           if (isScreen) lateScreens += 1;
-          else bytes += data.length;
+          else {
+            bytes += data.length;
+            messages += 1;
+          }
           return;
         }
         head += Buffer.from(data).toString("latin1");
         const mark = head.indexOf(READY_MARK);
         if (mark < 0) return;
+        daemonCpuAtStart = cpuMs(daemon.pid);
+        clientCpuAtStart = ownCpuMs();
         start = process.hrtime.bigint();
         terminal.type("\n");
         if (!isScreen) bytes += head.length - mark - READY_MARK.length;
@@ -89,6 +106,12 @@ export const throughputRow: Row = {
       });
       check(start !== undefined, `subject: the generator never got ready: ${head}`);
       const ms = msSince(start);
+      const megabytes = GENERATOR_BYTES / 1e6;
+      costs.push({
+        daemonCpuPerMB: (cpuMs(daemon.pid) - daemonCpuAtStart) / megabytes,
+        clientCpuPerMB: (ownCpuMs() - clientCpuAtStart) / megabytes,
+        messages,
+      });
       check(exit !== undefined, "subject: the stream ended without the session's exit");
       check(
         lateScreens === 0,
@@ -129,8 +152,10 @@ export const throughputRow: Row = {
         ];
         if (i % 2 === 1) pair.reverse();
         for (const run of pair) await run();
+        const cost = costs[costs.length - 1];
         log(
-          `round ${i + 1}: node-pty ${baseline[i]?.toFixed(0)} MB/s, daemon ${subject[i]?.toFixed(0)} MB/s`,
+          `round ${i + 1}: node-pty ${baseline[i]?.toFixed(0)} MB/s, daemon ${subject[i]?.toFixed(0)} MB/s` +
+            ` (daemon CPU ${cost?.daemonCpuPerMB.toFixed(1)} ms/MB, client CPU ${cost?.clientCpuPerMB.toFixed(1)} ms/MB, ${cost?.messages} messages)`,
         );
       }
       return [

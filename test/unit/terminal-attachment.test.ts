@@ -1,0 +1,82 @@
+/** A terminal client's output stream: sparse output at once, floods paced into large messages. */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import {
+  type AttachmentSink,
+  BULK_PACE_MS,
+  TerminalAttachment,
+} from "../../daemon/terminal-attachment.js";
+
+/** A client stream that always has room and records what it is sent. */
+function recordingSink(): AttachmentSink & { outputs: Buffer[]; screens: number } {
+  const sink = {
+    outputs: [] as Buffer[],
+    screens: 0,
+    sendOutput(data: Uint8Array) {
+      sink.outputs.push(Buffer.from(data));
+      return true;
+    },
+    sendScreen() {
+      sink.screens += 1;
+      return true;
+    },
+    onDrain() {},
+  };
+  return sink;
+}
+
+const screen = { cols: 80, rows: 24, snapshot: (deliver: (frame: string) => void) => deliver("") };
+
+function attached(): { attachment: TerminalAttachment; sink: ReturnType<typeof recordingSink> } {
+  const sink = recordingSink();
+  const attachment = new TerminalAttachment(screen, sink, false);
+  attachment.start();
+  return { attachment, sink };
+}
+
+/** A terminal read's worth of output while a program floods it. */
+const read = (fill: string) => Buffer.alloc(4096, fill);
+
+describe("TerminalAttachment", () => {
+  it("sends sparse output, such as an echo, in the same turn of the event loop", async () => {
+    const { attachment, sink } = attached();
+    for (const key of ["a", "b", "c"]) {
+      attachment.push(Buffer.from(key));
+      await nextTurn();
+      assert.equal(sink.outputs.at(-1)?.toString(), key);
+    }
+    assert.equal(sink.outputs.length, 3);
+    assert.equal(sink.screens, 1);
+    attachment.close();
+  });
+
+  it("gathers a flood into a few large messages, every byte in order", async () => {
+    const { attachment, sink } = attached();
+    const reads = Array.from({ length: 50 }, (_, i) => read(String.fromCharCode(65 + (i % 26))));
+    // One read per turn of the event loop, as a terminal hands a flood out.
+    for (const data of reads) {
+      attachment.push(data);
+      await nextTurn();
+    }
+    await attachment.idle();
+    assert.equal(sink.outputs[0]?.length, 4096, "the first read of a flood goes out at once");
+    assert.ok(
+      sink.outputs.length <= reads.length / 5,
+      `${reads.length} reads went out as ${sink.outputs.length} messages`,
+    );
+    assert.ok(Buffer.concat(sink.outputs).equals(Buffer.concat(reads)));
+    attachment.close();
+  });
+
+  it("goes back to sending at once when the flood is over", async () => {
+    const { attachment, sink } = attached();
+    attachment.push(read("a"));
+    await attachment.idle();
+    await new Promise((resolve) => setTimeout(resolve, BULK_PACE_MS + 5));
+    attachment.push(Buffer.from("x"));
+    await nextTurn();
+    assert.equal(sink.outputs.at(-1)?.toString(), "x");
+    attachment.close();
+  });
+});
