@@ -35,7 +35,10 @@ export function toClientError(error: unknown, socketPath: string): Error {
     );
   }
   if (error.code === Status.DEADLINE_EXCEEDED) {
-    return new ClientError(`the daemon did not answer in time (${socketPath})`, error.code);
+    return new ClientError(
+      `the daemon on ${socketPath} did not answer (${error.details}); if it hangs, see daemon.log in its home and restart it; CLAUDE_SESSIONS_CALL_TIMEOUT sets how long to wait`,
+      error.code,
+    );
   }
   return new ClientError(error.details || error.message, error.code);
 }

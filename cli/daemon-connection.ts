@@ -3,26 +3,54 @@
  * (see rpc/http2-channel.ts for why it is not grpc-js). Programs that want a full gRPC client
  * use `DaemonClient` from client.ts.
  */
+import { UsageError } from "clipanion";
 import { homePaths, resolveHome } from "../daemon/paths.js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
+import { parseDuration } from "./durations.js";
 import { Http2Channel } from "./rpc/http2-channel.js";
 import { createServiceStub, type ServiceStub } from "./rpc/service-stub.js";
+
+/** How long a call waits for its answer unless `CLAUDE_SESSIONS_CALL_TIMEOUT` says otherwise. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+/** The wait for a call's answer: `CLAUDE_SESSIONS_CALL_TIMEOUT` ("10s", "2m") or the default. */
+export function callTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env.CLAUDE_SESSIONS_CALL_TIMEOUT;
+  if (text === undefined || text === "") return DEFAULT_CALL_TIMEOUT_MS;
+  const ms = parseDuration(text, "CLAUDE_SESSIONS_CALL_TIMEOUT");
+  if (ms <= 0) throw new UsageError("CLAUDE_SESSIONS_CALL_TIMEOUT must be longer than 0");
+  return ms;
+}
 
 export class DaemonConnection {
   readonly sessions: ServiceStub<(typeof SessionService)["method"]>;
   readonly daemon: ServiceStub<(typeof DaemonService)["method"]>;
   private readonly channel: Http2Channel;
 
-  constructor(readonly socketPath: string) {
+  /**
+   * Unary calls give up after `callTimeoutMs` with DEADLINE_EXCEEDED unless they set their own
+   * deadline (calls that wait on purpose, such as a stop with its grace period, add it to this).
+   * Streams (attach, logs -f, watch) run as long as they must.
+   */
+  constructor(
+    readonly socketPath: string,
+    readonly callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS,
+  ) {
     this.channel = new Http2Channel(socketPath);
-    this.sessions = createServiceStub(SessionService, this.channel);
-    this.daemon = createServiceStub(DaemonService, this.channel);
+    const options = { unaryTimeoutMs: callTimeoutMs };
+    this.sessions = createServiceStub(SessionService, this.channel, options);
+    this.daemon = createServiceStub(DaemonService, this.channel, options);
   }
 
   /** Connects to `socket`, or to the socket of the home named by the environment. */
   static open(socket?: string): DaemonConnection {
-    return new DaemonConnection(socket ?? homePaths(resolveHome()).socket);
+    return new DaemonConnection(socket ?? homePaths(resolveHome()).socket, callTimeoutMs());
+  }
+
+  /** A deadline for a call that may take `waitMs` on purpose, plus the usual time to answer. */
+  deadlineAfter(waitMs: number): number {
+    return Date.now() + waitMs + this.callTimeoutMs;
   }
 
   /** Whether a daemon answers Ping within `timeoutMs`. */

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
+import { DEFAULT_GRACE_MS } from "./grace.js";
 import { ensurePrivateLogsDirectory } from "./home-guard.js";
 import { resolveSession } from "./id-resolver.js";
 import { lastSeqOf } from "./log-file.js";
@@ -25,8 +26,6 @@ import {
 } from "./session-validation.js";
 import { StateStore } from "./state-store.js";
 
-/** The default time between SIGTERM and SIGKILL. */
-export const DEFAULT_GRACE_MS = 5000;
 /** How long orphans of a crashed daemon get to exit after SIGTERM. */
 const ORPHAN_GRACE_MS = 2000;
 

@@ -56,7 +56,7 @@ const forbidden = [
   /node_modules\/@grpc\//,
   /node_modules\/node-pty\//,
   /node_modules\/@xterm\//,
-  /^daemon\/(?!paths\.ts$|home-guard\.ts$|version\.ts$)/,
+  /^daemon\/(?!paths\.ts$|home-guard\.ts$|version\.ts$|grace\.ts$)/,
 ];
 const inputs = Object.keys(result.metafile.inputs);
 const leaks = inputs.filter((input) => forbidden.some((pattern) => pattern.test(input)));

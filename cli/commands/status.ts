@@ -1,8 +1,11 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
+import { CallError, Status } from "../rpc/call-error.js";
 
 /** LSB: "program is not running". */
 const EXIT_NOT_RUNNING = 3;
+/** How long a running daemon may take to answer Ping before it counts as not answering. */
+const PING_TIMEOUT_MS = 3000;
 
 function formatUptime(ms: number): string {
   const seconds = Math.floor(ms / 1000);
@@ -19,7 +22,9 @@ export class StatusCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Tell whether the daemon is running",
     details: `
-      Exits 0 when the daemon is running and 3 when it is not (the LSB convention). Never starts a daemon.
+      Exits 0 when the daemon is running and 3 when it is not (the LSB convention), or when
+      something holds its socket but does not answer within 3 seconds (said so). Never starts a
+      daemon.
     `,
     examples: [
       ["Check the daemon", "$0 status"],
@@ -32,16 +37,23 @@ export class StatusCommand extends BaseCommand {
   async run(): Promise<number> {
     const client = this.client();
     let ping: Awaited<ReturnType<typeof client.daemon.ping>> | undefined;
+    let hung = false;
     try {
-      ping = await client.daemon.ping({}, { deadline: Date.now() + 3000 });
-    } catch {
-      ping = undefined;
+      ping = await client.daemon.ping({}, { deadline: Date.now() + PING_TIMEOUT_MS });
+    } catch (error) {
+      // Something accepted the connection but never answered.
+      hung = error instanceof CallError && error.code === Status.DEADLINE_EXCEEDED;
     }
     if (ping === undefined) {
+      const problem = hung
+        ? `a process holds ${client.socketPath} but does not answer; see daemon.log in its home`
+        : undefined;
       if (this.json)
         this.context.stdout.write(
-          `${JSON.stringify({ running: false, socket: client.socketPath })}\n`,
+          `${JSON.stringify({ running: false, socket: client.socketPath, ...(problem ? { problem } : {}) })}\n`,
         );
+      else if (problem !== undefined)
+        this.context.stdout.write(`❌ Daemon is not answering: ${problem}\n`);
       else this.context.stdout.write("❌ Daemon is not running\n");
       return EXIT_NOT_RUNNING;
     }

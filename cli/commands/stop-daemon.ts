@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { DEFAULT_GRACE_MS } from "../../daemon/grace.js";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
 
@@ -28,11 +29,13 @@ export class StopDaemonCommand extends BaseCommand {
     const grace = this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
     const { pid } = await this.call(
       (daemon) =>
-        daemon.daemon.shutdown(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }),
+        daemon.daemon.shutdown(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }, {
+          deadline: daemon.deadlineAfter(grace ?? DEFAULT_GRACE_MS),
+        }),
       { start: false },
     );
     // Wait for the process to be gone, so a following `daemon` starts cleanly.
-    const waitMs = (grace ?? 5000) + 10_000;
+    const waitMs = (grace ?? DEFAULT_GRACE_MS) + 10_000;
     const deadline = Date.now() + waitMs;
     while (Date.now() < deadline && isAlive(pid))
       await new Promise((resolve) => setTimeout(resolve, 25));

@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { DEFAULT_GRACE_MS } from "../../daemon/grace.js";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
 import { describeEnd } from "../output.js";
@@ -27,10 +28,13 @@ export class StopCommand extends BaseCommand {
     for (const id of this.ids) {
       try {
         const { session } = await this.call((client) =>
-          client.sessions.stopSession({
-            sessionId: id,
-            ...(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }),
-          }),
+          client.sessions.stopSession(
+            {
+              sessionId: id,
+              ...(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }),
+            },
+            { deadline: client.deadlineAfter(grace ?? DEFAULT_GRACE_MS) },
+          ),
         );
         this.context.stdout.write(
           `✅ Session stopped: ${session?.id ?? id}${session ? ` (${describeEnd(session)})` : ""}\n`,

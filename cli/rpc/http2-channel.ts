@@ -36,6 +36,11 @@ function timeoutHeader(ms: number): string {
   return ms <= 99_999_999 ? `${Math.max(1, Math.ceil(ms))}m` : `${Math.ceil(ms / 1000)}S`;
 }
 
+/** "300 ms", "30 s": a deadline set a few ms before the call started still reads "30 s". */
+function formatWait(ms: number): string {
+  return ms < 950 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
 /** grpc-message is percent-encoded. */
 function decodeMessage(value: string | string[] | undefined): string {
   const text = Array.isArray(value) ? value.join(", ") : (value ?? "");
@@ -109,9 +114,13 @@ export class ClientCall<I, O> extends EventEmitter {
     });
     stream.on("close", () => this.finish());
     if (deadline !== undefined) {
+      const waitMs = Math.max(0, deadline - Date.now());
       this.timer = setTimeout(
-        () => this.abort(new CallError(Status.DEADLINE_EXCEEDED, "deadline exceeded")),
-        Math.max(0, deadline - Date.now()),
+        () =>
+          this.abort(
+            new CallError(Status.DEADLINE_EXCEEDED, `no answer within ${formatWait(waitMs)}`),
+          ),
+        waitMs,
       );
     }
   }

@@ -57,10 +57,20 @@ function unary<O>(call: ClientCall<unknown, O>): Promise<O> {
   });
 }
 
+export interface StubOptions {
+  /**
+   * How long a unary call without a deadline of its own waits for its answer. A daemon that
+   * accepts connections but hangs must not hang its clients too.
+   */
+  unaryTimeoutMs?: number;
+}
+
 export function createServiceStub<S extends GenServiceMethods>(
   service: GenService<S>,
   channel: Http2Channel,
+  stubOptions: StubOptions = {},
 ): ServiceStub<S> {
+  const { unaryTimeoutMs } = stubOptions;
   const stub: Record<string, unknown> = {};
   for (const method of service.methods) {
     const path = `/${method.parent.typeName}/${method.name}`;
@@ -68,7 +78,10 @@ export function createServiceStub<S extends GenServiceMethods>(
     switch (method.methodKind) {
       case "unary":
         stub[method.localName] = (request: unknown, options?: CallOptions) => {
-          const call = channel.start(path, messages, options);
+          const deadline =
+            options?.deadline ??
+            (unaryTimeoutMs === undefined ? undefined : Date.now() + unaryTimeoutMs);
+          const call = channel.start(path, messages, { ...options, deadline });
           call.write(request as MessageInitShape<DescMessage>);
           call.end();
           return unary(call);

@@ -1,8 +1,8 @@
 /** The DaemonService handlers. */
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
+import { DEFAULT_GRACE_MS } from "../grace.js";
 import type { SessionManager } from "../session-manager.js";
-import { DEFAULT_GRACE_MS } from "../session-manager.js";
 import { VERSION } from "../version.js";
 import { durationMs } from "./duration.js";
 import type { ServiceImpl } from "./service-binding.js";

@@ -2,9 +2,10 @@
 import { status } from "@grpc/grpc-js";
 import type { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import { DEFAULT_GRACE_MS } from "../grace.js";
 import type { Session } from "../session.js";
 import type { LogCursor } from "../session-log.js";
-import { DEFAULT_GRACE_MS, type SessionManager, type WatchKind } from "../session-manager.js";
+import type { SessionManager, WatchKind } from "../session-manager.js";
 import type { SessionState } from "../session-record.js";
 import { checkSize } from "../session-validation.js";
 import { durationMs } from "./duration.js";

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
@@ -181,6 +182,50 @@ describe("e2e: stop-daemon with a daemon that does not go away", () => {
     } finally {
       survivor.kill("SIGKILL");
       server.forceShutdown();
+      await home.cleanup();
+    }
+  });
+});
+
+describe("e2e: a daemon that accepts connections but never answers", () => {
+  it("calls give up after CLAUDE_SESSIONS_CALL_TIMEOUT with a one-line error; status says so", async () => {
+    const home = cliHome();
+    const socket = join(home.path, "hung.sock");
+    const connections: Socket[] = [];
+    // Takes every connection and every byte, and never writes one back.
+    const server = createServer((connection) => {
+      connections.push(connection);
+      connection.resume();
+    });
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      const env = { CLAUDE_SESSIONS_CALL_TIMEOUT: "1s" };
+      const list = await home.run(["list", "--socket", socket], { env });
+      assert.equal(list.code, 1, list.stdout);
+      assert.equal(list.stdout, "");
+      assert.match(
+        list.stderr,
+        new RegExp(
+          `^error: the daemon on ${socket} did not answer \\(no answer within 1 s\\);.*\n$`,
+        ),
+      );
+      assertNoStackTrace(list.stderr);
+
+      const status = await home.run(["status", "--socket", socket]);
+      assert.equal(status.code, EXIT_NOT_RUNNING);
+      assert.match(
+        status.stdout,
+        /^❌ Daemon is not answering: a process holds .* but does not answer/,
+      );
+
+      const misuse = await home.run(["list", "--socket", socket], {
+        env: { CLAUDE_SESSIONS_CALL_TIMEOUT: "soon" },
+      });
+      assert.equal(misuse.code, 2);
+      assert.match(misuse.stderr, /^error: CLAUDE_SESSIONS_CALL_TIMEOUT takes a duration/);
+    } finally {
+      for (const connection of connections) connection.destroy();
+      await new Promise((resolve) => server.close(resolve));
       await home.cleanup();
     }
   });
