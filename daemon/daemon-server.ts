@@ -9,7 +9,12 @@ import * as grpc from "@grpc/grpc-js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
 import { checkSocketPathLength, ensurePrivateHome, UnsafeHomeError } from "./home-guard.js";
-import { acquireInstanceLock, type InstanceLock, LockBusyError } from "./instance-lock.js";
+import {
+  acquireInstanceLock,
+  type InstanceLock,
+  LockBusyError,
+  LockKeyError,
+} from "./instance-lock.js";
 import type { Logger } from "./logger.js";
 import { type HomePaths, homePaths, socketAddress } from "./paths.js";
 import { daemonService } from "./rpc/daemon-service.js";
@@ -80,6 +85,7 @@ export class Daemon {
     try {
       this.lock = await acquireInstanceLock(paths.home);
     } catch (error) {
+      if (error instanceof LockKeyError) throw new DaemonStartError(error.message);
       if (error instanceof LockBusyError) {
         throw new DaemonStartError(
           `a daemon is already running for ${paths.home}; see: claude-sessions status`,
@@ -235,7 +241,7 @@ export class Daemon {
     const { logger } = this.options;
     if (this.manager === undefined) {
       // Never started: nothing to stop but the lock, if it was taken.
-      this.lock?.release();
+      await this.lock?.release();
       for (const callback of this.stoppedCallbacks) callback();
       return;
     }
@@ -262,7 +268,7 @@ export class Daemon {
       rmSync(this.paths.socket, { force: true });
       rmSync(this.paths.pid, { force: true });
     }
-    this.lock?.release();
+    await this.lock?.release();
     logger.info("stopped");
     for (const callback of this.stoppedCallbacks) callback();
   }

@@ -1,13 +1,16 @@
 /**
  * Nobody else gets in: another local user (nobody) can neither connect to the socket nor read
- * the state or the logs, even with the home opened up for traversal; every file the daemon
+ * the state or the logs, even with the home opened up for traversal, nor keep the daemon from
+ * starting by taking its lock first; every file the daemon
  * makes is private whatever the umask; and symbolic links planted at the socket, at `logs/`,
  * at a log file, at the state's temp file and at the pid file are refused or replaced, never
  * followed, their targets untouched.
  */
 
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
 import {
   chmodSync,
   chownSync,
@@ -23,6 +26,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { LOCK_KEY_FILE } from "../../daemon/instance-lock.js";
 import { homePaths } from "../../daemon/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
@@ -48,6 +52,8 @@ function exitOf(daemon: RawDaemon, timeoutMs = 15_000): Promise<number | string>
 }
 
 const NOBODY = 65534;
+/** setpriv's arguments that run a program as user nobody, with no group of ours. */
+const AS_NOBODY = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
 
 /**
  * What user `nobody` gets when it tries each access, run with python3 (node under /root may not
@@ -81,15 +87,7 @@ print(json.dumps(results))
 `;
   const result = spawnSync(
     "setpriv",
-    [
-      "--reuid=nobody",
-      "--regid=nogroup",
-      "--clear-groups",
-      "/usr/bin/python3",
-      "-c",
-      script,
-      JSON.stringify(checks),
-    ],
+    [...AS_NOBODY, "/usr/bin/python3", "-c", script, JSON.stringify(checks)],
     {
       cwd: "/",
       env: { PATH: "/usr/bin:/bin" },
@@ -160,6 +158,7 @@ describe("another local user", () => {
         paths.log,
         paths.state,
         `${paths.state}.bak`,
+        join(paths.home, LOCK_KEY_FILE),
         ...logs,
       ]) {
         assert.ok(entries.includes(path), `${path} exists`);
@@ -182,6 +181,7 @@ describe("another local user", () => {
         ["read state.json.bak", `${paths.state}.bak`],
         ["read daemon.log", paths.log],
         ["read daemon.pid", paths.pid],
+        ["read lock.key", join(paths.home, LOCK_KEY_FILE)],
         ["write state.json", paths.state],
         ...logs.map((path, index): [string, string] => [`read log ${index}`, path]),
       ];
@@ -206,6 +206,49 @@ describe("another local user", () => {
       const stop = await runCli(["stop-daemon"], { home: home.path });
       assert.equal(stop.code, 0, stop.stderr);
       await waitFor("the daemon to exit", () => !isAlive(pid), 15_000);
+    }
+  });
+});
+
+describe("another local user squatting the lock", () => {
+  it("cannot keep the daemon from starting: the lock's name needs the home's private key", async () => {
+    const { home } = dirs();
+    // The name a lock derived from the home's path alone would have: anyone can compute it.
+    const digest = createHash("sha256").update(home.path).digest("hex").slice(0, 32);
+    // Without its leading NUL, which a command line cannot carry.
+    const guessable = `claude-sessions/${process.getuid?.() ?? 0}/${digest}`;
+    const squatter = spawn(
+      "setpriv",
+      [
+        ...AS_NOBODY,
+        "/usr/bin/python3",
+        "-c",
+        [
+          "import socket, sys, time",
+          "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+          // Node binds an abstract name padded with NULs to the whole of sun_path (108 bytes).
+          "name = b'\\0' + sys.argv[1].encode()",
+          "s.bind(name + b'\\0' * (108 - len(name)))",
+          "s.listen()",
+          "print('bound', flush=True)",
+          "time.sleep(120)",
+        ].join("\n"),
+        guessable,
+      ],
+      { cwd: "/", env: { PATH: "/usr/bin:/bin" }, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      const [line] = (await once(squatter.stdout, "data")) as [Buffer];
+      assert.equal(line.toString().trim(), "bound", "nobody holds the guessable name");
+      const daemon = await daemonOn(home.path);
+      const { pid } = await daemon.client.daemon.ping({});
+      assert.equal(pid, daemon.pid);
+      // And the lock still does its job against a second daemon of the same home.
+      const second = raw(home.path);
+      assert.equal(await exitOf(second), 1);
+      assert.match(second.output(), /a daemon is already running for/);
+    } finally {
+      squatter.kill("SIGKILL");
     }
   });
 });
