@@ -2,13 +2,22 @@
  * Output waiting for the screen's emulator, bounded. When a program writes faster than the
  * emulator should parse (a build log, `cat` of a big file), the oldest waiting output is skipped:
  * the screen only has to end up showing the newest output, and parsing every byte would cost the
- * session its throughput. What skipped output switched on or off for good (the alternate screen,
- * cursor and mouse modes, the scroll region, a full reset) is remembered and replayed in front of
- * what is kept, so the screen stays in the mode the program is in.
+ * session its throughput. What skipped output switched on or off for good is remembered and
+ * replayed in front of what is kept, so the screen stays in the state the program left it in:
+ * the alternate screen, cursor and mouse modes, the scroll region, the keypad mode, the
+ * character sets (line drawing) and the one in use, the colours and attributes, a full reset.
  */
 
 const ESC = 0x1b;
 const CAN = "\x18";
+/** Shift Out and Shift In: use character set G1 or G0. */
+const SO = 0x0e;
+const SI = 0x0f;
+/**
+ * Attribute changes (SGR) since the last reset of them, at most: their effect adds up, so they
+ * are replayed in order. A program that sets more without a reset is replayed from its newest.
+ */
+const MAX_SGR = 16;
 
 export class ScreenBacklog {
   private chunks: Uint8Array[] = [];
@@ -16,6 +25,8 @@ export class ScreenBacklog {
   private skipped = false;
   /** Mode-setting sequences seen in skipped output, by what they set, oldest first. */
   private readonly modes = new Map<string, string>();
+  /** Attribute (SGR) sequences seen in skipped output since the last that reset them. */
+  private sgr: string[] = [];
   /** Bytes of output skipped since the session started. */
   skippedBytes = 0;
 
@@ -50,8 +61,10 @@ export class ScreenBacklog {
     if (this.chunks.length === 0) return undefined;
     let parts = this.chunks;
     if (this.skipped) {
-      parts = [Buffer.from(CAN + [...this.modes.values()].join(""), "latin1"), ...parts];
+      const state = CAN + [...this.modes.values()].join("") + this.sgr.join("");
+      parts = [Buffer.from(state, "latin1"), ...parts];
       this.modes.clear();
+      this.sgr = [];
       this.skipped = false;
     }
     const chunk = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
@@ -65,7 +78,11 @@ export class ScreenBacklog {
     this.modes.set(key, sequence);
   }
 
-  /** Finds DEC private modes (CSI ? n h/l), scroll regions (CSI t;b r) and resets (ESC c). */
+  /**
+   * Finds DEC private modes (CSI ? n h/l), scroll regions (CSI t;b r), attributes (CSI n m),
+   * character set designations (ESC ( c, ESC ) c), the keypad mode (ESC =, ESC >), the shift
+   * between character sets (SO, SI) and full resets (ESC c).
+   */
   private rememberModes(chunk: Uint8Array): void {
     const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     for (
@@ -77,7 +94,19 @@ export class ScreenBacklog {
       if (next === 0x63) {
         // ESC c (RIS) resets everything before it.
         this.modes.clear();
+        this.sgr = [];
         this.remember("reset", "\x1bc");
+        continue;
+      }
+      if (next === 0x3d || next === 0x3e) {
+        this.remember("keypad", next === 0x3d ? "\x1b=" : "\x1b>");
+        continue;
+      }
+      if ((next === 0x28 || next === 0x29) && at + 2 < bytes.length) {
+        const set = bytes[at + 2] as number;
+        if (set >= 0x30 && set <= 0x7e) {
+          this.remember(next === 0x28 ? "g0" : "g1", bytes.toString("latin1", at, at + 3));
+        }
         continue;
       }
       if (next !== 0x5b) continue;
@@ -96,7 +125,25 @@ export class ScreenBacklog {
         }
       } else if (!isPrivate && final === 0x72) {
         this.remember("scroll-region", `\x1b[${params}r`);
+      } else if (!isPrivate && final === 0x6d) {
+        this.rememberAttributes(params);
       }
     }
+    // Which character set is in use: whichever shift came last. (A reset after it is rare, and
+    // resets it anyway.)
+    const shiftOut = bytes.lastIndexOf(SO);
+    const shiftIn = bytes.lastIndexOf(SI);
+    if (shiftOut >= 0 || shiftIn >= 0) {
+      this.remember("shift", shiftOut > shiftIn ? "\x0e" : "\x0f");
+    }
+  }
+
+  /** An SGR sequence: one that starts with a reset (CSI m, CSI 0 m, CSI 0;... m) starts afresh. */
+  private rememberAttributes(params: string): void {
+    const first = params.split(";", 1)[0];
+    if (first === "" || first === "0" || first === "00") this.sgr = [];
+    if (params === "" || params === "0") return;
+    this.sgr.push(`\x1b[${params}m`);
+    if (this.sgr.length > MAX_SGR) this.sgr.shift();
   }
 }

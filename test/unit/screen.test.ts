@@ -63,6 +63,21 @@ describe("TerminalScreen", () => {
     assert.match(frame, /\x1b\[\?1049h/, "still on the alternate screen");
     screen.dispose();
   });
+
+  it("after a flood the newest output keeps the colours and line drawing the program set before it", async () => {
+    const screen = new TerminalScreen(80, 24);
+    // Set while the flood starts, then never again: skipped with the flood's oldest output.
+    let chunk = "\x1b[31m\x1b(0";
+    for (let i = 0; i < 200_000; i++) chunk += "q";
+    screen.write(text(chunk));
+    screen.write(text("\r\nqqq"));
+    assert.ok(screen.skippedBytes > 0, "some output was skipped");
+    const plain = await screen.capture({ escapes: false, scrollback: false });
+    assert.match(plain.text, /\n───$/, "q is a horizontal line in the line-drawing set");
+    const coloured = await screen.capture({ escapes: true, scrollback: false });
+    assert.match(coloured.text, /\x1b\[31m───/, "still red");
+    screen.dispose();
+  });
 });
 
 describe("ScreenBacklog", () => {
@@ -87,6 +102,31 @@ describe("ScreenBacklog", () => {
       Buffer.from(backlog.take() as Uint8Array).toString("latin1"),
       "\x18\x1bc\x1b[?25labcd",
     );
+  });
+
+  it("replays the attributes, character sets, shift and keypad mode that skipped output left set", () => {
+    const backlog = new ScreenBacklog(4);
+    backlog.push(text("\x1b[1m\x1b[4mbold-underlined\x1b[0;32mgreen\x1b[7m"));
+    backlog.push(text("\x1b(0\x1b)B\x0eqqq\x0f\x0e\x1b=\x1b>\x1b="));
+    backlog.push(text("abcd"));
+    assert.equal(
+      Buffer.from(backlog.take() as Uint8Array).toString("latin1"),
+      "\x18\x1b(0\x1b)B\x1b=\x0e\x1b[0;32m\x1b[7mabcd",
+    );
+  });
+
+  it("an attribute reset in skipped output drops the attributes before it", () => {
+    const backlog = new ScreenBacklog(4);
+    backlog.push(text("\x1b[31mred\x1b[m"));
+    backlog.push(text("\x1b[38;5;0mcolour 0, not a reset"));
+    backlog.push(text("abcd"));
+    assert.equal(
+      Buffer.from(backlog.take() as Uint8Array).toString("latin1"),
+      "\x18\x1b[38;5;0mabcd",
+    );
+    backlog.push(text("\x1b[31mred\x1b[0m"));
+    backlog.push(text("abcd"));
+    assert.equal(Buffer.from(backlog.take() as Uint8Array).toString("latin1"), "\x18abcd");
   });
 
   it("passes output through untouched when nothing is skipped", () => {
