@@ -68,15 +68,22 @@ export function sessionMembers(leader: number): number[] {
   return members;
 }
 
-/** Sends `signal` to the process group `leader` and to every member of its session. */
-export function signalSession(leader: number, signal: NodeJS.Signals): void {
+/**
+ * Sends `signal` to the process group `leader` and to every member of its session (`members`,
+ * when the caller has just looked them up: each look-up reads all of /proc).
+ */
+export function signalSession(
+  leader: number,
+  signal: NodeJS.Signals,
+  members: readonly number[] = sessionMembers(leader),
+): void {
   if (leader <= 1) return;
   try {
     process.kill(-leader, signal);
   } catch {
     // The group is already gone; members in other groups may remain.
   }
-  for (const pid of sessionMembers(leader)) {
+  for (const pid of members) {
     if (pid === process.pid) continue;
     try {
       process.kill(pid, signal);

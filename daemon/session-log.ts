@@ -8,10 +8,11 @@
  * still gets every record.
  */
 import {
+  close,
   closeSync,
   constants,
   fstatSync,
-  fsyncSync,
+  fsync,
   ftruncateSync,
   openSync,
   write,
@@ -22,6 +23,8 @@ import { completeLengthOf, readRecords, searchOffset } from "./log-file.js";
 import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
 
 const writeFd = promisify(write) as (fd: number, data: string) => Promise<{ bytesWritten: number }>;
+const syncFd = promisify(fsync);
+const closeFd = promisify(close);
 
 /** Largest output record, in UTF-16 units; bounds line length for readers. */
 export const MAX_RECORD_CHARS = 32 * 1024;
@@ -247,12 +250,14 @@ export class SessionLog {
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) {
+      // In the thread pool: a sync of a large log takes tens of milliseconds, which no other
+      // session should wait for.
       try {
-        fsyncSync(fd);
+        await syncFd(fd);
       } catch {
         // A failed fsync (e.g. on a full disk) is already visible as the log error.
       }
-      closeSync(fd);
+      await closeFd(fd);
     }
     const waiters = this.waiters;
     this.waiters = [];

@@ -3,7 +3,7 @@
  * records after every change, and tells watchers what happened.
  */
 import { randomUUID } from "node:crypto";
-import { rmSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import { DEFAULT_GRACE_MS } from "./grace.js";
@@ -269,7 +269,8 @@ export class SessionManager {
     await session.exited();
     this.sessions.delete(session.id);
     session.dispose();
-    if (deleteLog) rmSync(session.log.path, { force: true });
+    // Unlinking a large log takes a while; other sessions need not wait for it.
+    if (deleteLog) await rm(session.log.path, { force: true });
     await this.persist();
     for (const watcher of this.watchers) watcher("removed", session.record, undefined);
     this.logger.info(`session ${session.id} removed${deleteLog ? " with its log" : ""}`);

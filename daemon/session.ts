@@ -131,7 +131,8 @@ export class Session {
     if (rest.length > 0) this.log.appendOutput(rest);
     const pid = this.record.pid;
     // Children that outlived the program would keep running unseen: end them too.
-    if (sessionMembers(pid).length > 0) signalSession(pid, "SIGKILL");
+    const left = sessionMembers(pid);
+    if (left.length > 0) signalSession(pid, "SIGKILL", left);
     const reason = this.stopReason;
     const signal = exit.signal > 0 ? signalName(exit.signal) : undefined;
     const state: SessionState =
