@@ -58,6 +58,9 @@ export class SessionLog {
   private waiters: Array<() => void> = [];
   private error: string | undefined;
   private brokenLine = false;
+  /** A close is under way and has not been called off by {@link openForAppend}. */
+  private closing = false;
+  private closed_: Promise<void> | undefined;
 
   constructor(
     readonly path: string,
@@ -93,7 +96,12 @@ export class SessionLog {
    * to wherever it points. Throws {@link UnsafeLogError} saying how to fix it.
    */
   openForAppend(): void {
-    if (this.fd !== undefined) return;
+    if (this.fd !== undefined) {
+      // Still open, perhaps with a close waiting for its last writes (a session that failed to
+      // start and is resumed at once): call the close off and keep appending to this file.
+      this.closing = false;
+      return;
+    }
     let fd: number;
     try {
       fd = openSync(
@@ -244,9 +252,22 @@ export class SessionLog {
     while (this.writing !== undefined) await this.writing;
   }
 
-  /** Flushes, syncs and closes the file; readers see the end of the log. */
-  async close(): Promise<void> {
+  /**
+   * Flushes, syncs and closes the file; readers see the end of the log. If the log is opened
+   * again while the last writes are in flight, the file stays open and the close is called off.
+   */
+  close(): Promise<void> {
+    this.closing = true;
+    this.closed_ ??= this.finishClose().finally(() => {
+      this.closed_ = undefined;
+    });
+    return this.closed_;
+  }
+
+  private async finishClose(): Promise<void> {
     await this.flush();
+    if (!this.closing) return;
+    this.closing = false;
     const fd = this.fd;
     this.fd = undefined;
     if (fd !== undefined) {
@@ -257,7 +278,8 @@ export class SessionLog {
       } catch {
         // A failed fsync (e.g. on a full disk) is already visible as the log error.
       }
-      await closeFd(fd);
+      // Closing a regular file fails only on a descriptor that is not open: nothing to do.
+      await closeFd(fd).catch(() => undefined);
     }
     const waiters = this.waiters;
     this.waiters = [];
