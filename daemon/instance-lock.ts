@@ -13,6 +13,7 @@ import {
   closeSync,
   constants,
   fstatSync,
+  fsyncSync,
   linkSync,
   openSync,
   readSync,
@@ -64,6 +65,9 @@ export function homeLockKey(home: string): string {
   );
   try {
     writeSync(fd, `${randomBytes(32).toString("hex")}\n`);
+    // On disk before it has its name: after a power cut the key is whole or absent, never an
+    // empty file that would keep the daemon from starting.
+    fsyncSync(fd);
   } finally {
     closeSync(fd);
   }

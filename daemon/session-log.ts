@@ -258,18 +258,25 @@ export class SessionLog {
    */
   close(): Promise<void> {
     this.closing = true;
-    this.closed_ ??= this.finishClose().finally(() => {
-      this.closed_ = undefined;
-    });
+    this.closed_ ??= this.finishClose();
     return this.closed_;
   }
 
   private async finishClose(): Promise<void> {
-    await this.flush();
-    if (!this.closing) return;
+    // Output appended while the last writes were in flight (after a reopen that a second close
+    // then overtook) is sealed and written too.
+    do {
+      await this.flush();
+      if (!this.closing) {
+        this.closed_ = undefined;
+        return;
+      }
+    } while (this.open_ !== undefined || this.unwritten.length > 0);
     this.closing = false;
     const fd = this.fd;
     this.fd = undefined;
+    // From here on, a reopen is a new file, and closing it is a close of its own.
+    this.closed_ = undefined;
     if (fd !== undefined) {
       // In the thread pool: a sync of a large log takes tens of milliseconds, which no other
       // session should wait for.

@@ -27,7 +27,7 @@ const BULK_BYTES = 2048;
  * otherwise becomes one message per terminal read (over 10,000 per 50 MB), each framed,
  * encoded, written and decoded on its own; batching it cuts the daemon's and the client's work
  * per byte several times, and 2 ms is far below what a reader of the screen can notice.
- * Sparse output (an echo, a redraw) still goes out in the same turn of the event loop.
+ * Small output (an echo, a redraw) still goes out in the same turn of the event loop.
  */
 export const BULK_PACE_MS = 2;
 
@@ -98,8 +98,12 @@ export class TerminalAttachment {
       this.pumpScheduled = false;
       this.pump();
     };
+    // Only a large read that follows a large message soon after is held: a keystroke's echo or
+    // a small redraw goes out at once even in the middle of a flood.
     const flooding =
-      this.lastSentBytes >= BULK_BYTES && performance.now() - this.lastSentAt < BULK_PACE_MS;
+      data.length >= BULK_BYTES &&
+      this.lastSentBytes >= BULK_BYTES &&
+      performance.now() - this.lastSentAt < BULK_PACE_MS;
     if (flooding) setTimeout(run, BULK_PACE_MS);
     else setImmediate(run);
   }

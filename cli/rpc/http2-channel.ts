@@ -33,8 +33,13 @@ export interface Codec<I, O> {
 
 /** grpc-timeout allows at most 8 digits; beyond that, whole seconds. */
 function timeoutHeader(ms: number): string {
-  return ms <= 99_999_999 ? `${Math.max(1, Math.ceil(ms))}m` : `${Math.ceil(ms / 1000)}S`;
+  return ms <= 99_999_999
+    ? `${Math.max(1, Math.ceil(ms))}m`
+    : `${Math.min(99_999_999, Math.ceil(ms / 1000))}S`;
 }
+
+/** The longest a Node timer can wait: 2^31 - 1 ms, about 24.8 days. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** "300 ms", "30 s": a deadline set a few ms before the call started still reads "30 s". */
 function formatWait(ms: number): string {
@@ -113,7 +118,9 @@ export class ClientCall<I, O> extends EventEmitter {
       this.transportError ??= error;
     });
     stream.on("close", () => this.finish());
-    if (deadline !== undefined) {
+    // A timer cannot wait longer than MAX_TIMER_MS (it would fire at once): beyond that the
+    // call simply has no deadline on this side.
+    if (deadline !== undefined && deadline - Date.now() <= MAX_TIMER_MS) {
       const waitMs = Math.max(0, deadline - Date.now());
       this.timer = setTimeout(
         () =>

@@ -21,6 +21,7 @@ const PROMPT_BOX = /─{20,}\n❯.*\n─{20,}/;
 interface TranscriptRecord {
   type: string;
   sessionId?: string;
+  isMeta?: boolean;
   message?: unknown;
 }
 
@@ -114,7 +115,12 @@ describe("Claude Code through claude-sessions", () => {
           .split("\n")
           .filter((line) => line.length > 0)
           .map((line) => JSON.parse(line) as TranscriptRecord)
-          .find((record) => record.type === "user");
+          .find(
+            (record) =>
+              record.type === "user" &&
+              record.isMeta !== true &&
+              JSON.stringify(record.message).includes("hello"),
+          );
       },
       15_000,
     );

@@ -60,4 +60,39 @@ describe("SessionLog", () => {
     assert.equal(log.isOpen, false);
     assert.deepEqual(recordsIn(path), [{ seq: 1, data: "a" }]);
   });
+
+  it("reopened while its close syncs the file, the new file is closed by the next close", async () => {
+    const log = new SessionLog(path, 0);
+    log.openForAppend();
+    log.appendOutput("a");
+    const first = log.close();
+    // Let the close get past its writes, to the sync.
+    while (log.isOpen) await new Promise((resolve) => setImmediate(resolve));
+    log.openForAppend();
+    log.appendOutput("b");
+    const second = log.close();
+    assert.notEqual(second, first, "a close of its own");
+    await Promise.all([first, second]);
+    assert.equal(log.isOpen, false);
+    assert.deepEqual(recordsIn(path), [
+      { seq: 1, data: "a" },
+      { seq: 2, data: "b" },
+    ]);
+  });
+
+  it("output appended after a reopen is written even when a second close overtakes it", async () => {
+    const log = new SessionLog(path, 0);
+    log.openForAppend();
+    log.appendEvent("first");
+    const first = log.close();
+    log.openForAppend();
+    log.appendOutput("unsealed");
+    const second = log.close();
+    await Promise.all([first, second]);
+    assert.equal(log.isOpen, false);
+    assert.deepEqual(recordsIn(path), [
+      { seq: 1, data: "first" },
+      { seq: 2, data: "unsealed" },
+    ]);
+  });
 });

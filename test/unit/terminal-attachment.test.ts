@@ -69,6 +69,17 @@ describe("TerminalAttachment", () => {
     attachment.close();
   });
 
+  it("sends a keystroke's echo at once, even right after a large message", async () => {
+    const { attachment, sink } = attached();
+    attachment.push(read("a"));
+    await nextTurn();
+    assert.equal(sink.outputs.length, 1);
+    attachment.push(Buffer.from("x"));
+    await nextTurn();
+    assert.equal(sink.outputs.at(-1)?.toString(), "x");
+    attachment.close();
+  });
+
   it("goes back to sending at once when the flood is over", async () => {
     const { attachment, sink } = attached();
     attachment.push(read("a"));
