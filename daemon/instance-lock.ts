@@ -3,10 +3,13 @@
  * is atomic, and the kernel releases it the moment its holder dies, so a crashed daemon never
  * leaves a stale lock behind and two racing starts can never both win.
  *
- * Abstract names are shared by every user of the machine, and anyone may bind any free name. A
- * name derived from the home's path alone could be bound first by another local user, and no
- * daemon would ever start for that home again. The name therefore also carries a random key kept
- * in the home (`lock.key`, mode 0600 in a 0700 directory), which only the home's owner can read.
+ * Abstract names are shared by every user of the machine, and anyone may bind any free one. The
+ * names are therefore derived from a random key kept in the home (`lock.key`, mode 0600 in a 0700
+ * directory), so no other user can take one before it is first used. A name in use is visible in
+ * /proc/net/unix, though, and someone could bind it once our daemon has stopped. So when a name
+ * is taken, the daemon looks at who holds it: a process of ours means another daemon runs; a
+ * process of another user means the name was squatted, and the next name in the key's sequence
+ * is tried. Every daemon of the home walks the same sequence, so they still exclude each other.
  */
 import { createHash, randomBytes } from "node:crypto";
 import {
@@ -16,7 +19,11 @@ import {
   fsyncSync,
   linkSync,
   openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
   readSync,
+  statSync,
   unlinkSync,
   writeSync,
 } from "node:fs";
@@ -42,9 +49,15 @@ export interface InstanceLock {
 export const LOCK_KEY_FILE = "lock.key";
 const KEY_PATTERN = /^[0-9a-f]{64}\n$/;
 
-/** The abstract socket name that stands for `home`'s lock, given its key. */
-export function lockName(home: string, key: string): string {
-  const digest = createHash("sha256").update(`${home}\0${key}`).digest("hex").slice(0, 32);
+/** How many names of the sequence are tried before giving up on squatted ones. */
+const MAX_NAMES = 32;
+
+/** The `index`-th abstract socket name that can stand for `home`'s lock, given its key. */
+export function lockName(home: string, key: string, index = 0): string {
+  const digest = createHash("sha256")
+    .update(`${home}\0${key}\0${index}`)
+    .digest("hex")
+    .slice(0, 32);
   return `\0claude-sessions/${process.getuid?.() ?? 0}/${digest}`;
 }
 
@@ -115,14 +128,35 @@ function readKey(path: string): string | undefined {
   }
 }
 
-/** Takes the lock for `home`, or rejects with {@link LockBusyError} if a live process holds it. */
-export function acquireInstanceLock(home: string): Promise<InstanceLock> {
-  const name = lockName(home, homeLockKey(home));
+/**
+ * Takes the lock for `home`, or rejects with {@link LockBusyError} if a daemon of ours holds it
+ * (or {@link LockKeyError} if other users hold every name of the sequence).
+ */
+export async function acquireInstanceLock(home: string): Promise<InstanceLock> {
+  const key = homeLockKey(home);
+  for (let index = 0; index < MAX_NAMES; index++) {
+    const name = lockName(home, key, index);
+    try {
+      return await bindLock(name);
+    } catch (error) {
+      if (!(error instanceof LockBusyError)) throw error;
+      if (heldByUs(name)) {
+        throw new LockBusyError(`another daemon holds the lock for ${home}`);
+      }
+      // Squatted by another user: the next name.
+    }
+  }
+  const path = join(home, LOCK_KEY_FILE);
+  throw new LockKeyError(
+    `other users' processes hold all ${MAX_NAMES} lock names of ${home}; remove ${path} (rm ${path}) to get new ones`,
+  );
+}
+
+function bindLock(name: string): Promise<InstanceLock> {
   return new Promise((resolve, reject) => {
     const server: Server = createServer((connection) => connection.destroy());
     server.once("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "EADDRINUSE")
-        reject(new LockBusyError(`another daemon holds the lock for ${home}`));
+      if (error.code === "EADDRINUSE") reject(new LockBusyError("the name is taken"));
       else reject(error);
     });
     server.listen(name, () => {
@@ -133,4 +167,40 @@ export function acquireInstanceLock(home: string): Promise<InstanceLock> {
       });
     });
   });
+}
+
+/**
+ * Whether a process of our user holds the abstract socket `name`: its inodes from
+ * /proc/net/unix, looked for among the open files of our processes. (Node binds an abstract
+ * name padded with NULs to the whole address, which /proc/net/unix shows as trailing '@'s.)
+ */
+function heldByUs(name: string): boolean {
+  const shown = `@${name.slice(1)}`;
+  const inodes = new Set<string>();
+  for (const line of readFileSync("/proc/net/unix", "latin1").split("\n").slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    const path = fields[7];
+    if (path === undefined || !path.startsWith(shown)) continue;
+    if (/^@*$/.test(path.slice(shown.length))) inodes.add(`socket:[${fields[6]}]`);
+  }
+  if (inodes.size === 0) return false;
+  const uid = process.getuid?.();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      if (uid !== undefined && statSync(`/proc/${entry}`).uid !== uid) continue;
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue; // Gone meanwhile, or not ours to look at.
+    }
+    for (const fd of fds) {
+      try {
+        if (inodes.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return true;
+      } catch {
+        // Closed meanwhile.
+      }
+    }
+  }
+  return false;
 }

@@ -26,7 +26,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { LOCK_KEY_FILE } from "../../daemon/instance-lock.js";
+import { homeLockKey, LOCK_KEY_FILE, lockName } from "../../daemon/instance-lock.js";
 import { homePaths } from "../../daemon/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
@@ -211,12 +211,19 @@ describe("another local user", () => {
 });
 
 describe("another local user squatting the lock", () => {
-  it("cannot keep the daemon from starting: the lock's name needs the home's private key", async () => {
+  it("cannot keep the daemon from starting, by a name it guessed or one it saw in use", async () => {
     const { home } = dirs();
+    // Names without their leading NUL, which a command line cannot carry.
+    const key = homeLockKey(home.path);
+    const seen = lockName(home.path, key, 0).slice(1);
+    const next = lockName(home.path, key, 1).slice(1);
     // The name a lock derived from the home's path alone would have: anyone can compute it.
     const digest = createHash("sha256").update(home.path).digest("hex").slice(0, 32);
-    // Without its leading NUL, which a command line cannot carry.
     const guessable = `claude-sessions/${process.getuid?.() ?? 0}/${digest}`;
+
+    // Nobody watches /proc/net/unix while a daemon runs, waits for it to stop, then binds the
+    // name it saw (and the guessable one) before the daemon starts again.
+    const first = await daemonOn(home.path);
     const squatter = spawn(
       "setpriv",
       [
@@ -225,24 +232,38 @@ describe("another local user squatting the lock", () => {
         "-c",
         [
           "import socket, sys, time",
-          "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
+          "listed = open('/proc/net/unix').read()",
+          "print('seen' if '@' + sys.argv[1] in listed else 'unseen', flush=True)",
+          "sys.stdin.readline()",
+          "held = []",
+          "for text in sys.argv[1:]:",
+          "    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
           // Node binds an abstract name padded with NULs to the whole of sun_path (108 bytes).
-          "name = b'\\0' + sys.argv[1].encode()",
-          "s.bind(name + b'\\0' * (108 - len(name)))",
-          "s.listen()",
+          "    name = b'\\0' + text.encode()",
+          "    s.bind(name + b'\\0' * (108 - len(name)))",
+          "    s.listen()",
+          "    held.append(s)",
           "print('bound', flush=True)",
           "time.sleep(120)",
         ].join("\n"),
+        seen,
         guessable,
       ],
-      { cwd: "/", env: { PATH: "/usr/bin:/bin" }, stdio: ["ignore", "pipe", "inherit"] },
+      { cwd: "/", env: { PATH: "/usr/bin:/bin" }, stdio: ["pipe", "pipe", "inherit"] },
     );
+    const lines = squatter.stdout.setEncoding("utf8");
     try {
-      const [line] = (await once(squatter.stdout, "data")) as [Buffer];
-      assert.equal(line.toString().trim(), "bound", "nobody holds the guessable name");
+      const [visible] = (await once(lines, "data")) as [string];
+      assert.equal(visible.trim(), "seen", "a lock name in use is visible to every user");
+      assert.equal(await first.stop(), 0);
+      squatter.stdin.write("go\n");
+      const [bound] = (await once(lines, "data")) as [string];
+      assert.equal(bound.trim(), "bound", "nobody holds both names");
+
       const daemon = await daemonOn(home.path);
       const { pid } = await daemon.client.daemon.ping({});
       assert.equal(pid, daemon.pid);
+      assert.match(readFileSync("/proc/net/unix", "latin1"), new RegExp(`@${next}@`));
       // And the lock still does its job against a second daemon of the same home.
       const second = raw(home.path);
       assert.equal(await exitOf(second), 1);
