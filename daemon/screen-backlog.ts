@@ -15,9 +15,12 @@ const SO = 0x0e;
 const SI = 0x0f;
 /**
  * Attribute changes (SGR) since the last reset of them, at most: their effect adds up, so they
- * are replayed in order. A program that sets more without a reset is replayed from its newest.
+ * are replayed in order. Of a longer run without a reset only the newest are replayed, which
+ * can miss an attribute set before them.
  */
 const MAX_SGR = 16;
+/** Parameters longer than this are not a sequence worth replaying (truecolour SGR is ~40). */
+const MAX_PARAMS = 128;
 
 export class ScreenBacklog {
   private chunks: Uint8Array[] = [];
@@ -27,6 +30,10 @@ export class ScreenBacklog {
   private readonly modes = new Map<string, string>();
   /** Attribute (SGR) sequences seen in skipped output since the last that reset them. */
   private sgr: string[] = [];
+  /** {@link sgr} when skipped output last saved the cursor (ESC 7, CSI s, CSI ? 1049 h). */
+  private savedSgr: string[] | undefined;
+  /** An escape sequence cut off at the end of the last skipped chunk. */
+  private partial: Buffer | undefined;
   /** Bytes of output skipped since the session started. */
   skippedBytes = 0;
 
@@ -65,6 +72,8 @@ export class ScreenBacklog {
       parts = [Buffer.from(state, "latin1"), ...parts];
       this.modes.clear();
       this.sgr = [];
+      this.savedSgr = undefined;
+      this.partial = undefined;
       this.skipped = false;
     }
     const chunk = parts.length === 1 ? (parts[0] as Uint8Array) : Buffer.concat(parts);
@@ -79,31 +88,49 @@ export class ScreenBacklog {
   }
 
   /**
-   * Finds DEC private modes (CSI ? n h/l), scroll regions (CSI t;b r), attributes (CSI n m),
-   * character set designations (ESC ( c, ESC ) c), the keypad mode (ESC =, ESC >), the shift
-   * between character sets (SO, SI) and full resets (ESC c).
+   * Finds DEC private modes (CSI ? n h/l), scroll regions (CSI t;b r), attributes (CSI n m) and
+   * their saves and restores (ESC 7 / ESC 8, CSI s / CSI u), character set designations
+   * (ESC ( c, ESC ) c), the keypad mode (ESC =, ESC >), the shift between character sets (SO,
+   * SI) and full resets (ESC c). A sequence cut off at the end of one skipped chunk is finished
+   * with the start of the next.
    */
   private rememberModes(chunk: Uint8Array): void {
-    const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    for (
-      let at = bytes.indexOf(ESC);
-      at >= 0 && at + 1 < bytes.length;
-      at = bytes.indexOf(ESC, at + 1)
-    ) {
+    let bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    if (this.partial !== undefined) {
+      bytes = Buffer.concat([this.partial, bytes]);
+      this.partial = undefined;
+    }
+    let resetEnd = 0;
+    for (let at = bytes.indexOf(ESC); at >= 0; at = bytes.indexOf(ESC, at + 1)) {
       const next = bytes[at + 1];
+      if (next === undefined) {
+        this.keepPartial(bytes, at);
+        break;
+      }
       if (next === 0x63) {
         // ESC c (RIS) resets everything before it.
         this.modes.clear();
         this.sgr = [];
+        this.savedSgr = undefined;
         this.remember("reset", "\x1bc");
+        resetEnd = at + 2;
+        continue;
+      }
+      if (next === 0x37 || next === 0x38) {
+        if (next === 0x37) this.saveAttributes();
+        else this.restoreAttributes("\x1b8");
         continue;
       }
       if (next === 0x3d || next === 0x3e) {
         this.remember("keypad", next === 0x3d ? "\x1b=" : "\x1b>");
         continue;
       }
-      if ((next === 0x28 || next === 0x29) && at + 2 < bytes.length) {
-        const set = bytes[at + 2] as number;
+      if (next === 0x28 || next === 0x29) {
+        const set = bytes[at + 2];
+        if (set === undefined) {
+          this.keepPartial(bytes, at);
+          break;
+        }
         if (set >= 0x30 && set <= 0x7e) {
           this.remember(next === 0x28 ? "g0" : "g1", bytes.toString("latin1", at, at + 3));
         }
@@ -116,26 +143,44 @@ export class ScreenBacklog {
       const start = end;
       while (end < bytes.length && (bytes[end] as number) >= 0x30 && (bytes[end] as number) <= 0x3b)
         end += 1;
-      if (end >= bytes.length || end - start > 32) continue;
+      if (end >= bytes.length) {
+        this.keepPartial(bytes, at);
+        break;
+      }
+      if (end - start > MAX_PARAMS) continue;
       const final = bytes[end];
       const params = bytes.toString("latin1", start, end);
       if (isPrivate && (final === 0x68 || final === 0x6c)) {
         for (const mode of params.split(";")) {
-          if (mode !== "") this.remember(`?${mode}`, `\x1b[?${mode}${String.fromCharCode(final)}`);
+          if (mode === "") continue;
+          this.remember(`?${mode}`, `\x1b[?${mode}${String.fromCharCode(final)}`);
+          // The alternate screen with the cursor (1049) and the cursor alone (1048) save the
+          // attributes on h and restore them on l, replayed with the mode itself.
+          if (mode === "1049" || mode === "1048") {
+            if (final === 0x68) this.saveAttributes();
+            else this.restoreAttributes(undefined);
+          }
         }
       } else if (!isPrivate && final === 0x72) {
         this.remember("scroll-region", `\x1b[${params}r`);
       } else if (!isPrivate && final === 0x6d) {
         this.rememberAttributes(params);
+      } else if (!isPrivate && params === "" && (final === 0x73 || final === 0x75)) {
+        if (final === 0x73) this.saveAttributes();
+        else this.restoreAttributes("\x1b[u");
       }
     }
-    // Which character set is in use: whichever shift came last. (A reset after it is rare, and
-    // resets it anyway.)
+    // Which character set is in use: whichever shift came last after the last full reset.
     const shiftOut = bytes.lastIndexOf(SO);
     const shiftIn = bytes.lastIndexOf(SI);
-    if (shiftOut >= 0 || shiftIn >= 0) {
+    if (Math.max(shiftOut, shiftIn) >= resetEnd) {
       this.remember("shift", shiftOut > shiftIn ? "\x0e" : "\x0f");
     }
+  }
+
+  /** Keeps the escape sequence cut off at `at` for the next skipped chunk (if it is short). */
+  private keepPartial(bytes: Buffer, at: number): void {
+    if (bytes.length - at <= MAX_PARAMS + 4) this.partial = Buffer.from(bytes.subarray(at));
   }
 
   /** An SGR sequence: one that starts with a reset (CSI m, CSI 0 m, CSI 0;... m) starts afresh. */
@@ -145,5 +190,19 @@ export class ScreenBacklog {
     if (params === "" || params === "0") return;
     this.sgr.push(`\x1b[${params}m`);
     if (this.sgr.length > MAX_SGR) this.sgr.shift();
+  }
+
+  private saveAttributes(): void {
+    this.savedSgr = [...this.sgr];
+  }
+
+  /**
+   * A restore brings back the attributes of the save. When the save came before the skipped
+   * output, only the emulator knows them: the restore itself is replayed (`sequence`), or
+   * nothing when the mode that restores is replayed anyway (undefined).
+   */
+  private restoreAttributes(sequence: string | undefined): void {
+    if (this.savedSgr !== undefined) this.sgr = [...this.savedSgr];
+    else this.sgr = sequence === undefined ? [] : [sequence];
   }
 }

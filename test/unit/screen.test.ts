@@ -80,6 +80,13 @@ describe("TerminalScreen", () => {
   });
 });
 
+/** What a backlog of 4 bytes hands the emulator after skipping `chunks` for "abcd". */
+function skipped(...chunks: string[]): string {
+  const backlog = new ScreenBacklog(4);
+  for (const chunk of [...chunks, "abcd"]) backlog.push(text(chunk));
+  return Buffer.from(backlog.take() as Uint8Array).toString("latin1");
+}
+
 describe("ScreenBacklog", () => {
   it("keeps the newest output within its limit and replays modes set by what it skipped", () => {
     const backlog = new ScreenBacklog(10);
@@ -127,6 +134,23 @@ describe("ScreenBacklog", () => {
     backlog.push(text("\x1b[31mred\x1b[0m"));
     backlog.push(text("abcd"));
     assert.equal(Buffer.from(backlog.take() as Uint8Array).toString("latin1"), "\x18abcd");
+  });
+
+  it("takes truecolour attributes whole, and sequences cut between two skipped chunks", () => {
+    const truecolour = "\x1b[0;38;2;255;255;255;48;2;100;200;255m";
+    assert.equal(skipped("\x1b[1m", truecolour), `\x18${truecolour}abcd`);
+    assert.equal(skipped("xx\x1b[3", "1mzz"), "\x18\x1b[31mabcd");
+    assert.equal(skipped("xx\x1b", "[?10", "49hzz"), "\x18\x1b[?1049habcd");
+    assert.equal(skipped("xx\x1b(", "0zz"), "\x18\x1b(0abcd");
+  });
+
+  it("follows saves and restores of the attributes, and shifts only after the last reset", () => {
+    // A status line drawn in reverse video between a save and a restore.
+    assert.equal(skipped("\x1b[32m\x1b7", "\x1b[7mstatus\x1b8"), "\x18\x1b[32mabcd");
+    assert.equal(skipped("\x1b[32m\x1b[s", "\x1b[7mstatus\x1b[u"), "\x18\x1b[32mabcd");
+    // A restore of a save made before the skipped output: the emulator knows what it saved.
+    assert.equal(skipped("\x1b[7mstatus\x1b8", "\x1b[1m"), "\x18\x1b8\x1b[1mabcd");
+    assert.equal(skipped("\x0e\x1bc\x1b)0", "zz"), "\x18\x1bc\x1b)0abcd");
   });
 
   it("passes output through untouched when nothing is skipped", () => {
