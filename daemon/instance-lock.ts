@@ -51,6 +51,8 @@ const KEY_PATTERN = /^[0-9a-f]{64}\n$/;
 
 /** How many names of the sequence are tried before giving up on squatted ones. */
 const MAX_NAMES = 32;
+/** How many times one name is tried while its holders come and go. */
+const MAX_ATTEMPTS = 5;
 
 /** The `index`-th abstract socket name that can stand for `home`'s lock, given its key. */
 export function lockName(home: string, key: string, index = 0): string {
@@ -134,17 +136,26 @@ function readKey(path: string): string | undefined {
  */
 export async function acquireInstanceLock(home: string): Promise<InstanceLock> {
   const key = homeLockKey(home);
+  const busy = new LockBusyError(`another daemon holds the lock for ${home}`);
   for (let index = 0; index < MAX_NAMES; index++) {
     const name = lockName(home, key, index);
-    try {
-      return await bindLock(name);
-    } catch (error) {
-      if (!(error instanceof LockBusyError)) throw error;
-      if (heldByUs(name)) {
-        throw new LockBusyError(`another daemon holds the lock for ${home}`);
+    // A name is given up only when others were seen holding it twice: a daemon of ours that
+    // was exiting as we looked must not send us to the next name while another start takes
+    // this one.
+    let takenByOthers = 0;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS && takenByOthers < 2; attempt++) {
+      try {
+        return await bindLock(name);
+      } catch (error) {
+        if (!(error instanceof LockBusyError)) throw error;
       }
-      // Squatted by another user: the next name.
+      const holder = holderOf(name);
+      if (holder === "ours") throw busy;
+      if (holder === "others") takenByOthers += 1;
+      // "gone": its holder exited as we looked; try the name again.
     }
+    // Whoever kept taking it could not be told apart: count it as a daemon of ours.
+    if (takenByOthers < 2) throw busy;
   }
   const path = join(home, LOCK_KEY_FILE);
   throw new LockKeyError(
@@ -170,20 +181,27 @@ function bindLock(name: string): Promise<InstanceLock> {
 }
 
 /**
- * Whether a process of our user holds the abstract socket `name`: its inodes from
- * /proc/net/unix, looked for among the open files of our processes. (Node binds an abstract
- * name padded with NULs to the whole address, which /proc/net/unix shows as trailing '@'s.)
+ * Who holds the abstract socket `name`: its inodes from /proc/net/unix, looked for among the
+ * open files of our processes. "gone" if it is not listed any more. If /proc cannot tell, the
+ * holder counts as ours, so that a busy lock is never taken for a squatted one. (Node binds an
+ * abstract name padded with NULs to the whole address, which /proc/net/unix shows as '@'s.)
  */
-function heldByUs(name: string): boolean {
+function holderOf(name: string): "ours" | "others" | "gone" {
   const shown = `@${name.slice(1)}`;
   const inodes = new Set<string>();
-  for (const line of readFileSync("/proc/net/unix", "latin1").split("\n").slice(1)) {
+  let listing: string;
+  try {
+    listing = readFileSync("/proc/net/unix", "latin1");
+  } catch {
+    return "ours";
+  }
+  for (const line of listing.split("\n").slice(1)) {
     const fields = line.trim().split(/\s+/);
     const path = fields[7];
     if (path === undefined || !path.startsWith(shown)) continue;
     if (/^@*$/.test(path.slice(shown.length))) inodes.add(`socket:[${fields[6]}]`);
   }
-  if (inodes.size === 0) return false;
+  if (inodes.size === 0) return "gone";
   const uid = process.getuid?.();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -196,11 +214,11 @@ function heldByUs(name: string): boolean {
     }
     for (const fd of fds) {
       try {
-        if (inodes.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return true;
+        if (inodes.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return "ours";
       } catch {
         // Closed meanwhile.
       }
     }
   }
-  return false;
+  return "others";
 }
