@@ -15,6 +15,21 @@ describe("attach in a real terminal", () => {
   let work: TempHome;
   let pane: TmuxPane;
   const cli = (...args: string[]) => runCli(args, { home: home.path, env: { PS1: "inner$ " } });
+  /** Starts an interactive bash named `name`, free of the user's startup files. */
+  const startShell = async (name: string) => {
+    const started = await cli(
+      "start",
+      "--name",
+      name,
+      work.path,
+      "--",
+      "bash",
+      "--norc",
+      "--noprofile",
+      "-i",
+    );
+    assert.equal(started.code, 0, started.stderr);
+  };
 
   before(async () => {
     home = tempHome();
@@ -32,18 +47,7 @@ describe("attach in a real terminal", () => {
   });
 
   it("types into the session, detaches with ctrl-\\, and re-attaches to the exact screen", async () => {
-    const started = await cli(
-      "start",
-      "--name",
-      "shell",
-      work.path,
-      "--",
-      "bash",
-      "--norc",
-      "--noprofile",
-      "-i",
-    );
-    assert.equal(started.code, 0, started.stderr);
+    await startShell("shell");
 
     pane.type(`node ${cliBin} attach shell`);
     pane.press("Enter");
@@ -86,18 +90,7 @@ describe("attach in a real terminal", () => {
   });
 
   it("exits with the session's exit code and leaves the terminal in cooked mode", async () => {
-    const started = await cli(
-      "start",
-      "--name",
-      "leaver",
-      work.path,
-      "--",
-      "bash",
-      "--norc",
-      "--noprofile",
-      "-i",
-    );
-    assert.equal(started.code, 0, started.stderr);
+    await startShell("leaver");
     pane.type("clear");
     pane.press("Enter");
     pane.type(`node ${cliBin} attach leaver`);

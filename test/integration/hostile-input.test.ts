@@ -768,27 +768,24 @@ describe("hostile input over the socket", () => {
     const manyEnv: Record<string, string> = { ...env };
     for (let i = 0; i < 10_000; i++) manyEnv[`HOSTILE_${i}`] = `value-${i}`;
     const made: string[] = [];
+    /** Starts a session, keeping its id for clean-up; the call's outcome either way. */
+    const start = (request: Parameters<typeof sessions.startSession>[0]) =>
+      sessions.startSession(request).then(
+        ({ session }) => {
+          if (session) made.push(session.id);
+          return { code: grpc.status.OK, details: "", responses: 1 };
+        },
+        (error: grpc.ServiceError) => ({ code: error.code, details: error.details, responses: 0 }),
+      );
     const outcome = await attempt(
       "huge request",
       "StartSession with 10,000 environment variables",
       () =>
-        sessions
-          .startSession({
-            workingDir: work.path,
-            command: ["bash", "-c", 'echo "count=$(env | grep -c ^HOSTILE_) last=$HOSTILE_9999"'],
-            env: manyEnv,
-          })
-          .then(
-            ({ session }) => {
-              if (session) made.push(session.id);
-              return { code: grpc.status.OK, details: "", responses: 1 };
-            },
-            (error: grpc.ServiceError) => ({
-              code: error.code,
-              details: error.details,
-              responses: 0,
-            }),
-          ),
+        start({
+          workingDir: work.path,
+          command: ["bash", "-c", 'echo "count=$(env | grep -c ^HOSTILE_) last=$HOSTILE_9999"'],
+          env: manyEnv,
+        }),
       "clean",
       failures,
     );
@@ -806,23 +803,11 @@ describe("hostile input over the socket", () => {
       "huge request",
       "StartSession with 10,000 arguments",
       () =>
-        sessions
-          .startSession({
-            workingDir: work.path,
-            command: ["bash", "-c", 'echo "argc=$#"', "bash", ...manyArgs],
-            env,
-          })
-          .then(
-            ({ session }) => {
-              if (session) made.push(session.id);
-              return { code: grpc.status.OK, details: "", responses: 1 };
-            },
-            (error: grpc.ServiceError) => ({
-              code: error.code,
-              details: error.details,
-              responses: 0,
-            }),
-          ),
+        start({
+          workingDir: work.path,
+          command: ["bash", "-c", 'echo "argc=$#"', "bash", ...manyArgs],
+          env,
+        }),
       "clean",
       failures,
     );
@@ -838,20 +823,7 @@ describe("hostile input over the socket", () => {
     await attempt(
       "huge request",
       "StartSession with a 1 MiB argument",
-      () =>
-        sessions
-          .startSession({ workingDir: work.path, command: ["echo", "A".repeat(1024 * 1024)], env })
-          .then(
-            ({ session }) => {
-              if (session) made.push(session.id);
-              return { code: grpc.status.OK, details: "", responses: 1 };
-            },
-            (error: grpc.ServiceError) => ({
-              code: error.code,
-              details: error.details,
-              responses: 0,
-            }),
-          ),
+      () => start({ workingDir: work.path, command: ["echo", "A".repeat(1024 * 1024)], env }),
       "clean",
       failures,
     );
