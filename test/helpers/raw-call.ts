@@ -41,6 +41,35 @@ export function rawUnary(
 }
 
 /**
+ * Counts a stream's responses and resolves with its outcome; one still open after `openMs` is
+ * cancelled and counts as OK, since the daemon accepted it.
+ */
+function settleStream(
+  call: grpc.ClientReadableStream<unknown> | grpc.ClientDuplexStream<unknown, unknown>,
+  openMs: number,
+  resolve: (outcome: Outcome) => void,
+): void {
+  let responses = 0;
+  let cancelledByUs = false;
+  const timer = setTimeout(() => {
+    cancelledByUs = true;
+    call.cancel();
+  }, openMs);
+  call.on("data", () => {
+    responses += 1;
+  });
+  call.on("error", () => undefined);
+  call.on("status", (status: grpc.StatusObject) => {
+    clearTimeout(timer);
+    resolve(
+      cancelledByUs && status.code === grpc.status.CANCELLED
+        ? { code: grpc.status.OK, details: "(kept open until cancelled)", responses }
+        : { code: status.code, details: status.details, responses },
+    );
+  });
+}
+
+/**
  * A server-streaming call whose request is exactly `bytes`. A stream the daemon keeps open (a
  * follow, a watch) is cancelled once `openMs` has passed; its outcome is then OK with the
  * responses it got, since the daemon accepted the request.
@@ -60,24 +89,7 @@ export function rawServerStream(
       new grpc.Metadata(),
       {},
     );
-    let responses = 0;
-    let cancelledByUs = false;
-    const timer = setTimeout(() => {
-      cancelledByUs = true;
-      call.cancel();
-    }, openMs);
-    call.on("data", () => {
-      responses += 1;
-    });
-    call.on("error", () => undefined);
-    call.on("status", (status: grpc.StatusObject) => {
-      clearTimeout(timer);
-      resolve(
-        cancelledByUs && status.code === grpc.status.CANCELLED
-          ? { code: grpc.status.OK, details: "(kept open until cancelled)", responses }
-          : { code: status.code, details: status.details, responses },
-      );
-    });
+    settleStream(call, openMs, resolve);
   });
 }
 
@@ -99,24 +111,7 @@ export function rawBidi(
       new grpc.Metadata(),
       {},
     );
-    let responses = 0;
-    let cancelledByUs = false;
-    const timer = setTimeout(() => {
-      cancelledByUs = true;
-      call.cancel();
-    }, openMs);
-    call.on("data", () => {
-      responses += 1;
-    });
-    call.on("error", () => undefined);
-    call.on("status", (status: grpc.StatusObject) => {
-      clearTimeout(timer);
-      resolve(
-        cancelledByUs && status.code === grpc.status.CANCELLED
-          ? { code: grpc.status.OK, details: "(kept open until cancelled)", responses }
-          : { code: status.code, details: status.details, responses },
-      );
-    });
+    settleStream(call, openMs, resolve);
     for (const message of messages) call.write(message);
     call.end();
   });
