@@ -8,20 +8,19 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(
+/**
+ * Runs `command` to its end and collects its output; rejects (after SIGKILL) if it runs longer
+ * than `timeoutMs`.
+ */
+export function runProgram(
+  command: string,
   args: readonly string[],
-  options: {
-    home: string;
-    cwd?: string;
-    env?: NodeJS.ProcessEnv;
-    input?: string;
-    timeoutMs?: number;
-  },
+  options: { cwd: string; env: NodeJS.ProcessEnv; input?: string; timeoutMs: number },
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliBin, ...args], {
-      cwd: options.cwd ?? process.cwd(),
-      env: { ...process.env, NO_COLOR: "1", ...options.env, CLAUDE_SESSIONS_HOME: options.home },
+    const child = spawn(command, args, {
+      cwd: options.cwd,
+      env: options.env,
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stdout = "";
@@ -35,16 +34,32 @@ export function runCli(
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(
-        new Error(
-          `claude-sessions ${args.join(" ")} timed out; stdout: ${stdout}; stderr: ${stderr}`,
-        ),
+        new Error(`${command} ${args.join(" ")} timed out; stdout: ${stdout}; stderr: ${stderr}`),
       );
-    }, options.timeoutMs ?? 30_000);
+    }, options.timeoutMs);
     child.on("error", reject);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
     child.stdin.end(options.input ?? "");
+  });
+}
+
+export function runCli(
+  args: readonly string[],
+  options: {
+    home: string;
+    cwd?: string;
+    env?: NodeJS.ProcessEnv;
+    input?: string;
+    timeoutMs?: number;
+  },
+): Promise<CliResult> {
+  return runProgram(process.execPath, [cliBin, ...args], {
+    cwd: options.cwd ?? process.cwd(),
+    env: { ...process.env, NO_COLOR: "1", ...options.env, CLAUDE_SESSIONS_HOME: options.home },
+    ...(options.input === undefined ? {} : { input: options.input }),
+    timeoutMs: options.timeoutMs ?? 30_000,
   });
 }

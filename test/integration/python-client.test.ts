@@ -4,11 +4,12 @@
  * exactly as its README tells a user to.
  */
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { type CliResult, runProgram } from "../helpers/cli.js";
 import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
 import { repoRoot } from "../helpers/paths.js";
 import { type TempHome, tempDir } from "../helpers/temp-home.js";
@@ -18,37 +19,12 @@ import { isAlive, waitFor } from "../helpers/wait.js";
 const python = "/usr/bin/python3";
 const example = join(repoRoot, "examples/python");
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function run(command: string, args: readonly string[], timeoutMs: number): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: repoRoot,
-      // No __pycache__ left in the working copy.
-      env: { ...process.env, PYTHON: python, PYTHONDONTWRITEBYTECODE: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`${command} timed out; stdout: ${stdout}; stderr: ${stderr}`));
-    }, timeoutMs);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+function run(command: string, args: readonly string[], timeoutMs: number): Promise<CliResult> {
+  return runProgram(command, args, {
+    cwd: repoRoot,
+    // No __pycache__ left in the working copy.
+    env: { ...process.env, PYTHON: python, PYTHONDONTWRITEBYTECODE: "1" },
+    timeoutMs,
   });
 }
 
