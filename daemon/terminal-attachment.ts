@@ -16,9 +16,9 @@ export const CLIENT_BACKLOG_BYTES = 4 * 1024 * 1024;
 const MAX_BATCH_BYTES = 256 * 1024;
 
 /**
- * A message at least this large means the program writes faster than the terminal is read: a
- * pseudo-terminal hands out at most about 4 KiB per read, and keystroke echoes or a prompt's
- * redraw are far smaller.
+ * Reads and messages at least this large mean the program writes faster than the terminal is
+ * read: a pseudo-terminal hands out at most about 4 KiB per read, and keystroke echoes or a
+ * prompt's redraw are far smaller.
  */
 const BULK_BYTES = 2048;
 
