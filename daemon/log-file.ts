@@ -15,6 +15,27 @@ interface Line {
   end: number;
 }
 
+/**
+ * The complete lines of a block read from the file (its first `bytesRead` bytes), each with its
+ * record (undefined for a line that is not one), where it starts and where the next one does.
+ */
+function* linesIn(
+  buffer: Buffer,
+  bytesRead: number,
+): Generator<{ record: LogRecord | undefined; start: number; next: number }> {
+  let start = 0;
+  for (;;) {
+    const newline = buffer.indexOf(NEWLINE, start);
+    if (newline < 0 || newline >= bytesRead) return;
+    yield {
+      record: decodeRecord(buffer.toString("utf8", start, newline)),
+      start,
+      next: newline + 1,
+    };
+    start = newline + 1;
+  }
+}
+
 /** Reads the complete line that starts at `offset`; undefined at end of file or for a torn tail. */
 async function lineAt(file: FileHandle, offset: number, size: number): Promise<Line | undefined> {
   const parts: Buffer[] = [];
@@ -101,12 +122,9 @@ async function scanWindow(
     const buffer = Buffer.allocUnsafe(Math.min(2 * CHUNK, size - offset));
     const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
     let start = 0;
-    for (;;) {
-      const newline = buffer.indexOf(NEWLINE, start);
-      if (newline < 0 || newline >= bytesRead) break;
-      const record = decodeRecord(buffer.toString("utf8", start, newline));
-      if (record !== undefined && isAtOrAfter(record)) return offset + start;
-      start = newline + 1;
+    for (const line of linesIn(buffer, bytesRead)) {
+      if (line.record !== undefined && isAtOrAfter(line.record)) return offset + line.start;
+      start = line.next;
       if (offset + start >= end) return answer;
     }
     if (start > 0) {
@@ -133,12 +151,9 @@ export async function readRecords(
   const buffer = Buffer.allocUnsafe(Math.max(CHUNK, maxBytes));
   const { bytesRead } = await file.read(buffer, 0, buffer.length, offset);
   let start = 0;
-  for (;;) {
-    const newline = buffer.indexOf(NEWLINE, start);
-    if (newline < 0 || newline >= bytesRead) break;
-    const record = decodeRecord(buffer.toString("utf8", start, newline));
-    if (record !== undefined) records.push(record);
-    start = newline + 1;
+  for (const line of linesIn(buffer, bytesRead)) {
+    if (line.record !== undefined) records.push(line.record);
+    start = line.next;
   }
   if (start === 0 && bytesRead === buffer.length) {
     // One line longer than the buffer: read it whole.
