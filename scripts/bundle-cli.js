@@ -8,11 +8,14 @@
 // The build fails if anything a command that only talks to the daemon must never load (grpc-js,
 // node-pty, xterm, the daemon's internals) finds its way into the bundle.
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { appendFileSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { build } from "esbuild";
 
-// The code cache of the previous bundle goes first: whatever fails below, none is left that
-// does not fit the bundle.
+// The code caches of the previous bundle go first (they would not fit it anyway: each names
+// the bundle it was made from).
+rmSync("dist/code-cache", { recursive: true, force: true });
 rmSync("dist/cli.cjs.cache", { force: true });
 
 const common = {
@@ -30,11 +33,30 @@ const common = {
   logLevel: "warning",
 };
 
+/**
+ * protobuf-es's `fileDesc` boots descriptor.proto's whole registry before it can read the
+ * descriptors embedded in gen/; the CLI reads them itself (cli/rpc/file-descriptor.ts).
+ */
+const descriptorReader = {
+  name: "descriptor-reader",
+  setup(esbuild) {
+    const reader = resolve("cli/rpc/file-descriptor.ts");
+    esbuild.onLoad(
+      { filter: /@bufbuild[\\/]protobuf[\\/]dist[\\/]\w+[\\/]codegenv2[\\/]file\.js$/ },
+      () => ({
+        contents: `export { fileDesc } from ${JSON.stringify(reader)};`,
+        loader: "js",
+      }),
+    );
+  },
+};
+
 const result = await build({
   ...common,
   entryPoints: ["cli/entry.ts"],
   outfile: "dist/cli.cjs",
   metafile: true,
+  plugins: [descriptorReader],
 });
 
 // `daemon --foreground` imports the daemon's entry from a script of its own (see
@@ -56,18 +78,27 @@ const forbidden = [
   /node_modules\/@grpc\//,
   /node_modules\/node-pty\//,
   /node_modules\/@xterm\//,
+  // Loading it builds descriptor.proto's registry at start-up; see descriptorReader above.
+  /node_modules\/@bufbuild\/protobuf\/.*\/descriptor_pb\.js$/,
   /^daemon\/(?!paths\.ts$|home-guard\.ts$|version\.ts$|grace\.ts$)/,
 ];
-const inputs = Object.keys(result.metafile.inputs);
+// What the bundle holds: the metafile's inputs also list modules that were read but shaken out.
+const inputs = Object.entries(result.metafile.outputs["dist/cli.cjs"].inputs)
+  .filter(([, input]) => input.bytesInOutput > 0)
+  .map(([path]) => path);
 const leaks = inputs.filter((input) => forbidden.some((pattern) => pattern.test(input)));
 if (leaks.length > 0) {
   console.error(`the CLI bundle must not include:\n  ${leaks.join("\n  ")}`);
   process.exit(1);
 }
 
-// V8's code cache for the bundle, made by running it (see scripts/write-code-cache.cjs).
+// The bundle's id, which a code cache must carry to be used with it (bin/claude-sessions.js).
+const id = createHash("sha1").update(readFileSync("dist/cli.cjs")).digest("hex");
+appendFileSync("dist/cli.cjs", `//# buildId=${id}\n`);
+
+// V8's code cache for the bundle and this Node, made by running it (scripts/write-code-cache.cjs).
 const cache = spawnSync(process.execPath, ["scripts/write-code-cache.cjs"], { stdio: "ignore" });
-if (cache.status !== 0 || !existsSync("dist/cli.cjs.cache")) {
+if (cache.status !== 0) {
   console.error("writing the CLI's code cache failed: run node scripts/write-code-cache.cjs");
   process.exit(1);
 }

@@ -1,5 +1,6 @@
 /**
- * A small gRPC client transport on Node's own HTTP/2, for the daemon's unix socket.
+ * A small gRPC client transport for the daemon's unix socket, on the CLI's own HTTP/2
+ * connection (http2-connection.ts).
  *
  * The CLI does not use grpc-js as a client: loading it (channels, load balancers, resolvers,
  * TLS, compression) costs more than the whole start-up budget of a command such as `list`.
@@ -8,16 +9,11 @@
  * length-prefixed messages, the status in the trailers.
  */
 import { EventEmitter } from "node:events";
-import {
-  type ClientHttp2Session,
-  type ClientHttp2Stream,
-  connect,
-  constants,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-} from "node:http2";
 import { connect as connectSocket } from "node:net";
 import { CallError, Status } from "./call-error.js";
+import type { HeaderList } from "./hpack.js";
+import { type Headers, Http2Connection, type Http2Stream } from "./http2-connection.js";
+import { ErrorCode } from "./http2-frame.js";
 import { encodeFrame, FrameReader } from "./message-frame.js";
 
 export interface CallOptions {
@@ -47,8 +43,8 @@ function formatWait(ms: number): string {
 }
 
 /** grpc-message is percent-encoded. */
-function decodeMessage(value: string | string[] | undefined): string {
-  const text = Array.isArray(value) ? value.join(", ") : (value ?? "");
+function decodeMessage(value: string | undefined): string {
+  const text = value ?? "";
   try {
     return decodeURIComponent(text);
   } catch {
@@ -59,11 +55,11 @@ function decodeMessage(value: string | string[] | undefined): string {
 /** The status a call gets when the stream was reset instead of ending with trailers. */
 function statusForReset(code: number): [code: number, details: string] {
   switch (code) {
-    case constants.NGHTTP2_REFUSED_STREAM:
+    case ErrorCode.REFUSED_STREAM:
       return [Status.UNAVAILABLE, "the daemon refused the call"];
-    case constants.NGHTTP2_CANCEL:
+    case ErrorCode.CANCEL:
       return [Status.CANCELLED, "the daemon cancelled the call"];
-    case constants.NGHTTP2_ENHANCE_YOUR_CALM:
+    case ErrorCode.ENHANCE_YOUR_CALM:
       return [Status.RESOURCE_EXHAUSTED, "the daemon asked to slow down"];
     default:
       return [Status.INTERNAL, `the call was reset with HTTP/2 code ${code}`];
@@ -71,17 +67,9 @@ function statusForReset(code: number): [code: number, details: string] {
 }
 /** A transport failure as a status. */
 function transportFailure(error: Error): CallError {
-  // A stream still waiting for its connection is cancelled with the connection's error as the
-  // cause ("connect ENOENT <socket>"): its request was never sent.
-  const cause = (error as Error & { cause?: unknown }).cause;
-  if (
-    (error as NodeJS.ErrnoException).code === "ERR_HTTP2_STREAM_CANCEL" &&
-    cause instanceof Error &&
-    (cause as NodeJS.ErrnoException).syscall === "connect"
-  ) {
-    return new CallError(Status.UNAVAILABLE, cause.message, false);
-  }
-  return new CallError(Status.UNAVAILABLE, error.message);
+  // A socket that could not connect ("connect ENOENT <socket>") never carried the request.
+  const notSent = (error as NodeJS.ErrnoException).syscall === "connect";
+  return new CallError(Status.UNAVAILABLE, error.message, !notSent);
 }
 
 /**
@@ -91,7 +79,7 @@ function transportFailure(error: Error): CallError {
  */
 export class ClientCall<I, O> extends EventEmitter {
   private readonly reader = new FrameReader();
-  private trailers: IncomingHttpHeaders | undefined;
+  private trailers: Headers | undefined;
   private httpStatus: number | undefined;
   private transportError: Error | undefined;
   /** A status decided on this side: cancelled, deadline passed, undecodable response. */
@@ -100,17 +88,17 @@ export class ClientCall<I, O> extends EventEmitter {
   private readonly timer: NodeJS.Timeout | undefined;
 
   constructor(
-    private readonly stream: ClientHttp2Stream,
+    private readonly stream: Http2Stream,
     private readonly codec: Codec<I, O>,
     deadline: number | undefined,
   ) {
     super();
-    stream.on("response", (headers) => {
-      this.httpStatus = headers[":status"];
+    stream.on("response", (headers: Headers) => {
+      this.httpStatus = Number(headers[":status"]);
       // A "trailers-only" response carries the status in its headers.
       if (headers["grpc-status"] !== undefined) this.trailers = headers;
     });
-    stream.on("trailers", (headers) => {
+    stream.on("trailers", (headers: Headers) => {
       this.trailers = headers;
     });
     stream.on("data", (chunk: Buffer) => this.receive(chunk));
@@ -170,7 +158,7 @@ export class ClientCall<I, O> extends EventEmitter {
   private abort(status: CallError): void {
     if (this.finished || this.localStatus !== undefined) return;
     this.localStatus = status;
-    this.stream.close(constants.NGHTTP2_CANCEL);
+    this.stream.reset(ErrorCode.CANCEL);
   }
 
   private finish(): void {
@@ -203,7 +191,7 @@ export class ClientCall<I, O> extends EventEmitter {
         Status.UNKNOWN,
         `the daemon answered with HTTP status ${this.httpStatus}`,
       );
-    if (this.stream.rstCode !== undefined && this.stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
+    if (this.stream.rstCode !== undefined && this.stream.rstCode !== ErrorCode.NO_ERROR) {
       const [code, text] = statusForReset(this.stream.rstCode);
       return new CallError(code, text);
     }
@@ -260,48 +248,45 @@ export class ClientCall<I, O> extends EventEmitter {
 
 /** An HTTP/2 connection to a unix socket, opened on the first call and again if it drops. */
 export class Http2Channel {
-  private session: ClientHttp2Session | undefined;
+  private connection: Http2Connection | undefined;
   private active = 0;
 
   constructor(readonly socketPath: string) {}
 
   /** Starts a call to `path` ("/package.Service/Method"). */
   start<I, O>(path: string, codec: Codec<I, O>, options: CallOptions = {}): ClientCall<I, O> {
-    const session = this.connection();
-    const headers: OutgoingHttpHeaders = {
-      [constants.HTTP2_HEADER_METHOD]: "POST",
-      [constants.HTTP2_HEADER_PATH]: path,
-      "content-type": "application/grpc+proto",
-      te: "trailers",
-    };
+    const connection = this.open();
+    const headers: HeaderList = [
+      [":method", "POST"],
+      [":scheme", "http"],
+      [":path", path],
+      [":authority", "localhost"],
+      ["content-type", "application/grpc+proto"],
+      ["te", "trailers"],
+    ];
     const deadline = options.deadline === undefined ? undefined : Number(options.deadline);
-    if (deadline !== undefined) headers["grpc-timeout"] = timeoutHeader(deadline - Date.now());
-    const call = new ClientCall(session.request(headers), codec, deadline);
+    if (deadline !== undefined)
+      headers.push(["grpc-timeout", timeoutHeader(deadline - Date.now())]);
+    const call = new ClientCall(connection.request(headers), codec, deadline);
     // An idle connection must not keep the process alive; a call in flight must.
     this.active += 1;
-    session.ref();
+    connection.ref();
     call.once("close", () => {
       this.active -= 1;
-      if (this.active === 0 && !session.destroyed) session.unref();
+      if (this.active === 0) connection.unref();
     });
     return call;
   }
 
   /** Closes the connection once its calls are done. */
   close(): void {
-    this.session?.close();
-    this.session = undefined;
+    this.connection?.close();
+    this.connection = undefined;
   }
 
-  private connection(): ClientHttp2Session {
-    if (this.session !== undefined && !this.session.closed && !this.session.destroyed)
-      return this.session;
-    const session = connect("http://localhost", {
-      createConnection: () => connectSocket(this.socketPath),
-    });
-    // A failed connection is reported by every call on it, as UNAVAILABLE.
-    session.on("error", () => {});
-    this.session = session;
-    return session;
+  private open(): Http2Connection {
+    if (this.connection?.usable) return this.connection;
+    this.connection = new Http2Connection(connectSocket(this.socketPath));
+    return this.connection;
   }
 }
