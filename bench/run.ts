@@ -12,20 +12,24 @@ import { machineInfo } from "./lib/machine.js";
 import { formatTable, type RowResult, rowJson } from "./lib/table.js";
 import { cliListRow } from "./rows/cli-list.js";
 import { keystrokeEchoRow } from "./rows/keystroke-echo.js";
+import { loadRow } from "./rows/load.js";
 import { logsTailRow } from "./rows/logs-tail.js";
 import { memoryRow } from "./rows/memory.js";
 import { pingRow } from "./rows/ping.js";
 import { scaleRow } from "./rows/scale.js";
+import { slowClientsRow } from "./rows/slow-clients.js";
 import { throughputRow } from "./rows/throughput.js";
 
-/** In the order of the table; `scale` loads the machine most, so it comes late. */
+/** In the order of the table; `scale` and `load` load the machine most, so they come late. */
 const rows: Row[] = [
   pingRow,
   cliListRow,
   throughputRow,
+  slowClientsRow,
   keystrokeEchoRow,
   memoryRow,
   scaleRow,
+  loadRow,
   logsTailRow,
 ];
 

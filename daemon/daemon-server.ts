@@ -8,6 +8,7 @@ import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
+import { DaemonCounters } from "./daemon-counters.js";
 import { checkSocketPathLength, ensurePrivateHome, UnsafeHomeError } from "./home-guard.js";
 import {
   acquireInstanceLock,
@@ -28,8 +29,9 @@ import {
   reflectionV1alpha,
 } from "./rpc/reflection-service.js";
 import { bindService } from "./rpc/service-binding.js";
-import { sessionService } from "./rpc/session-service.js";
+import { FOLLOWER_HELD_LIMIT_BYTES, sessionService } from "./rpc/session-service.js";
 import { SessionManager } from "./session-manager.js";
+import { CLIENT_BACKLOG_BYTES } from "./terminal-attachment.js";
 import { VERSION } from "./version.js";
 
 /** A start-up problem the user must act on; the message says how. */
@@ -96,9 +98,13 @@ export class Daemon {
     }
     await this.clearStaleSocket();
 
+    const counters = new DaemonCounters({
+      terminalBacklogBytes: CLIENT_BACKLOG_BYTES,
+      followerHeldBytes: FOLLOWER_HELD_LIMIT_BYTES,
+    });
     let manager: SessionManager;
     try {
-      manager = new SessionManager(paths, logger);
+      manager = new SessionManager(paths, logger, counters.attachments);
     } catch (error) {
       if (error instanceof UnsafeHomeError) throw new DaemonStartError(error.message);
       throw error;
@@ -126,7 +132,12 @@ export class Daemon {
       definition: grpc.ServiceDefinition;
       handlers: grpc.UntypedServiceImplementation;
     }) => server.addService(binding.definition, binding.handlers);
-    add(bindService(SessionService, sessionService(manager, this.shutdownController.signal)));
+    add(
+      bindService(
+        SessionService,
+        sessionService(manager, this.shutdownController.signal, counters),
+      ),
+    );
     add(
       bindService(
         DaemonService,
@@ -137,6 +148,7 @@ export class Daemon {
             requestShutdown: (graceMs) => void this.stop(graceMs),
           },
           manager,
+          counters,
         ),
       ),
     );

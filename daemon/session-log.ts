@@ -325,9 +325,12 @@ export class SessionLog {
     });
   }
 
-  /** A reader positioned at `seq` (records with a smaller seq are skipped). */
-  cursor(seq: number): LogCursor {
-    return new LogCursor(this, Math.max(1, seq));
+  /**
+   * A reader positioned at `seq` (records with a smaller seq are skipped); `onFileRead` is
+   * called for each batch it reads from the file because the ring no longer holds it.
+   */
+  cursor(seq: number, onFileRead?: () => void): LogCursor {
+    return new LogCursor(this, Math.max(1, seq), onFileRead);
   }
 
   /** The seq of the first record made at or after `time` (lastSeq + 1 if none). */
@@ -364,6 +367,7 @@ export class LogCursor {
     private readonly log: SessionLog,
     /** The next seq this cursor will return. */
     public seq: number,
+    private readonly onFileRead?: () => void,
   ) {}
 
   /**
@@ -412,6 +416,7 @@ export class LogCursor {
     }
     const { records, next } = await readRecords(file, this.offset, maxBytes);
     this.offset = next;
+    this.onFileRead?.();
     if (records.length === 0) return this.skipLost();
     return records;
   }

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
+import type { AttachmentCounters } from "./daemon-counters.js";
 import { DEFAULT_GRACE_MS } from "./grace.js";
 import { ensurePrivateLogsDirectory } from "./home-guard.js";
 import { resolveSession } from "./id-resolver.js";
@@ -60,6 +61,7 @@ export class SessionManager {
   constructor(
     private readonly paths: HomePaths,
     private readonly logger: Logger,
+    private readonly attachmentCounters?: AttachmentCounters,
   ) {
     this.store = new StateStore(paths.state);
     ensurePrivateLogsDirectory(paths.logs);
@@ -129,6 +131,7 @@ export class SessionManager {
     return new Session(record, this.logPath(record.id), lastSeq, {
       changed: (session, change) => this.changed(session, change),
       warn: (message) => this.logger.warn(message),
+      attachmentCounters: this.attachmentCounters,
     });
   }
 

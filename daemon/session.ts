@@ -4,6 +4,7 @@
  */
 import { constants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
+import type { AttachmentCounters } from "./daemon-counters.js";
 import { sessionMembers, signalSession } from "./process-tree.js";
 import { type PtyExit, PtyProcess } from "./pty-process.js";
 import { type LogCursor, SessionLog } from "./session-log.js";
@@ -32,6 +33,8 @@ export interface SessionHooks {
   changed(session: Session, change: SessionChange): void;
   /** Reports a problem that does not stop the session (e.g. a log write error). */
   warn(message: string): void;
+  /** Where its terminal attachments count their backlog and resyncs. */
+  readonly attachmentCounters?: AttachmentCounters | undefined;
 }
 
 export class Session {
@@ -213,7 +216,12 @@ export class Session {
   attach(sink: AttachmentSink, readOnly: boolean): TerminalAttachment | undefined {
     const screen = this.screen;
     if (screen === undefined || !this.isRunning) return undefined;
-    const attachment = new TerminalAttachment(screen, sink, readOnly);
+    const attachment = new TerminalAttachment(
+      screen,
+      sink,
+      readOnly,
+      this.hooks.attachmentCounters,
+    );
     this.attachments.add(attachment);
     attachment.start();
     this.hooks.changed(this, "state");
@@ -250,9 +258,9 @@ export class Session {
     return this.screen.capture(options);
   }
 
-  /** A log reader from `seq`. */
-  cursor(seq: number): LogCursor {
-    return this.log.cursor(seq);
+  /** A log reader from `seq`; `onFileRead` hears of each batch read from the file. */
+  cursor(seq: number, onFileRead?: () => void): LogCursor {
+    return this.log.cursor(seq, onFileRead);
   }
 
   /** Records that the daemon died while the session ran (called on the next start). */

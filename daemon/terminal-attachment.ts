@@ -4,6 +4,8 @@
  * fresh screen instead of the output it missed, so a slow client never slows the session.
  */
 
+import type { AttachmentCounters } from "./daemon-counters.js";
+
 /**
  * Output held for one client before it is dropped in favour of a fresh screen. A program that
  * floods its terminal writes 20-50 MB/s here; 4 MiB lets a client that reads as fast as it can
@@ -47,6 +49,9 @@ export interface ScreenSource {
   readonly rows: number;
 }
 
+/** For attachments nobody counts (unit tests). */
+const UNCOUNTED: AttachmentCounters = { backlog: () => undefined, resynced: () => undefined };
+
 export class TerminalAttachment {
   private queue: Uint8Array[] = [];
   private queuedBytes = 0;
@@ -64,6 +69,7 @@ export class TerminalAttachment {
     private readonly screen: ScreenSource,
     private readonly sink: AttachmentSink,
     readonly readOnly: boolean,
+    private readonly counters: AttachmentCounters = UNCOUNTED,
   ) {
     sink.onDrain(() => {
       this.blocked = false;
@@ -85,6 +91,8 @@ export class TerminalAttachment {
     if (this.closed || this.stale) return;
     this.queue.push(data);
     this.queuedBytes += data.length;
+    // Counted before the check: the read that tips the backlog over is held for that moment.
+    this.counters.backlog(this.queuedBytes);
     if (this.queuedBytes > CLIENT_BACKLOG_BYTES) {
       // Too far behind: forget the backlog; the client gets a fresh screen when it drains.
       this.queue = [];
@@ -148,6 +156,7 @@ export class TerminalAttachment {
       if (!this.sink.sendOutput(data)) this.blocked = true;
     }
     if (!this.blocked && this.stale) {
+      this.counters.resynced();
       this.resync();
       return;
     }

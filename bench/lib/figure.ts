@@ -13,7 +13,9 @@ export type Target =
   /** value - baseline at most `limit` (in the figure's unit). */
   | { kind: "delta-max"; limit: number }
   /** value at most `limit` (absolute). */
-  | { kind: "max"; limit: number };
+  | { kind: "max"; limit: number }
+  /** value at least `limit` (absolute). */
+  | { kind: "min"; limit: number };
 
 export interface Figure {
   /** What is measured ("Ping p50"). */
@@ -69,6 +71,8 @@ export function targetText(target: Target | undefined, unit: string): string {
       return `<= +${target.limit} ${unit}`;
     case "max":
       return `<= ${target.limit} ${unit}`;
+    case "min":
+      return `>= ${target.limit} ${unit}`;
   }
 }
 
@@ -85,6 +89,8 @@ export function isMet(figure: Figure): boolean | undefined {
       return compared !== undefined && compared >= target.limit;
     case "max":
       return figure.value <= target.limit;
+    case "min":
+      return figure.value >= target.limit;
   }
 }
 

@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import type { DaemonCounters } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { CallError, Status } from "../rpc/call-error.js";
 
@@ -15,6 +16,18 @@ function formatUptime(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 48) return `${hours}h${minutes % 60}m`;
   return `${Math.floor(hours / 24)}d${hours % 24}h`;
+}
+
+/** The daemon's counters with the .proto's field names, as numbers. */
+function countersJson(counters: DaemonCounters | undefined): Record<string, number> {
+  return {
+    terminal_backlog_limit_bytes: Number(counters?.terminalBacklogLimitBytes ?? 0),
+    terminal_backlog_peak_bytes: Number(counters?.terminalBacklogPeakBytes ?? 0),
+    terminal_resyncs: Number(counters?.terminalResyncs ?? 0),
+    follower_held_limit_bytes: Number(counters?.followerHeldLimitBytes ?? 0),
+    follower_held_peak_bytes: Number(counters?.followerHeldPeakBytes ?? 0),
+    follower_file_reads: Number(counters?.followerFileReads ?? 0),
+  };
 }
 
 export class StatusCommand extends BaseCommand {
@@ -70,6 +83,7 @@ export class StatusCommand extends BaseCommand {
           socket: client.socketPath,
           sessions: ping.sessionCount,
           running_sessions: ping.runningCount,
+          counters: countersJson(ping.counters),
         })}\n`,
       );
     } else {

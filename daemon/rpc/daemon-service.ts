@@ -1,6 +1,7 @@
 /** The DaemonService handlers. */
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
+import type { DaemonCounters } from "../daemon-counters.js";
 import { DEFAULT_GRACE_MS } from "../grace.js";
 import type { SessionManager } from "../session-manager.js";
 import { VERSION } from "../version.js";
@@ -17,6 +18,7 @@ export interface DaemonControl {
 export function daemonService(
   control: DaemonControl,
   manager: SessionManager,
+  counters: DaemonCounters,
 ): ServiceImpl<(typeof DaemonService)["method"]> {
   return {
     async ping() {
@@ -29,6 +31,7 @@ export function daemonService(
         home: control.home,
         sessionCount: sessions.length,
         runningCount: sessions.filter((session) => session.isRunning).length,
+        counters: countersMessage(counters),
       };
     },
     async shutdown(request) {
@@ -39,5 +42,17 @@ export function daemonService(
       setImmediate(() => control.requestShutdown(grace));
       return { pid: process.pid };
     },
+  };
+}
+
+function countersMessage(counters: DaemonCounters) {
+  const now = counters.snapshot();
+  return {
+    terminalBacklogLimitBytes: BigInt(now.terminalBacklogLimitBytes),
+    terminalBacklogPeakBytes: BigInt(now.terminalBacklogPeakBytes),
+    terminalResyncs: BigInt(now.terminalResyncs),
+    followerHeldLimitBytes: BigInt(now.followerHeldLimitBytes),
+    followerHeldPeakBytes: BigInt(now.followerHeldPeakBytes),
+    followerFileReads: BigInt(now.followerFileReads),
   };
 }

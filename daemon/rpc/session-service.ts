@@ -2,9 +2,11 @@
 import { status } from "@grpc/grpc-js";
 import type { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import type { DaemonCounters } from "../daemon-counters.js";
 import { DEFAULT_GRACE_MS } from "../grace.js";
+import { recordCost } from "../log-record.js";
 import type { Session } from "../session.js";
-import type { LogCursor } from "../session-log.js";
+import { type LogCursor, MAX_RECORD_CHARS } from "../session-log.js";
 import type { SessionManager, WatchKind } from "../session-manager.js";
 import type { SessionState } from "../session-record.js";
 import { checkSize } from "../session-validation.js";
@@ -20,6 +22,23 @@ import { nextMessage, waitForDrain, whenCancelled } from "./stream-util.js";
  * follower costs (encoding work and memory) to about 1 MiB.
  */
 const FOLLOW_BATCH_BYTES = 64 * 1024;
+
+/**
+ * How many messages a server stream takes before its write reports back-pressure: grpc-js's
+ * stream is a Node object-mode Writable with the default high-water mark of 16, and a message
+ * counts until the connection has taken it.
+ */
+const FOLLOW_STREAM_MESSAGES = 16;
+
+/**
+ * The most one follower's stream holds, in record cost ({@link recordCost}). A batch stops once
+ * it reaches {@link FOLLOW_BATCH_BYTES}, so it may pass it by one record (data of at most
+ * {@link MAX_RECORD_CHARS} plus 64); a batch read from the file is at most one 64 KiB read, or one
+ * longer record. The handler writes until the stream reports back-pressure, then waits for it
+ * to drain.
+ */
+export const FOLLOWER_HELD_LIMIT_BYTES =
+  FOLLOW_STREAM_MESSAGES * (FOLLOW_BATCH_BYTES + MAX_RECORD_CHARS + 64);
 
 const watchKinds: Record<WatchKind, SessionEventKind> = {
   started: SessionEventKind.STARTED,
@@ -40,6 +59,7 @@ function requireRunning(session: Session, what: string): void {
 export function sessionService(
   manager: SessionManager,
   shutdown: AbortSignal,
+  counters: DaemonCounters,
 ): ServiceImpl<(typeof SessionService)["method"]> {
   return {
     async startSession(request) {
@@ -123,12 +143,15 @@ export function sessionService(
           from = 1;
       }
       const stop = whenCancelled(call, shutdown);
-      const cursor: LogCursor = session.cursor(Math.max(1, from));
+      const account = counters.follower();
+      const cursor: LogCursor = session.cursor(Math.max(1, from), account.readFile);
       try {
         while (!stop.aborted) {
           const records = await cursor.next(FOLLOW_BATCH_BYTES);
           if (records.length > 0) {
-            if (!call.write({ entries: records.map(logEntry) })) await waitForDrain(call, stop);
+            const sent = account.hold(records.reduce((sum, record) => sum + recordCost(record), 0));
+            if (!call.write({ entries: records.map(logEntry) }, sent))
+              await waitForDrain(call, stop);
             continue;
           }
           // Caught up: done, unless following a log that can still grow.

@@ -78,10 +78,17 @@ describe("e2e: the daemon's life through the CLI", () => {
     assert.match(status.stdout, new RegExp(`^✅ Daemon is running \\(pid ${daemonPid}\\b`));
     assert.match(status.stdout, /1 of 1 sessions running/);
 
-    const json = await home.json<{ running: boolean; pid: number; sessions: number }>(["status"]);
+    const json = await home.json<{
+      running: boolean;
+      pid: number;
+      sessions: number;
+      counters: Record<string, number>;
+    }>(["status"]);
     assert.equal(json.running, true);
     assert.equal(json.pid, daemonPid);
     assert.equal(json.sessions, 1);
+    assert.equal(json.counters.terminal_backlog_limit_bytes, 4 * 1024 * 1024);
+    assert.equal(json.counters.terminal_resyncs, 0);
     assert.equal(home.daemonPid(), daemonPid);
   });
 

@@ -2,9 +2,11 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
+import { DaemonCounters } from "../../daemon/daemon-counters.js";
 import {
   type AttachmentSink,
   BULK_PACE_MS,
+  CLIENT_BACKLOG_BYTES,
   TerminalAttachment,
 } from "../../daemon/terminal-attachment.js";
 
@@ -88,6 +90,49 @@ describe("TerminalAttachment", () => {
     attachment.push(Buffer.from("x"));
     await nextTurn();
     assert.equal(sink.outputs.at(-1)?.toString(), "x");
+    attachment.close();
+  });
+
+  it("drops the backlog of a client that stopped reading and sends it a fresh screen, counted", async () => {
+    const counters = new DaemonCounters({
+      terminalBacklogBytes: CLIENT_BACKLOG_BYTES,
+      followerHeldBytes: 0,
+    });
+    let drain = () => {};
+    let full = true;
+    const sink = {
+      outputs: [] as Buffer[],
+      screens: 0,
+      sendOutput(data: Uint8Array) {
+        sink.outputs.push(Buffer.from(data));
+        return !full;
+      },
+      sendScreen() {
+        sink.screens += 1;
+        return !full;
+      },
+      onDrain(listener: () => void) {
+        drain = listener;
+      },
+    };
+    const attachment = new TerminalAttachment(screen, sink, false, counters.attachments);
+    attachment.start();
+    // The first screen fills the client's stream: everything after it queues.
+    const reads = (3 * CLIENT_BACKLOG_BYTES) / 4096;
+    for (let i = 0; i < reads; i++) attachment.push(read("a"));
+    assert.equal(sink.outputs.length, 0);
+    const stalled = counters.snapshot();
+    assert.equal(stalled.terminalBacklogPeakBytes, CLIENT_BACKLOG_BYTES + 4096);
+    assert.equal(stalled.terminalResyncs, 0);
+    full = false;
+    drain();
+    await attachment.idle();
+    assert.equal(sink.screens, 2, "a fresh screen once the client reads again");
+    assert.ok(
+      sink.outputs.reduce((sum, data) => sum + data.length, 0) < CLIENT_BACKLOG_BYTES,
+      "only what came after the drop was sent",
+    );
+    assert.equal(counters.snapshot().terminalResyncs, 1);
     attachment.close();
   });
 });

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/daemon.proto.
  */
 export const file_claude_sessions_v1_daemon: GenFile = /*@__PURE__*/
-  fileDesc("Ch9jbGF1ZGVfc2Vzc2lvbnMvdjEvZGFlbW9uLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiDQoLUGluZ1JlcXVlc3QiwwEKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEgsKA3BpZBgCIAEoBRIpCgZ1cHRpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEaG9tZRgFIAEoCRIVCg1zZXNzaW9uX2NvdW50GAYgASgNEhUKDXJ1bm5pbmdfY291bnQYByABKA0iQgoPU2h1dGRvd25SZXF1ZXN0Ei8KDGdyYWNlX3BlcmlvZBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiIfChBTaHV0ZG93blJlc3BvbnNlEgsKA3BpZBgBIAEoBTKxAQoNRGFlbW9uU2VydmljZRJJCgRQaW5nEh8uY2xhdWRlX3Nlc3Npb25zLnYxLlBpbmdSZXF1ZXN0GiAuY2xhdWRlX3Nlc3Npb25zLnYxLlBpbmdSZXNwb25zZRJVCghTaHV0ZG93bhIjLmNsYXVkZV9zZXNzaW9ucy52MS5TaHV0ZG93blJlcXVlc3QaJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2h1dGRvd25SZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch9jbGF1ZGVfc2Vzc2lvbnMvdjEvZGFlbW9uLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiDQoLUGluZ1JlcXVlc3Qi+QEKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEgsKA3BpZBgCIAEoBRIpCgZ1cHRpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEaG9tZRgFIAEoCRIVCg1zZXNzaW9uX2NvdW50GAYgASgNEhUKDXJ1bm5pbmdfY291bnQYByABKA0SNAoIY291bnRlcnMYCCABKAsyIi5jbGF1ZGVfc2Vzc2lvbnMudjEuRGFlbW9uQ291bnRlcnMi1wEKDkRhZW1vbkNvdW50ZXJzEiQKHHRlcm1pbmFsX2JhY2tsb2dfbGltaXRfYnl0ZXMYASABKAQSIwobdGVybWluYWxfYmFja2xvZ19wZWFrX2J5dGVzGAIgASgEEhgKEHRlcm1pbmFsX3Jlc3luY3MYAyABKAQSIQoZZm9sbG93ZXJfaGVsZF9saW1pdF9ieXRlcxgEIAEoBBIgChhmb2xsb3dlcl9oZWxkX3BlYWtfYnl0ZXMYBSABKAQSGwoTZm9sbG93ZXJfZmlsZV9yZWFkcxgGIAEoBCJCCg9TaHV0ZG93blJlcXVlc3QSLwoMZ3JhY2VfcGVyaW9kGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIh8KEFNodXRkb3duUmVzcG9uc2USCwoDcGlkGAEgASgFMrEBCg1EYWVtb25TZXJ2aWNlEkkKBFBpbmcSHy5jbGF1ZGVfc2Vzc2lvbnMudjEuUGluZ1JlcXVlc3QaIC5jbGF1ZGVfc2Vzc2lvbnMudjEuUGluZ1Jlc3BvbnNlElUKCFNodXRkb3duEiMuY2xhdWRlX3Nlc3Npb25zLnYxLlNodXRkb3duUmVxdWVzdBokLmNsYXVkZV9zZXNzaW9ucy52MS5TaHV0ZG93blJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * PingRequest carries nothing.
@@ -83,6 +83,15 @@ export type PingResponse = Message<"claude_sessions.v1.PingResponse"> & {
    * @generated from field: uint32 running_count = 7;
    */
   runningCount: number;
+
+  /**
+   * What the daemon has held for clients that read slower than sessions
+   * write, since it started: the figures that show a slow client's cost is
+   * bounded by design.
+   *
+   * @generated from field: claude_sessions.v1.DaemonCounters counters = 8;
+   */
+  counters?: DaemonCounters | undefined;
 };
 
 /**
@@ -91,6 +100,75 @@ export type PingResponse = Message<"claude_sessions.v1.PingResponse"> & {
  */
 export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
   messageDesc(file_claude_sessions_v1_daemon, 1);
+
+/**
+ * DaemonCounters are the daemon's own account of what it holds for slow
+ * clients, counted since it started. All sizes are in bytes of terminal
+ * output, or for followers in the size a log entry is given in memory (its
+ * data plus 64).
+ *
+ * @generated from message claude_sessions.v1.DaemonCounters
+ */
+export type DaemonCounters = Message<"claude_sessions.v1.DaemonCounters"> & {
+  /**
+   * The backlog an AttachTerminal client may have queued before it is dropped
+   * in favour of a fresh screen.
+   *
+   * @generated from field: uint64 terminal_backlog_limit_bytes = 1;
+   */
+  terminalBacklogLimitBytes: bigint;
+
+  /**
+   * The largest backlog any AttachTerminal client has had queued: output the
+   * daemon has for it and has not yet handed to its stream. It can pass the
+   * limit by one terminal read (at most 64 KiB), the read that makes the
+   * daemon drop the backlog.
+   *
+   * @generated from field: uint64 terminal_backlog_peak_bytes = 2;
+   */
+  terminalBacklogPeakBytes: bigint;
+
+  /**
+   * How many times an AttachTerminal client that fell more than the limit
+   * behind was sent a fresh screen instead of the output it missed.
+   *
+   * @generated from field: uint64 terminal_resyncs = 3;
+   */
+  terminalResyncs: bigint;
+
+  /**
+   * What one AttachSession stream may hold at most: log entries handed to the
+   * stream and not yet written to the connection. The stream takes 16
+   * messages before it reports back-pressure and the daemon then waits for it
+   * to drain; each message holds at most 64 KiB of entries plus one entry.
+   *
+   * @generated from field: uint64 follower_held_limit_bytes = 4;
+   */
+  followerHeldLimitBytes: bigint;
+
+  /**
+   * The most any one AttachSession stream has held, in the same measure.
+   *
+   * @generated from field: uint64 follower_held_peak_bytes = 5;
+   */
+  followerHeldPeakBytes: bigint;
+
+  /**
+   * How many batches of entries AttachSession streams read from the log file
+   * because the in-memory ring of recent entries no longer held them: a
+   * follower that falls behind costs file reads, not memory.
+   *
+   * @generated from field: uint64 follower_file_reads = 6;
+   */
+  followerFileReads: bigint;
+};
+
+/**
+ * Describes the message claude_sessions.v1.DaemonCounters.
+ * Use `create(DaemonCountersSchema)` to create a new message.
+ */
+export const DaemonCountersSchema: GenMessage<DaemonCounters> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_daemon, 2);
 
 /**
  * ShutdownRequest asks the daemon to stop.
@@ -112,7 +190,7 @@ export type ShutdownRequest = Message<"claude_sessions.v1.ShutdownRequest"> & {
  * Use `create(ShutdownRequestSchema)` to create a new message.
  */
 export const ShutdownRequestSchema: GenMessage<ShutdownRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_daemon, 2);
+  messageDesc(file_claude_sessions_v1_daemon, 3);
 
 /**
  * ShutdownResponse confirms that the daemon is shutting down.
@@ -134,7 +212,7 @@ export type ShutdownResponse = Message<"claude_sessions.v1.ShutdownResponse"> & 
  * Use `create(ShutdownResponseSchema)` to create a new message.
  */
 export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_daemon, 3);
+  messageDesc(file_claude_sessions_v1_daemon, 4);
 
 /**
  * DaemonService is about the daemon process itself: is it there, which
