@@ -20,6 +20,8 @@ if (files.length === 0) {
   console.error("no test files found under dist/test");
   process.exit(1);
 }
+// CI runs the suite on more than one Node: say which one this is (the test files run on it too).
+console.log(`run-tests: ${files.length} files on Node ${process.version} (${process.execPath})`);
 // Tests that compare timings (`*.serial.test.js`) run afterwards, alone, so that other test
 // files do not load the machine while they measure.
 const serial = files.filter((file) => file.endsWith(".serial.test.js"));
