@@ -53,6 +53,8 @@ const KEY_PATTERN = /^[0-9a-f]{64}\n$/;
 const MAX_NAMES = 32;
 /** How many times one name is tried while its holders come and go. */
 const MAX_ATTEMPTS = 5;
+/** sun_path's size on Linux: an abstract name bound padded to it is the same address on every Node. */
+const SUN_PATH_BYTES = 108;
 
 /** The `index`-th abstract socket name that can stand for `home`'s lock, given its key. */
 export function lockName(home: string, key: string, index = 0): string {
@@ -170,7 +172,10 @@ function bindLock(name: string): Promise<InstanceLock> {
       if (error.code === "EADDRINUSE") reject(new LockBusyError("the name is taken"));
       else reject(error);
     });
-    server.listen(name, () => {
+    // Node 20 pads an abstract name with NULs to the whole of sun_path, Node 24 binds it at its
+    // length: two different addresses, so daemons of one home on the two would not exclude
+    // each other. Padded here, it is the one address whichever Node binds it.
+    server.listen(name.padEnd(SUN_PATH_BYTES, "\0"), () => {
       // The lock must not keep the process alive by itself.
       server.unref();
       resolve({
@@ -183,8 +188,8 @@ function bindLock(name: string): Promise<InstanceLock> {
 /**
  * Who holds the abstract socket `name`: its inodes from /proc/net/unix, looked for among the
  * open files of our processes. "gone" if it is not listed any more. If /proc cannot tell, the
- * holder counts as ours, so that a busy lock is never taken for a squatted one. (Node binds an
- * abstract name padded with NULs to the whole address, which /proc/net/unix shows as '@'s.)
+ * holder counts as ours, so that a busy lock is never taken for a squatted one. (The lock's name
+ * is bound padded with NULs to the whole address, which /proc/net/unix shows as '@'s.)
  */
 function holderOf(name: string): "ours" | "others" | "gone" {
   const shown = `@${name.slice(1)}`;

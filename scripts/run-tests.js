@@ -20,6 +20,8 @@ if (files.length === 0) {
   console.error("no test files found under dist/test");
   process.exit(1);
 }
+// CI runs the suite on more than one Node: say which one this is (the test files run on it too).
+console.log(`run-tests: ${files.length} files on Node ${process.version} (${process.execPath})`);
 // Every test asserts behaviour only (timings and memory ceilings are measured in bench/), so
 // no file needs the machine to itself and all run in one pool.
 const result = spawnSync(

@@ -3,7 +3,7 @@
  * directory trusted, so it goes straight to its prompt.
  */
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The directory holding the `claude` installed as a dev dependency. */
@@ -18,11 +18,15 @@ export function writeClaudeConfig(home: string, trustedDirs: readonly string[]):
   );
 }
 
-/** The environment a user with Claude Code installed would have (offline, no auto-update). */
+/**
+ * The environment a user with Claude Code installed would have (offline, no auto-update). The
+ * Node running the tests comes first: `claude` runs on it (`#!/usr/bin/env node`), whether it is
+ * under nvm in a user's home or the Node 24 that CI puts first on PATH.
+ */
 export function claudeEnv(home: string): Record<string, string> {
   return {
     HOME: home,
-    PATH: `${claudeBinDir}:/usr/local/bin:/usr/bin:/bin`,
+    PATH: `${claudeBinDir}:${dirname(process.execPath)}:/usr/local/bin:/usr/bin:/bin`,
     DISABLE_AUTOUPDATER: "1",
     CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
   };

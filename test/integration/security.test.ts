@@ -4,7 +4,8 @@
  * starting by taking its lock first; every file the daemon
  * makes is private whatever the umask; and symbolic links planted at the socket, at `logs/`,
  * at a log file, at the state's temp file and at the pid file are refused or replaced, never
- * followed, their targets untouched.
+ * followed, their targets untouched. What acts as a second user needs root; elsewhere it is
+ * skipped, saying so.
  */
 
 import assert from "node:assert/strict";
@@ -54,6 +55,15 @@ function exitOf(daemon: RawDaemon, timeoutMs = 15_000): Promise<number | string>
 const NOBODY = 65534;
 /** setpriv's arguments that run a program as user nobody, with no group of ours. */
 const AS_NOBODY = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+
+/**
+ * Why a test that acts as a second user cannot run here, or false when it can: only root may
+ * switch to another uid (setpriv) or give a file away (chown). CI runs as root, so they run there.
+ */
+function needsRoot(what: string): string | false {
+  return process.getuid?.() === 0 ? false : `needs root: ${what}`;
+}
+const AS_NOBODY_SKIP = needsRoot("runs a program as user nobody with setpriv");
 
 /**
  * What user `nobody` gets when it tries each access, run with python3 (node under /root may not
@@ -115,7 +125,7 @@ function modeOf(path: string): string {
   return (lstatSync(path).mode & 0o777).toString(8).padStart(4, "0");
 }
 
-describe("another local user", () => {
+describe("another local user", { skip: AS_NOBODY_SKIP }, () => {
   it("cannot connect to the socket or read state, logs or the daemon log; every file is private even under umask 000", async () => {
     const { home, work } = dirs();
     const paths = homePaths(home.path);
@@ -210,7 +220,7 @@ describe("another local user", () => {
   });
 });
 
-describe("another local user squatting the lock", () => {
+describe("another local user squatting the lock", { skip: AS_NOBODY_SKIP }, () => {
   it("cannot keep the daemon from starting, by a name it guessed or one it saw in use", async () => {
     const { home } = dirs();
     // Names without their leading NUL, which a command line cannot carry.
@@ -252,12 +262,19 @@ describe("another local user squatting the lock", () => {
       { cwd: "/", env: { PATH: "/usr/bin:/bin" }, stdio: ["pipe", "pipe", "inherit"] },
     );
     const lines = squatter.stdout.setEncoding("utf8");
+    // If the squatter dies (setpriv refused, no python3), fail now rather than wait for a line
+    // until the file's timeout, leaving the daemon running.
+    const died = new Promise<never>((_, reject) =>
+      squatter.on("exit", (code) => reject(new Error(`the squatter exited ${code} early`))),
+    );
+    died.catch(() => {});
+    const nextLine = async () => ((await Promise.race([once(lines, "data"), died])) as [string])[0];
     try {
-      const [visible] = (await once(lines, "data")) as [string];
+      const visible = await nextLine();
       assert.equal(visible.trim(), "seen", "a lock name in use is visible to every user");
       assert.equal(await first.stop(), 0);
       squatter.stdin.write("go\n");
-      const [bound] = (await once(lines, "data")) as [string];
+      const bound = await nextLine();
       assert.equal(bound.trim(), "bound", "nobody holds both names");
 
       const daemon = await daemonOn(home.path);
@@ -341,14 +358,6 @@ describe("planted symbolic links", () => {
         /logs is not a directory; remove it \(rm .*logs\)/,
       ],
       [
-        "another user's directory",
-        () => {
-          mkdirSync(paths.logs, { mode: 0o700 });
-          chownSync(paths.logs, NOBODY, NOBODY);
-        },
-        /logs belongs to uid 65534, not to you \(uid \d+\); give it back to you with: chown -R \d+ .*logs/,
-      ],
-      [
         "a directory open to others",
         () => {
           mkdirSync(paths.logs);
@@ -368,6 +377,23 @@ describe("planted symbolic links", () => {
     }
     assert.deepEqual(readdirSync(elsewhere), [], "nothing was written through the link");
     assert.equal(existsSync(join(work.path, "absent")), false);
+  });
+
+  it("logs/ owned by another user: the daemon exits 1 saying how to take it back", {
+    skip: needsRoot("gives logs/ to user nobody with chown"),
+  }, async () => {
+    const { home } = dirs();
+    const paths = homePaths(home.path);
+    mkdirSync(paths.logs, { mode: 0o700 });
+    chownSync(paths.logs, NOBODY, NOBODY);
+    const daemon = raw(home.path);
+    assert.equal(await exitOf(daemon), 1, daemon.output());
+    assert.match(
+      daemon.output(),
+      /logs belongs to uid 65534, not to you \(uid \d+\); give it back to you with: chown -R \d+ .*logs/,
+    );
+    assert.doesNotMatch(daemon.output(), /\n\s+at /, "no stack trace");
+    assert.equal(existsSync(paths.socket), false, "no socket left");
   });
 
   it("at a log file, the state's temp file and the pid file: never written through", async () => {

@@ -8,6 +8,7 @@ import {
   symlinkSync,
   writeFileSync,
 } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import {
@@ -80,5 +81,18 @@ describe("instance lock", () => {
     await lock.release();
     const again = await acquireInstanceLock(home.path);
     await again.release();
+  });
+
+  it("is the same address on every Node: a lock held as Node 20 binds it is busy", async () => {
+    // Node 20 pads an abstract name with NULs to the whole of sun_path (108 bytes); Node 24
+    // binds exactly what it is given, so this is the address a Node 20 daemon holds on both.
+    const name = lockName(home.path, homeLockKey(home.path));
+    const held = createServer();
+    await new Promise<void>((resolve) => held.listen(name.padEnd(108, "\0"), resolve));
+    try {
+      await assert.rejects(acquireInstanceLock(home.path), LockBusyError);
+    } finally {
+      await new Promise((resolve) => held.close(resolve));
+    }
   });
 });
