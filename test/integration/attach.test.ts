@@ -100,7 +100,10 @@ describe("interactive attach, input and capture", () => {
     assert.ok(session);
     const capture = await waitFor("the fixture's screen", async () => {
       const screen = await fixture.daemon.client.sessions.captureScreen({ sessionId: session.id });
-      return screen.text.includes("FULLSCREEN-FIXTURE") ? screen : undefined;
+      // The status line is drawn last; a capture can land between the PTY reads of one redraw.
+      return screen.text.includes("FULLSCREEN-FIXTURE") && /size \d+x\d+/.test(screen.text)
+        ? screen
+        : undefined;
     });
     const lines = capture.text.split("\n");
     assert.equal(lines[3]?.indexOf("| FULLSCREEN-FIXTURE"), 4);
