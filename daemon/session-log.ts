@@ -61,6 +61,8 @@ export class SessionLog {
   /** A close is under way and has not been called off by {@link openForAppend}. */
   private closing = false;
   private closed_: Promise<void> | undefined;
+  /** Closes whose last sync and close are in flight: readers must not see the end yet. */
+  private syncing = 0;
 
   constructor(
     readonly path: string,
@@ -76,9 +78,13 @@ export class SessionLog {
     return this.sealedSeq;
   }
 
-  /** Whether the log is open for appending (its session is running). */
+  /**
+   * Whether the log can still grow (its session is running). Stays true until a close has
+   * synced the file and woken the readers, so that a follower ends only once its session is
+   * seen to have ended: the session's state changes as soon as the close resolves.
+   */
   get isOpen(): boolean {
-    return this.fd !== undefined;
+    return this.fd !== undefined || this.syncing > 0;
   }
 
   /** The last write error, if writing currently fails. */
@@ -278,6 +284,7 @@ export class SessionLog {
     // From here on, a reopen is a new file, and closing it is a close of its own.
     this.closed_ = undefined;
     if (fd !== undefined) {
+      this.syncing += 1;
       // In the thread pool: a sync of a large log takes tens of milliseconds, which no other
       // session should wait for.
       try {
@@ -287,6 +294,7 @@ export class SessionLog {
       }
       // Closing a regular file fails only on a descriptor that is not open: nothing to do.
       await closeFd(fd).catch(() => undefined);
+      this.syncing -= 1;
     }
     const waiters = this.waiters;
     this.waiters = [];
@@ -314,7 +322,7 @@ export class SessionLog {
 
   /** Resolves when a record newer than `seq` is sealed or the log is closed. */
   waitForNewerThan(seq: number, signal?: AbortSignal): Promise<void> {
-    if (this.sealedSeq > seq || this.fd === undefined) return Promise.resolve();
+    if (this.sealedSeq > seq || !this.isOpen) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = (): void => {
         signal?.removeEventListener("abort", wake);

@@ -145,4 +145,23 @@ describe("log following", () => {
     );
     assert.deepEqual(await collect({ case: "fromSeq", value: BigInt(all.length + 5) }), []);
   });
+
+  it("a follow stream ends only once its session is seen to have ended", async () => {
+    // The log's last sync runs in the thread pool after its last record is read: a follower
+    // that ended then would hang up on a session still listed as running.
+    const { sessions } = fixture.daemon.client;
+    for (let round = 0; round < 20; round++) {
+      const { session } = await sessions.startSession({
+        workingDir: fixture.work.path,
+        command: ["sh", "-c", `echo round-${round}`],
+        env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      });
+      assert.ok(session);
+      const collected: Collected = { seqs: [], output: "" };
+      await follow(fixture.daemon.client, session.id, 1, collected);
+      assert.match(collected.output, new RegExp(`round-${round}`));
+      const { session: after } = await sessions.getSession({ sessionId: session.id });
+      assert.equal(after?.state, SessionState.EXITED, `round ${round}: the stream ended first`);
+    }
+  });
 });
