@@ -12,8 +12,9 @@
  * the library keep protobuf-es's own. A unit test checks that both give the same descriptors
  * for every file the CLI embeds.
  *
- * It reads what proto3 and proto2 files use. A file with editions features or extensions is
- * refused with an error naming it, rather than read wrongly: the unit test would fail first.
+ * It reads what proto3 and proto2 files use. A file with editions features, extensions or custom
+ * options is refused with an error naming it, rather than read wrongly: the unit test would
+ * fail first.
  */
 import { createFileRegistry, type DescFile } from "@bufbuild/protobuf";
 import { protoCamelCase } from "@bufbuild/protobuf/reflect";

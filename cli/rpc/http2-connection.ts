@@ -59,7 +59,10 @@ function windowUpdate(streamId: number, increment: number): Buffer {
  * response ended and was read, or after a reset (`rstCode`), or when the connection was lost.
  */
 export class Http2Stream extends EventEmitter {
-  /** Why the stream was reset, by either side; undefined if it was not. */
+  /**
+   * Why the stream was reset, by either side; undefined if it was not. NO_ERROR when this side
+   * freed a stream whose response had already ended.
+   */
   rstCode: number | undefined;
   /** Whether end() was called. */
   writableEnded = false;
@@ -183,9 +186,12 @@ export class Http2Stream extends EventEmitter {
     this.finish();
   }
 
-  /** @internal The connection is gone: with `error`, or closed without one. */
+  /**
+   * @internal The connection is gone: with `error`, or closed without one. A response that had
+   * ended is not lost with it: what the reader has not taken yet is still delivered.
+   */
   receiveLoss(error: Error | undefined): void {
-    if (this.closed) return;
+    if (this.closed || this.remoteEnded) return;
     if (error !== undefined) this.emit("error", error);
     this.finish();
   }
@@ -215,7 +221,6 @@ export class Http2Stream extends EventEmitter {
     // which frees the stream on both sides.
     if (!this.endSent) {
       this.reset(ErrorCode.NO_ERROR);
-      this.rstCode = undefined;
       return;
     }
     this.finish();

@@ -88,6 +88,12 @@ describe("HTTP/2 connection", () => {
         stream.close(ErrorCode.ENHANCE_YOUR_CALM);
       } else if (path === "/trailers-only") {
         stream.respond({ ":status": 200, "grpc-status": "5" }, { endStream: true });
+      } else if (path === "/then-hang-up") {
+        // A whole response, then the server closes the connection.
+        const session = stream.session;
+        stream.respond({ ":status": 200 });
+        stream.end(pattern(MIB));
+        stream.on("close", () => session?.close());
       } else if (path === "/goaway") {
         // Takes this stream (id 1) and no later one, then answers it.
         stream.session?.goaway(ErrorCode.NO_ERROR, 1);
@@ -149,6 +155,20 @@ describe("HTTP/2 connection", () => {
     assert.equal(result.error, undefined);
     assert.ok(result.body.equals(pattern(8 * MIB)), "all 8 MiB, in order");
     connection.close();
+  });
+
+  it("delivers a response that ended before the connection was lost, to a reader that paused", async () => {
+    const connection = open();
+    const stream = connection.request(request("/then-hang-up"));
+    stream.end();
+    stream.pause();
+    const done = collect(stream);
+    const socket = sockets.at(-1) as Socket;
+    await new Promise((resolve) => socket.once("close", resolve));
+    stream.resume();
+    const result = await done;
+    assert.equal(result.error, undefined);
+    assert.ok(result.body.equals(pattern(MIB)), `${result.body.byteLength} of ${MIB} bytes`);
   });
 
   it("runs many streams at once on one connection", async () => {
