@@ -4,7 +4,7 @@
  * needs it.
  */
 import { type BaseContext, Command, Option, UsageError } from "clipanion";
-import { resolveHome } from "../daemon/paths.js";
+import { homePaths, resolveHome } from "../daemon/paths.js";
 import { ClientError, toClientError } from "./client-error.js";
 import { DaemonConnection } from "./daemon-connection.js";
 import { CallError, Status } from "./rpc/call-error.js";
@@ -50,8 +50,9 @@ export abstract class BaseCommand extends Command<CliContext> {
     }
   }
 
+  /** The socket this command talks to; known without connecting (a refused home has none). */
   get socketPath(): string {
-    return this.client().socketPath;
+    return this.connection?.socketPath ?? this.socket ?? homePaths(resolveHome()).socket;
   }
 
   /** A connection to the daemon, without starting one. */

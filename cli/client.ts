@@ -4,6 +4,7 @@
  * through the lighter {@link DaemonConnection} (daemon-connection.ts), which starts faster.
  */
 import * as grpc from "@grpc/grpc-js";
+import { checkDaemonSocket } from "../daemon/home-guard.js";
 import { homePaths, resolveHome, socketAddress } from "../daemon/paths.js";
 import { createServiceClient, type ServiceClient } from "../daemon/rpc/service-binding.js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
@@ -11,7 +12,15 @@ import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js"
 
 export { ClientError, toClientError } from "./client-error.js";
 
-export interface ConnectOptions {
+export interface ClientOptions {
+  /**
+   * Connect even to a socket, or through a home, that is not the user's alone. Whatever serves
+   * such a socket gets every call, the environments sent with `StartSession` included.
+   */
+  allowUnsafeSocket?: boolean | undefined;
+}
+
+export interface ConnectOptions extends ClientOptions {
   /** The socket path; defaults to `<home>/daemon.sock`. */
   socket?: string | undefined;
   /** The state home; defaults to `$CLAUDE_SESSIONS_HOME` or `~/.claude-sessions`. */
@@ -31,7 +40,16 @@ export class DaemonClient {
   readonly daemon: ServiceClient<(typeof DaemonService)["method"]>;
   private readonly channel: grpc.Client;
 
-  constructor(readonly socketPath: string) {
+  /**
+   * Throws `UnsafeHomeError`, before anything connects, when the socket or the directory it is
+   * in belongs to another user or is open to group or other (as the daemon keeps them, and as
+   * tmux's client checks its socket directory), unless `allowUnsafeSocket` says otherwise.
+   */
+  constructor(
+    readonly socketPath: string,
+    options: ClientOptions = {},
+  ) {
+    if (options.allowUnsafeSocket !== true) checkDaemonSocket(socketPath);
     this.channel = new grpc.Client(socketAddress(socketPath), grpc.credentials.createInsecure(), {
       // Local socket: fail fast instead of retrying with backoff while the daemon is down.
       "grpc.initial_reconnect_backoff_ms": 50,
@@ -46,7 +64,10 @@ export class DaemonClient {
 
   /** Connects to the socket named by `options`, the environment, or the default. */
   static connect(options: ConnectOptions = {}): DaemonClient {
-    return new DaemonClient(options.socket ?? homePaths(options.home ?? resolveHome()).socket);
+    return new DaemonClient(
+      options.socket ?? homePaths(options.home ?? resolveHome()).socket,
+      options,
+    );
   }
 
   /** Whether a daemon answers Ping within `timeoutMs`. */

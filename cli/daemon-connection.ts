@@ -4,6 +4,7 @@
  * use `DaemonClient` from client.ts.
  */
 import { UsageError } from "clipanion";
+import { checkDaemonSocket } from "../daemon/home-guard.js";
 import { homePaths, resolveHome } from "../daemon/paths.js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
@@ -31,12 +32,14 @@ export class DaemonConnection {
   /**
    * Unary calls give up after `callTimeoutMs` with DEADLINE_EXCEEDED unless they set their own
    * deadline (calls that wait on purpose, such as a stop with its grace period, add it to this).
-   * Streams (attach, logs -f, watch) run as long as they must.
+   * Streams (attach, logs -f, watch) run as long as they must. Throws `UnsafeHomeError`, before
+   * anything connects, when the socket or its home is not the user's alone.
    */
   constructor(
     readonly socketPath: string,
     readonly callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS,
   ) {
+    checkDaemonSocket(socketPath);
     this.channel = new Http2Channel(socketPath);
     const options = { unaryTimeoutMs: callTimeoutMs };
     this.sessions = createServiceStub(SessionService, this.channel, options);

@@ -9,7 +9,12 @@ import * as grpc from "@grpc/grpc-js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
 import { DaemonCounters } from "./daemon-counters.js";
-import { checkSocketPathLength, ensurePrivateHome, UnsafeHomeError } from "./home-guard.js";
+import {
+  checkSocketPathLength,
+  ensurePrivateHome,
+  notASocket,
+  UnsafeHomeError,
+} from "./home-guard.js";
 import {
   acquireInstanceLock,
   type InstanceLock,
@@ -183,9 +188,7 @@ export class Daemon {
       throw error;
     }
     if (!stats.isSocket()) {
-      throw new DaemonStartError(
-        `${socket} exists and is not a socket (${stats.isSymbolicLink() ? "a symbolic link" : "a file"}); remove it and start again`,
-      );
+      throw new DaemonStartError(notASocket(socket, stats));
     }
     const answering = await new Promise<boolean>((resolve) => {
       const probe = connect(socket);

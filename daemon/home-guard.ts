@@ -1,8 +1,9 @@
 /**
  * Keeps the state home private. Like tmux with its socket directory, the daemon refuses a home
- * that another user owns or that group/other can reach, and says how to fix it.
+ * that another user owns or that group/other can reach, and says how to fix it; clients refuse
+ * to connect through such a home, or to a socket that is not the user's, with the same words.
  */
-import { lstatSync, mkdirSync } from "node:fs";
+import { lstatSync, mkdirSync, type Stats } from "node:fs";
 import { dirname } from "node:path";
 import { MAX_SOCKET_PATH_BYTES } from "./paths.js";
 
@@ -55,23 +56,73 @@ const homeAdvice: DirectoryAdvice = {
 
 /** Throws {@link UnsafeHomeError} unless `dir` is a real directory, ours, with no group/other bits. */
 export function checkPrivateDirectory(dir: string, advice: DirectoryAdvice = homeAdvice): void {
-  const stats = lstatSync(dir);
+  checkDirectoryStats(dir, lstatSync(dir), advice);
+}
+
+function checkDirectoryStats(dir: string, stats: Stats, advice: DirectoryAdvice): void {
   if (stats.isSymbolicLink()) {
     throw new UnsafeHomeError(`${dir} is a symbolic link; ${advice.symlink}`);
   }
   if (!stats.isDirectory()) {
     throw new UnsafeHomeError(`${dir} is not a directory; ${advice.notDirectory}`);
   }
+  checkOursAndPrivate(dir, stats, advice.owner, 0o700);
+}
+
+/**
+ * Checks, before a client connects, that only the user's own daemon can be listening at
+ * `socket`. Whoever can write its directory can serve a socket there and be sent every
+ * session's environment, so the directory (the home) and the socket are held to the daemon's
+ * standard: ours, closed to group and other, no symbolic link, a socket. What does not exist
+ * passes: nothing answers there, and a daemon started for that home checks it itself.
+ */
+export function checkDaemonSocket(socket: string): void {
+  const home = dirname(socket);
+  const homeStats = lstatIfAny(home);
+  if (homeStats === undefined) return;
+  checkDirectoryStats(home, homeStats, homeAdvice);
+  const stats = lstatIfAny(socket);
+  if (stats === undefined) return;
+  if (!stats.isSocket()) throw new UnsafeHomeError(notASocket(socket, stats));
+  checkOursAndPrivate(
+    socket,
+    stats,
+    () => `remove it (rm ${socket}); your own daemon makes its socket when it starts`,
+    0o600,
+  );
+}
+
+/** What to say about a file at the socket's path that is not a socket. */
+export function notASocket(socket: string, stats: Stats): string {
+  return `${socket} exists and is not a socket (${stats.isSymbolicLink() ? "a symbolic link" : "a file"}); remove it and start again`;
+}
+
+function lstatIfAny(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+/** Throws unless `path` belongs to us and grants nothing to group or other. */
+function checkOursAndPrivate(
+  path: string,
+  stats: Stats,
+  ownerAdvice: (uid: number) => string,
+  privateMode: number,
+): void {
   const uid = process.getuid?.();
   if (uid !== undefined && stats.uid !== uid) {
     throw new UnsafeHomeError(
-      `${dir} belongs to uid ${stats.uid}, not to you (uid ${uid}); ${advice.owner(uid)}`,
+      `${path} belongs to uid ${stats.uid}, not to you (uid ${uid}); ${ownerAdvice(uid)}`,
     );
   }
   const mode = stats.mode & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new UnsafeHomeError(
-      `${dir} is accessible to other users (mode ${mode.toString(8).padStart(4, "0")}); fix it with: chmod 700 ${dir}`,
+      `${path} is accessible to other users (mode ${mode.toString(8).padStart(4, "0")}); fix it with: chmod ${privateMode.toString(8)} ${path}`,
     );
   }
 }

@@ -3,6 +3,7 @@
  * same adapter as the daemon (bindService), with a trivial Ping and nothing else. Usage:
  * `ping-echo-server <socket path>`; prints "ready" once it serves; SIGTERM ends it.
  */
+import { chmodSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
 import { socketAddress } from "../../daemon/paths.js";
 import { bindService } from "../../daemon/rpc/service-binding.js";
@@ -30,6 +31,8 @@ server.bindAsync(socketAddress(socket), grpc.ServerCredentials.createInsecure(),
     process.stderr.write(`cannot serve ${socket}: ${error.message}\n`);
     process.exit(1);
   }
+  // Private, as the daemon keeps its socket: clients connect to no other.
+  chmodSync(socket, 0o600);
   process.stdout.write("ready\n");
 });
 process.on("SIGTERM", () => {

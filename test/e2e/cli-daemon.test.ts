@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { existsSync } from "node:fs";
+import { chmodSync, existsSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -174,6 +174,8 @@ describe("e2e: stop-daemon with a daemon that does not go away", () => {
         error ? reject(error) : resolve(),
       ),
     );
+    // Private, as the daemon keeps its socket: the CLI talks to no other.
+    chmodSync(socket, 0o600);
     try {
       const result = await home.run(["stop-daemon", "--socket", socket, "--timeout", "0s"], {
         timeoutMs: 30_000,
@@ -205,6 +207,7 @@ describe("e2e: a daemon that accepts connections but never answers", () => {
       connection.resume();
     });
     await new Promise<void>((resolve) => server.listen(socket, resolve));
+    chmodSync(socket, 0o600);
     try {
       const env = { CLAUDE_SESSIONS_CALL_TIMEOUT: "1s" };
       const list = await home.run(["list", "--socket", socket], { env });
