@@ -21,6 +21,31 @@ function hasBadCharacters(value: string): "NUL" | "invalid UTF-8" | undefined {
   return undefined;
 }
 
+/**
+ * What a name may not hold: controls (C0, DEL, C1), which a terminal acts on when the name is
+ * printed; format characters (zero-width, bidi overrides, soft hyphen), which hide or reorder
+ * what is shown; unassigned code points; and whitespace, which splits it on a command line.
+ */
+const NOT_IN_NAMES: ReadonlyArray<[pattern: RegExp, what: string]> = [
+  [/\p{Cc}/u, "a control character"],
+  [/\p{Cf}/u, "an invisible format character"],
+  [/[\p{Cn}\p{Cs}]/u, "an unassigned code point"],
+  [/\s/u, "whitespace"],
+];
+
+/** The first character of `name` it may not hold, as "U+009B (a control character)". */
+function unprintable(name: string): string | undefined {
+  for (const char of name) {
+    for (const [pattern, what] of NOT_IN_NAMES) {
+      if (pattern.test(char)) {
+        const hex = (char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, "0");
+        return `U+${hex} (${what})`;
+      }
+    }
+  }
+  return undefined;
+}
+
 /** The working directory must be absolute, exist and be a directory. */
 export function checkWorkingDir(dir: string): string {
   if (dir === "") throw invalid("working_dir is required (an absolute directory path)");
@@ -48,8 +73,8 @@ export function checkName(name: string): string {
   if (bad) throw invalid(`name contains ${bad}`);
   if (name.length > MAX_NAME_LENGTH)
     throw invalid(`name is longer than ${MAX_NAME_LENGTH} characters`);
-  if (/[\s\x00-\x1f\x7f]/.test(name))
-    throw invalid(`name '${name}' contains whitespace or control characters`);
+  const unseen = unprintable(name);
+  if (unseen) throw invalid(`name contains ${unseen}; names are one word of printable characters`);
   if (UUID_LIKE.test(name)) throw invalid(`name '${name}' looks like a session id; choose another`);
   return name;
 }

@@ -231,7 +231,7 @@ describe("bad input over the socket", () => {
         name: "a name with whitespace",
         call: () => start({ name: "two words" }),
         code: grpc.status.INVALID_ARGUMENT,
-        message: /whitespace or control characters/,
+        message: /name contains U\+0020 \(whitespace\)/,
       },
       {
         name: "NUL in a command argument",
