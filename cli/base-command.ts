@@ -7,6 +7,7 @@ import { type BaseContext, Command, Option, UsageError } from "clipanion";
 import { homePaths, resolveHome } from "../daemon/paths.js";
 import { ClientError, toClientError } from "./client-error.js";
 import { DaemonConnection } from "./daemon-connection.js";
+import { printable } from "./output.js";
 import { CallError, Status } from "./rpc/call-error.js";
 
 export const EXIT_ERROR = 1;
@@ -43,7 +44,7 @@ export abstract class BaseCommand extends Command<CliContext> {
         error instanceof ClientError || error instanceof UsageError
           ? error
           : toClientError(error, this.socketPath);
-      this.context.stderr.write(`error: ${oneLine(failure.message)}\n`);
+      this.context.stderr.write(errorLine(failure));
       return failure instanceof UsageError ? EXIT_USAGE : EXIT_ERROR;
     } finally {
       this.connection?.close();
@@ -122,8 +123,9 @@ export abstract class BaseCommand extends Command<CliContext> {
   }
 }
 
-function oneLine(message: string): string {
-  return message.replace(/\s*\n\s*/g, "; ");
+/** How a failure is reported: "error: " and its message on one printable line. */
+export function errorLine(error: Error): string {
+  return `error: ${printable(error.message.replace(/\s*\n\s*/g, "; "))}\n`;
 }
 
 /** How long a daemon whose socket was deleted may take to bind it again. */

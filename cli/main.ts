@@ -21,6 +21,7 @@ import { StopCommand } from "./commands/stop.js";
 import { StopDaemonCommand } from "./commands/stop-daemon.js";
 import { VersionCommand } from "./commands/version.js";
 import { WatchCommand } from "./commands/watch.js";
+import { printable } from "./output.js";
 
 /** Every command, in the order `--help` lists them. */
 const commands: Array<CommandClass<CliContext>> = [
@@ -100,7 +101,9 @@ export async function main(args: string[]): Promise<number> {
   try {
     command = cli.process(ours, context);
   } catch (error) {
-    context.stderr.write(misuseMessage(cli, error as Error));
+    // It quotes the command line, which may hold anything.
+    const lines = misuseMessage(cli, error as Error).split("\n");
+    context.stderr.write(lines.map(printable).join("\n"));
     context.stderr.write(`Run 'claude-sessions --help' for the list of commands.\n`);
     return EXIT_USAGE;
   }

@@ -8,6 +8,49 @@ export function useColor(stream: NodeJS.WritableStream): boolean {
   return (stream as NodeJS.WriteStream).isTTY === true && !("NO_COLOR" in process.env);
 }
 
+/**
+ * What a terminal would act on or hide if printed as it is: C0 controls (newline included: one
+ * value stays on its line), DEL, C1 controls (U+009B is a CSI of its own), zero-width and bidi
+ * characters and other format characters, line and paragraph separators, lone surrogates.
+ */
+const UNPRINTABLE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+const namedEscapes: Record<string, string> = { "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * `text` safe to print: every character a terminal would act on or hide shown as an escape
+ * (`\x1b`, `\u009b`, `\u202e`, `\n`). Whatever came from a user or a daemon (names,
+ * directories, commands, reasons, error messages) goes through this before it is printed, so
+ * a directory named `ESC]0;TITLE` cannot retitle the terminal. JSON output: {@link jsonText}.
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) => {
+    const named = namedEscapes[char];
+    if (named !== undefined) return named;
+    const code = char.codePointAt(0) ?? 0;
+    if (code < 0x80) return `\\x${code.toString(16).padStart(2, "0")}`;
+    return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** What JSON.stringify leaves as it is but a terminal would act on or hide. */
+const JSON_UNPRINTABLE = /[\x7f-\x9f\p{Cf}\p{Zl}\p{Zp}]/gu;
+
+/**
+ * `value` as JSON, safe to print: JSON.stringify escapes C0 controls only, so DEL, C1, format
+ * and separator characters are escaped here as `\uXXXX`, which any JSON parser reads back as
+ * the same text.
+ */
+export function jsonText(value: unknown, indent?: number): string {
+  return JSON.stringify(value, null, indent).replace(JSON_UNPRINTABLE, (char) =>
+    // Beyond U+FFFF (tag characters), JSON escapes each half of the surrogate pair.
+    Array.from(
+      { length: char.length },
+      (_, index) => `\\u${char.charCodeAt(index).toString(16).padStart(4, "0")}`,
+    ).join(""),
+  );
+}
+
 const codes = { green: 32, red: 31, yellow: 33, dim: 2, bold: 1, cyan: 36 } as const;
 export type Color = keyof typeof codes;
 
@@ -67,11 +110,11 @@ export function describeState(session: Session): string {
       return `${name} (pid ${session.pid})`;
     case SessionState.EXITED:
     case SessionState.STOPPED:
-      if (session.exitSignal) return `${name} (${session.exitSignal})`;
+      if (session.exitSignal) return `${name} (${printable(session.exitSignal)})`;
       return session.exitCode === undefined ? name : `${name} (code ${session.exitCode})`;
     case SessionState.FAILED:
     case SessionState.INTERRUPTED:
-      return session.failureReason ? `${name}: ${session.failureReason}` : name;
+      return session.failureReason ? `${name}: ${printable(session.failureReason)}` : name;
     default:
       return name;
   }
@@ -79,34 +122,44 @@ export function describeState(session: Session): string {
 
 /** How an ended session's program ended: "exit code 3", "killed by SIGTERM", or its state. */
 export function describeEnd(session: Session): string {
-  if (session.exitSignal) return `killed by ${session.exitSignal}`;
+  if (session.exitSignal) return `killed by ${printable(session.exitSignal)}`;
   if (session.exitCode !== undefined) return `exit code ${session.exitCode}`;
   return stateName(session.state);
 }
 
+/** "<id> (<name>)", or the id alone, printable. */
+export function sessionTitle(session: Session): string {
+  return printable(session.name ? `${session.id} (${session.name})` : session.id);
+}
+
+/** The session's command as one printable line. */
+function commandLine(session: Session): string {
+  return printable(session.command.join(" "));
+}
+
 /** The seed's block for one session in `list`, with a few more lines. */
 export function sessionBlock(session: Session, color: boolean): string {
-  const title = session.name ? `${session.id} (${session.name})` : session.id;
   const lines = [
-    `  🔹 ${paint(title, "bold", color)}`,
-    `     Directory: ${session.workingDir}`,
-    `     Command: ${session.command.join(" ")}`,
+    `  🔹 ${paint(sessionTitle(session), "bold", color)}`,
+    `     Directory: ${printable(session.workingDir)}`,
+    `     Command: ${commandLine(session)}`,
     `     Created: ${isoTime(session.createdAt)}`,
     `     Status: ${paint(describeState(session), stateColor(session.state), color)}`,
-    `     Logs: ${session.logPath}`,
+    `     Logs: ${printable(session.logPath)}`,
   ];
-  if (session.logError) lines.push(`     Log error: ${paint(session.logError, "red", color)}`);
+  if (session.logError)
+    lines.push(`     Log error: ${paint(printable(session.logError), "red", color)}`);
   return lines.join("\n");
 }
 
 /** The detailed view of `show`. */
 export function sessionDetails(session: Session, color: boolean): string {
   const rows: Array<[string, string]> = [
-    ["ID", session.id],
-    ["Name", session.name || "-"],
+    ["ID", printable(session.id)],
+    ["Name", printable(session.name) || "-"],
     ["Status", paint(describeState(session), stateColor(session.state), color)],
-    ["Directory", session.workingDir],
-    ["Command", session.command.join(" ")],
+    ["Directory", printable(session.workingDir)],
+    ["Command", commandLine(session)],
     ["Claude Code", session.claudeCode ? "yes" : "no"],
     ["PID", session.pid ? String(session.pid) : "-"],
     ["Size", `${session.cols}x${session.rows}`],
@@ -114,9 +167,9 @@ export function sessionDetails(session: Session, color: boolean): string {
     ["Started", isoTime(session.startedAt) ?? "-"],
     ["Ended", isoTime(session.endedAt) ?? "-"],
     ["Attached", String(session.attachedClients)],
-    ["Log", `${session.logPath} (${session.lastSeq} records)`],
+    ["Log", `${printable(session.logPath)} (${session.lastSeq} records)`],
   ];
-  if (session.logError) rows.push(["Log error", paint(session.logError, "red", color)]);
+  if (session.logError) rows.push(["Log error", paint(printable(session.logError), "red", color)]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join("\n");
 }

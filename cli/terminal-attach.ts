@@ -8,7 +8,7 @@ import type { AttachTerminalResponse } from "../gen/claude_sessions/v1/session_s
 import { toClientError } from "./client-error.js";
 import type { DaemonConnection } from "./daemon-connection.js";
 import { DEFAULT_DETACH_KEYS, DetachDetector, parseDetachKeys } from "./detach-keys.js";
-import { sessionExitCode } from "./output.js";
+import { printable, sessionExitCode } from "./output.js";
 import { terminalSize } from "./session-args.js";
 
 /**
@@ -161,6 +161,6 @@ export async function attachTerminal(
     restore();
   }
   const result = outcome ?? { code: 1, message: "error: the daemon closed the connection" };
-  if (result.message) stderr.write(`${interactive ? "\r\n" : ""}${result.message}\n`);
+  if (result.message) stderr.write(`${interactive ? "\r\n" : ""}${printable(result.message)}\n`);
   return result.code;
 }

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { Command, Option } from "clipanion";
 import { resolveHome } from "../../daemon/paths.js";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
+import { printable } from "../output.js";
 
 export class DaemonCommand extends BaseCommand {
   static override paths = [["daemon"]];
@@ -39,7 +40,9 @@ export class DaemonCommand extends BaseCommand {
     const client = this.client();
     if (await client.isRunning()) {
       const { pid } = await client.daemon.ping({});
-      this.context.stderr.write(`error: a daemon is already running for ${home} (pid ${pid})\n`);
+      this.context.stderr.write(
+        `error: a daemon is already running for ${printable(home)} (pid ${pid})\n`,
+      );
       return EXIT_ERROR;
     }
     const pid = await launchDaemon(home, { resume: this.resume });

@@ -1,7 +1,7 @@
 import { Command, Option, UsageError } from "clipanion";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
-import { parseState, sessionBlock, sessionJson, useColor } from "../output.js";
+import { jsonText, parseState, sessionBlock, sessionJson, useColor } from "../output.js";
 
 /** What `list` shows without --all: sessions that run, or should. */
 const ACTIVE = [SessionState.STARTING, SessionState.RUNNING, SessionState.INTERRUPTED];
@@ -39,7 +39,7 @@ export class ListCommand extends BaseCommand {
     const { sessions } = await this.call((client) => client.sessions.listSessions({ states }));
     const { stdout } = this.context;
     if (this.json) {
-      stdout.write(`${JSON.stringify(sessions.map(sessionJson), null, 2)}\n`);
+      stdout.write(`${jsonText(sessions.map(sessionJson), 2)}\n`);
       return 0;
     }
     const label = this.all ? "Sessions" : "Active sessions";

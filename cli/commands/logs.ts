@@ -3,7 +3,7 @@ import { Command, Option, UsageError } from "clipanion";
 import { LogEntryKind } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { parseSince } from "../durations.js";
-import { isoTime } from "../output.js";
+import { isoTime, jsonText } from "../output.js";
 
 export class LogsCommand extends BaseCommand {
   static override paths = [["logs"]];
@@ -57,7 +57,7 @@ export class LogsCommand extends BaseCommand {
         for (const entry of response.entries) {
           if (this.json) {
             const kind = entry.kind === LogEntryKind.EVENT ? "event" : "output";
-            const line = `${JSON.stringify({ seq: Number(entry.seq), time: isoTime(entry.time), kind, data: entry.data })}\n`;
+            const line = `${jsonText({ seq: Number(entry.seq), time: isoTime(entry.time), kind, data: entry.data })}\n`;
             if (!stdout.write(line)) await new Promise((resolve) => stdout.once("drain", resolve));
           } else if (entry.kind === LogEntryKind.OUTPUT) {
             if (!stdout.write(entry.data))

@@ -1,5 +1,6 @@
 import { Command, Option, UsageError } from "clipanion";
 import { BaseCommand } from "../base-command.js";
+import { printable } from "../output.js";
 
 export class ResizeCommand extends BaseCommand {
   static override paths = [["resize"]];
@@ -23,7 +24,9 @@ export class ResizeCommand extends BaseCommand {
     const { session } = await this.call((client) =>
       client.sessions.resizeSession({ sessionId: this.id, cols, rows }),
     );
-    this.context.stdout.write(`✅ Session ${session?.id ?? this.id} resized to ${cols}x${rows}\n`);
+    this.context.stdout.write(
+      `✅ Session ${printable(session?.id ?? this.id)} resized to ${cols}x${rows}\n`,
+    );
     return 0;
   }
 }

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
-import { sessionJson } from "../output.js";
+import { jsonText, printable, sessionJson } from "../output.js";
 import { terminalSize } from "../session-args.js";
 import { attachTerminal } from "../terminal-attach.js";
 
@@ -27,9 +27,11 @@ export class ResumeCommand extends BaseCommand {
       client.sessions.resumeSession({ sessionId: this.id, ...(size ?? {}) }),
     );
     if (session === undefined) throw new Error("the daemon returned no session");
-    if (this.json) this.context.stdout.write(`${JSON.stringify(sessionJson(session))}\n`);
+    if (this.json) this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);
     else if (!this.attach)
-      this.context.stdout.write(`✅ Session resumed: ${session.id} (pid ${session.pid})\n`);
+      this.context.stdout.write(
+        `✅ Session resumed: ${printable(session.id)} (pid ${session.pid})\n`,
+      );
     if (!this.attach) return 0;
     return attachTerminal(await this.daemonClient(), session.id, {
       readOnly: false,

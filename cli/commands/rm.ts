@@ -1,5 +1,6 @@
 import { Command, Option } from "clipanion";
-import { BaseCommand, EXIT_ERROR } from "../base-command.js";
+import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
+import { printable } from "../output.js";
 
 export class RemoveCommand extends BaseCommand {
   static override paths = [["rm"], ["remove"]];
@@ -23,10 +24,10 @@ export class RemoveCommand extends BaseCommand {
         const { session } = await this.call((client) =>
           client.sessions.removeSession({ sessionId: id, deleteLog: this.deleteLog }),
         );
-        this.context.stdout.write(`🗑️  Session removed: ${session?.id ?? id}\n`);
+        this.context.stdout.write(`🗑️  Session removed: ${printable(session?.id ?? id)}\n`);
       } catch (error) {
         failed = true;
-        this.context.stderr.write(`error: ${(error as Error).message}\n`);
+        this.context.stderr.write(errorLine(error as Error));
       }
     }
     return failed ? EXIT_ERROR : 0;

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
-import { sessionDetails, sessionJson, useColor } from "../output.js";
+import { jsonText, sessionDetails, sessionJson, useColor } from "../output.js";
 
 export class ShowCommand extends BaseCommand {
   static override paths = [["show"]];
@@ -24,7 +24,7 @@ export class ShowCommand extends BaseCommand {
     if (session === undefined) throw new Error("the daemon returned no session");
     this.context.stdout.write(
       this.json
-        ? `${JSON.stringify(sessionJson(session), null, 2)}\n`
+        ? `${jsonText(sessionJson(session), 2)}\n`
         : `${sessionDetails(session, useColor(this.context.stdout))}\n`,
     );
     return 0;

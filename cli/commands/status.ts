@@ -1,6 +1,7 @@
 import { Command, Option } from "clipanion";
 import type { DaemonCounters } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { BaseCommand } from "../base-command.js";
+import { jsonText, printable } from "../output.js";
 import { CallError, Status } from "../rpc/call-error.js";
 
 /** LSB: "program is not running". */
@@ -59,11 +60,11 @@ export class StatusCommand extends BaseCommand {
     }
     if (ping === undefined) {
       const problem = hung
-        ? `a process holds ${client.socketPath} but does not answer; see daemon.log in its home`
+        ? `a process holds ${printable(client.socketPath)} but does not answer; see daemon.log in its home`
         : undefined;
       if (this.json)
         this.context.stdout.write(
-          `${JSON.stringify({ running: false, socket: client.socketPath, ...(problem ? { problem } : {}) })}\n`,
+          `${jsonText({ running: false, socket: client.socketPath, ...(problem ? { problem } : {}) })}\n`,
         );
       else if (problem !== undefined)
         this.context.stdout.write(`❌ Daemon is not answering: ${problem}\n`);
@@ -74,7 +75,7 @@ export class StatusCommand extends BaseCommand {
       Number(ping.uptime?.seconds ?? 0) * 1000 + Math.floor((ping.uptime?.nanos ?? 0) / 1e6);
     if (this.json) {
       this.context.stdout.write(
-        `${JSON.stringify({
+        `${jsonText({
           running: true,
           pid: ping.pid,
           version: ping.version,
@@ -88,7 +89,7 @@ export class StatusCommand extends BaseCommand {
       );
     } else {
       this.context.stdout.write(
-        `✅ Daemon is running (pid ${ping.pid}, version ${ping.version}, up ${formatUptime(uptimeMs)}, ${ping.runningCount} of ${ping.sessionCount} sessions running)\n`,
+        `✅ Daemon is running (pid ${ping.pid}, version ${printable(ping.version)}, up ${formatUptime(uptimeMs)}, ${ping.runningCount} of ${ping.sessionCount} sessions running)\n`,
       );
     }
     return 0;

@@ -1,8 +1,8 @@
 import { Command, Option } from "clipanion";
 import { DEFAULT_GRACE_MS } from "../../daemon/grace.js";
-import { BaseCommand, EXIT_ERROR } from "../base-command.js";
+import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
-import { describeEnd } from "../output.js";
+import { describeEnd, printable } from "../output.js";
 
 export class StopCommand extends BaseCommand {
   static override paths = [["stop"]];
@@ -37,11 +37,11 @@ export class StopCommand extends BaseCommand {
           ),
         );
         this.context.stdout.write(
-          `✅ Session stopped: ${session?.id ?? id}${session ? ` (${describeEnd(session)})` : ""}\n`,
+          `✅ Session stopped: ${printable(session?.id ?? id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
         );
       } catch (error) {
         failed = true;
-        this.context.stderr.write(`error: ${(error as Error).message}\n`);
+        this.context.stderr.write(errorLine(error as Error));
       }
     }
     return failed ? EXIT_ERROR : 0;

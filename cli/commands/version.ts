@@ -1,6 +1,7 @@
 import { Command } from "clipanion";
 import { VERSION } from "../../daemon/version.js";
 import { BaseCommand } from "../base-command.js";
+import { printable } from "../output.js";
 
 export class VersionCommand extends BaseCommand {
   static override paths = [["version"], ["--version"], ["-v"]];
@@ -16,7 +17,7 @@ export class VersionCommand extends BaseCommand {
     const client = this.client();
     try {
       const ping = await client.daemon.ping({}, { deadline: Date.now() + 1000 });
-      this.context.stdout.write(`daemon ${ping.version} (pid ${ping.pid})\n`);
+      this.context.stdout.write(`daemon ${printable(ping.version)} (pid ${ping.pid})\n`);
     } catch {
       this.context.stdout.write("daemon not running\n");
     }

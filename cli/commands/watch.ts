@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { BaseCommand } from "../base-command.js";
-import { describeState, sessionJson } from "../output.js";
+import { describeState, jsonText, sessionJson, sessionTitle } from "../output.js";
 
 const kinds: Record<SessionEventKind, string> = {
   [SessionEventKind.UNSPECIFIED]: "unknown",
@@ -37,8 +37,8 @@ export class WatchCommand extends BaseCommand {
         const kind = kinds[event.kind] ?? "unknown";
         this.context.stdout.write(
           this.json
-            ? `${JSON.stringify({ event: kind, session: sessionJson(event.session) })}\n`
-            : `${new Date().toISOString()} ${kind} ${event.session.id}${event.session.name ? ` (${event.session.name})` : ""}: ${describeState(event.session)}\n`,
+            ? `${jsonText({ event: kind, session: sessionJson(event.session) })}\n`
+            : `${new Date().toISOString()} ${kind} ${sessionTitle(event.session)}: ${describeState(event.session)}\n`,
         );
       }
     } catch (error) {
