@@ -170,6 +170,7 @@ export function sessionDetails(session: Session, color: boolean): string {
     ["Log", `${printable(session.logPath)} (${session.lastSeq} records)`],
   ];
   if (session.logError) rows.push(["Log error", paint(printable(session.logError), "red", color)]);
+  if (session.logLoss) rows.push(["Log loss", paint(printable(session.logLoss), "red", color)]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join("\n");
 }
@@ -199,6 +200,8 @@ export function sessionJson(session: Session): Record<string, unknown> {
     log_error: session.logError || null,
     claude_code: session.claudeCode,
     attached_clients: session.attachedClients,
+    log_bytes_lost: Number(session.logBytesLost),
+    log_loss: session.logLoss || null,
   };
 }
 

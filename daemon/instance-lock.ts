@@ -80,15 +80,20 @@ export function homeLockKey(home: string): string {
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
     0o600,
   );
+  // Removed however the key's writing ends: a write that fails (a full disk) must not leave the
+  // scratch file behind, one more at every start.
   try {
-    writeSync(fd, `${randomBytes(32).toString("hex")}\n`);
-    // On disk before it has its name: after a power cut the key is whole or absent, never an
-    // empty file that would keep the daemon from starting.
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
+    try {
+      const text = `${randomBytes(32).toString("hex")}\n`;
+      // A short write would link a damaged key, which every later start refuses.
+      if (writeSync(fd, text) < text.length)
+        throw Object.assign(new Error(`no space left to write ${path}`), { code: "ENOSPC" });
+      // On disk before it has its name: after a power cut the key is whole or absent, never an
+      // empty file that would keep the daemon from starting.
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     linkSync(scratch, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

@@ -6,6 +6,14 @@
  * within 100 ms. Recent records stay in a bounded in-memory ring; readers ({@link LogCursor}) pull
  * from the ring, or from the file when they fall behind it, so a slow reader costs no memory and
  * still gets every record.
+ *
+ * A write that fails (a full disk) is cut back to the last whole record and retried with
+ * backoff, its records kept in memory meanwhile, so a short outage loses nothing and the file
+ * stays one valid record per line with contiguous seqs. Past {@link UNWRITTEN_BUDGET} of records
+ * waiting, further output is not made into records (the screen and attached terminals still get
+ * it): once records can be made again, an event says how many bytes were not logged and after
+ * which seq. Records still unwritten when the log is closed are given up, and their seqs with
+ * them (as a next daemon would, reading the file); the next run's first record says so.
  */
 import {
   close,
@@ -32,6 +40,11 @@ export const MAX_RECORD_CHARS = 32 * 1024;
 export const SEAL_DELAY_MS = 8;
 /** Memory kept for recent records, beyond those not yet written. */
 const RING_BUDGET = 4 * 1024 * 1024;
+/** The most records (by {@link recordCost}) kept waiting for a log that cannot be written. */
+export const UNWRITTEN_BUDGET = 4 * 1024 * 1024;
+/** The first retry of a failed write comes after this long; each next one waits twice as long. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 2000;
 
 /** A log file the daemon refuses to write (a symbolic link, not a regular file). */
 export class UnsafeLogError extends Error {
@@ -41,6 +54,8 @@ export class UnsafeLogError extends Error {
 export interface SessionLogOptions {
   /** Called when writing fails (e.g. a full disk) and again with undefined when it works again. */
   onError?: (message: string | undefined) => void;
+  /** Called when output or records are lost for good: how many bytes, and what the log says. */
+  onLoss?: (bytes: number, description: string) => void;
 }
 
 export class SessionLog {
@@ -53,6 +68,16 @@ export class SessionLog {
   private readonly ring: LogRecord[] = [];
   private ringCost = 0;
   private unwritten: LogRecord[] = [];
+  /** The cost of the records sealed and not yet in the file (in flight included). */
+  private unwrittenCost = 0;
+  /** Where the file's last whole record ends: a failed write is cut back to it. */
+  private fileLength = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_FIRST_MS;
+  /** Output not made into records while too much waited, not yet marked in the log. */
+  private lost: { bytes: number; afterSeq: number; error: string } | undefined;
+  /** Records given up at the last close, marked at the start of the next run. */
+  private lostAtClose: string | undefined;
   private fd: number | undefined;
   private writing: Promise<void> | undefined;
   private waiters: Array<() => void> = [];
@@ -136,11 +161,24 @@ export class SessionLog {
       throw error;
     }
     this.fd = fd;
+    this.fileLength = fstatSync(fd).size;
     this.brokenLine = false;
+    if (this.lostAtClose !== undefined) {
+      const description = this.lostAtClose;
+      this.lostAtClose = undefined;
+      this.appendEvent(description);
+    }
   }
 
   /** Appends terminal output; it is coalesced with output that has not been sealed yet. */
   appendOutput(data: string): void {
+    if (this.error !== undefined && this.unwrittenCost > UNWRITTEN_BUDGET) {
+      // Whatever is open goes first, so that the loss is marked where it happened.
+      this.seal();
+      this.lost ??= { bytes: 0, afterSeq: this.sealedSeq, error: this.error };
+      this.lost.bytes += Buffer.byteLength(data);
+      return;
+    }
     let rest = data;
     while (rest.length > 0) {
       const current = this.open_ ?? this.openRecord("output");
@@ -168,6 +206,7 @@ export class SessionLog {
   }
 
   private openRecord(kind: LogKind): LogRecord {
+    if (this.lost !== undefined) this.markLoss();
     const record: LogRecord = {
       seq: this.sealedSeq + 1,
       time: new Date().toISOString(),
@@ -177,6 +216,16 @@ export class SessionLog {
     this.open_ = record;
     if (kind === "output") this.sealTimer = setTimeout(() => this.seal(), SEAL_DELAY_MS);
     return record;
+  }
+
+  /** Seals an event saying how much output was not logged, and tells the session. */
+  private markLoss(): void {
+    const lost = this.lost;
+    if (lost === undefined) return;
+    this.lost = undefined;
+    const description = `${lost.bytes} bytes of output were not logged after seq ${lost.afterSeq}: ${lost.error}`;
+    this.appendEvent(description);
+    this.options.onLoss?.(lost.bytes, description);
   }
 
   /** Makes the open record visible to readers and queues it for writing. */
@@ -191,6 +240,7 @@ export class SessionLog {
     this.sealedSeq = record.seq;
     this.ring.push(record);
     this.ringCost += recordCost(record);
+    this.unwrittenCost += recordCost(record);
     this.unwritten.push(record);
     this.startWriting();
     const waiters = this.waiters;
@@ -199,7 +249,8 @@ export class SessionLog {
   }
 
   private startWriting(): void {
-    if (this.writing !== undefined || this.unwritten.length === 0) return;
+    if (this.writing !== undefined || this.retryTimer !== undefined) return;
+    if (this.unwritten.length === 0) return;
     this.writing = this.writeLoop().finally(() => {
       this.writing = undefined;
       this.startWriting();
@@ -211,30 +262,86 @@ export class SessionLog {
       const batch = this.unwritten;
       this.unwritten = [];
       const fd = this.fd;
-      if (fd !== undefined) {
-        let text = batch.map(encodeRecord).join("");
-        if (this.brokenLine) text = `\n${text}`;
-        try {
-          const { bytesWritten } = await writeFd(fd, text);
-          this.brokenLine = bytesWritten < Buffer.byteLength(text);
-          if (this.brokenLine) throw Object.assign(new Error("short write"), { code: "ENOSPC" });
-          if (this.error !== undefined) {
-            this.error = undefined;
-            this.options.onError?.(undefined);
-          }
-        } catch (error) {
-          this.brokenLine = true;
-          const message = `cannot write ${this.path}: ${(error as Error).message}`;
-          if (this.error !== message) {
-            this.error = message;
-            this.options.onError?.(message);
-          }
-        }
+      if (fd !== undefined && !(await this.write(fd, batch))) {
+        // Kept, ahead of what was sealed meanwhile, for the retry.
+        this.unwritten = batch.concat(this.unwritten);
+        this.retryLater();
+        return;
       }
       const last = batch[batch.length - 1];
       if (last !== undefined) this.writtenSeq = last.seq;
+      for (const record of batch) this.unwrittenCost -= recordCost(record);
       this.trimRing();
+      if (this.lost !== undefined && this.unwrittenCost <= UNWRITTEN_BUDGET) this.markLoss();
     }
+  }
+
+  /** Appends `batch`; false if it failed, the file cut back to its last whole record. */
+  private async write(fd: number, batch: readonly LogRecord[]): Promise<boolean> {
+    let text = batch.map(encodeRecord).join("");
+    if (this.brokenLine) text = `\n${text}`;
+    const length = Buffer.byteLength(text);
+    try {
+      const { bytesWritten } = await writeFd(fd, text);
+      if (bytesWritten < length)
+        throw Object.assign(new Error("no space left on device (short write)"), { code: "ENOSPC" });
+    } catch (error) {
+      try {
+        ftruncateSync(fd, this.fileLength);
+      } catch {
+        // Cannot cut it: the next write starts on a line of its own.
+        this.brokenLine = true;
+        this.fileLength = fstatSync(fd).size;
+      }
+      const message = `cannot write ${this.path}: ${(error as Error).message}`;
+      if (this.error !== message) {
+        this.error = message;
+        this.options.onError?.(message);
+      }
+      return false;
+    }
+    this.fileLength += length;
+    this.brokenLine = false;
+    this.retryMs = RETRY_FIRST_MS;
+    if (this.error !== undefined) {
+      this.error = undefined;
+      this.options.onError?.(undefined);
+    }
+    return true;
+  }
+
+  private retryLater(): void {
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.startWriting();
+    }, this.retryMs);
+    // A retry alone must not keep the daemon alive.
+    this.retryTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+  }
+
+  /**
+   * Gives up the records that could not be written (the log is closing): their seqs are given
+   * back, so that the file stays contiguous when this log, or a next daemon, goes on from it.
+   */
+  private giveUpUnwritten(): void {
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    const given = this.unwritten;
+    const first = given[0];
+    if (first === undefined) return;
+    this.unwritten = [];
+    this.unwrittenCost = 0;
+    const bytes = given.reduce((sum, record) => sum + Buffer.byteLength(record.data), 0);
+    const kept = this.ring.findIndex((record) => record.seq >= first.seq);
+    if (kept >= 0) {
+      for (const record of this.ring.splice(kept)) this.ringCost -= recordCost(record);
+    }
+    this.sealedSeq = first.seq - 1;
+    this.writtenSeq = first.seq - 1;
+    const description = `${given.length} record(s) of the previous run (${bytes} bytes, seqs ${first.seq}-${first.seq + given.length - 1}) were not logged: ${this.error ?? "the log could not be written"}`;
+    this.lostAtClose = description;
+    this.options.onLoss?.(bytes, description);
   }
 
   private trimRing(): void {
@@ -252,9 +359,18 @@ export class SessionLog {
     }
   }
 
-  /** Seals pending output and waits until everything sealed is in the file. */
+  /**
+   * Seals pending output and waits until everything sealed is in the file, or a write of it has
+   * failed once more (a retry waiting is made at once).
+   */
   async flush(): Promise<void> {
     this.seal();
+    this.markLoss();
+    if (this.retryTimer !== undefined) {
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.startWriting();
+    }
     while (this.writing !== undefined) await this.writing;
   }
 
@@ -277,7 +393,11 @@ export class SessionLog {
         this.closed_ = undefined;
         return;
       }
-    } while (this.open_ !== undefined || this.unwritten.length > 0);
+    } while (
+      this.open_ !== undefined ||
+      (this.unwritten.length > 0 && this.retryTimer === undefined)
+    );
+    this.giveUpUnwritten();
     this.closing = false;
     const fd = this.fd;
     this.fd = undefined;

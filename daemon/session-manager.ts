@@ -63,7 +63,10 @@ export class SessionManager {
     private readonly logger: Logger,
     private readonly attachmentCounters?: AttachmentCounters,
   ) {
-    this.store = new StateStore(paths.state);
+    this.store = new StateStore(paths.state, (message) => {
+      if (message !== undefined) logger.error(`${message}; retrying until a write works`);
+      else logger.info(`${paths.state} is written again`);
+    });
     ensurePrivateLogsDirectory(paths.logs);
   }
 
@@ -141,20 +144,49 @@ export class SessionManager {
     for (const watcher of this.watchers) watcher(change, session.record, session);
   }
 
+  /** Writes the state; a failure is reported (and retried) by the store. */
   private persist(): Promise<void> {
     return this.store
       .save(() => [...this.sessions.values()].map((session) => session.record))
-      .catch((error: unknown) => {
-        this.logger.error(`cannot write ${this.paths.state}: ${(error as Error).message}`);
-      });
+      .catch(() => undefined);
   }
 
   /**
    * Resolves once every change made so far is in the state file: a client told about a session
-   * can rely on the next daemon knowing it, even if this one is killed the moment after.
+   * can rely on the next daemon knowing it, even if this one is killed the moment after. If the
+   * write failed, a session just started (or resumed) would run with no record a next daemon
+   * could find: its program is ended again and the start undone, and the error thrown says why.
    */
-  saved(): Promise<void> {
-    return this.store.saved();
+  async saved(launched?: { session: Session; resumed: boolean }): Promise<void> {
+    try {
+      await this.store.saved();
+      return;
+    } catch (error) {
+      if (launched === undefined) throw error;
+      const { session, resumed } = launched;
+      await session.stop(0, "request");
+      const reason = `cannot write ${this.paths.state}: ${(error as Error).message}`;
+      this.logger.warn(`session ${session.id} ended again: ${reason}`);
+      if (resumed) {
+        session.update({
+          state: "failed",
+          failureReason: `its record could not be saved: ${reason}`,
+        });
+        throw unsaved(
+          `the resumed session ${session.id} was ended again: ${reason}; free space on that disk and resume it again`,
+          error,
+        );
+      }
+      this.sessions.delete(session.id);
+      session.dispose();
+      await rm(session.log.path, { force: true });
+      void this.persist();
+      for (const watcher of this.watchers) watcher("removed", session.record, undefined);
+      throw unsaved(
+        `the session was not started: ${reason}; free space on that disk and start it again`,
+        error,
+      );
+    }
   }
 
   private checkOpen(): void {
@@ -252,10 +284,19 @@ export class SessionManager {
     return this.sessions.get(id) as Session;
   }
 
-  /** Stops a running session; an ended one is returned unchanged. */
+  /**
+   * Stops a running session (an ended one is returned unchanged) and waits for the state file to
+   * record it; throws if it cannot, saying that the daemon retries.
+   */
   async stop(query: string, graceMs = DEFAULT_GRACE_MS): Promise<Session> {
     const session = this.get(query);
     await session.stop(graceMs, "request");
+    await this.store.saved().catch((error: unknown) => {
+      throw unsaved(
+        `session ${session.id} is ${session.state.toUpperCase()}, but cannot write ${this.paths.state}: ${(error as Error).message}; the daemon retries until it can: free space on that disk`,
+        error,
+      );
+    });
     return session;
   }
 
@@ -334,6 +375,7 @@ export class SessionManager {
     await Promise.all([...this.sessions.values()].map((session) => session.log.close()));
     await this.persist();
     await this.store.settled();
+    this.store.close();
     for (const session of this.sessions.values()) session.dispose();
   }
 }
@@ -342,4 +384,9 @@ function envOf(env: NodeJS.ProcessEnv): Record<string, string> {
   const clean: Record<string, string> = {};
   for (const [key, value] of Object.entries(env)) if (value !== undefined) clean[key] = value;
   return clean;
+}
+
+/** An error saying what a failed state write undid, with the write's errno for its status. */
+function unsaved(message: string, cause: unknown): Error {
+  return Object.assign(new Error(message), { code: (cause as NodeJS.ErrnoException).code });
 }

@@ -22,6 +22,10 @@ export interface SessionRecord {
   rows: number;
   failureReason?: string;
   claudeCode: boolean;
+  /** How many bytes of the session's output never reached its log (a full disk), in total. */
+  logBytesLost?: number;
+  /** What the log says about the latest loss (the event that marks it). */
+  logLoss?: string;
 }
 
 export function isActive(state: SessionState): boolean {

@@ -60,6 +60,13 @@ export class Session {
         if (message !== undefined) hooks.warn(`session ${record.id}: ${message}`);
         hooks.changed(this, "state");
       },
+      onLoss: (bytes, description) => {
+        hooks.warn(`session ${record.id}: ${description}`);
+        this.update({
+          logBytesLost: (this.record.logBytesLost ?? 0) + bytes,
+          logLoss: description,
+        });
+      },
     });
   }
 

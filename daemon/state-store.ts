@@ -1,16 +1,34 @@
 /**
- * `state.json`: every session record, rewritten atomically (temp file, fsync, rename) after
- * every change, with the previous copy kept as `state.json.bak` for when the main copy is
- * damaged.
+ * `state.json`: every session record, rewritten after every change so that `state.json` itself
+ * is always a complete copy, never missing, with the previous copy kept as `state.json.bak` for
+ * when the main copy is damaged. A write that fails (a full disk) is retried with backoff until
+ * one works, so the file catches up with the sessions once space returns.
+ *
+ * One write, and what a crash at each point of it leaves (load() takes the first complete one of
+ * `state.json`, then `state.json.tmp`, then `state.json.bak`):
+ *
+ * 1. remove any `.tmp`, write the new copy to `.tmp`, fsync it: `state.json` is the current copy,
+ *    the `.tmp` partial or complete but not yet promised to anyone: the current copy is loaded.
+ * 2. remove `.bak`, `link()` `state.json` as the new `.bak`: `state.json` stays in place.
+ * 3. rename `.tmp` over `state.json`: atomic, `state.json` is the old copy or the new one.
+ * 4. fsync the directory, so that the rename survives a power cut; only then is the write done.
+ *
+ * Only when `state.json` is missing (the very first write, or a file removed by hand) can the
+ * `.tmp` be loaded: a complete one is newer than any backup.
  */
 import { constants, existsSync, readFileSync, renameSync } from "node:fs";
-import { open, rename, rm } from "node:fs/promises";
+import { link, open, rename, rm } from "node:fs/promises";
+import { dirname } from "node:path";
 import type { SessionRecord } from "./session-record.js";
 
 interface StateFile {
   version: 1;
   sessions: SessionRecord[];
 }
+
+/** The first retry of a failed write comes after this long; each next one waits twice as long. */
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
 
 function parse(path: string): SessionRecord[] | undefined {
   let text: string;
@@ -33,20 +51,39 @@ function parse(path: string): SessionRecord[] | undefined {
   }
 }
 
+interface SavedWaiter {
+  generation: number;
+  settle: (error: unknown) => void;
+}
+
 export class StateStore {
   private writing: Promise<void> | undefined;
   private dirty: (() => SessionRecord[]) | undefined;
+  /** The snapshot of the last write that failed, written again by the retry. */
+  private failed: (() => SessionRecord[]) | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryMs = RETRY_FIRST_MS;
+  private error: string | undefined;
+  private closed = false;
   /** How many saves were asked for, and how many of them a finished write covered. */
   private requested = 0;
   private attempted = 0;
-  private savedWaiters: Array<{ generation: number; wake: () => void }> = [];
-
-  constructor(readonly path: string) {}
+  private savedWaiters: SavedWaiter[] = [];
 
   /**
-   * The saved records: from the main copy, else the backup, else none. A damaged main copy is
-   * set aside as `state.json.damaged`: left in place, the next write would make it the backup
-   * in place of the good one, and a crash before the write after that would lose every session.
+   * `onError` hears of the first failure of a run of failed writes, and of its end (undefined)
+   * once a write works again.
+   */
+  constructor(
+    readonly path: string,
+    private readonly onError?: (message: string | undefined) => void,
+  ) {}
+
+  /**
+   * The saved records: from the main copy, else a complete temp file, else the backup, else
+   * none. A damaged main copy is set aside as `state.json.damaged`: left in place, the next write
+   * would make it the backup in place of the good one, and a crash before the write after that
+   * would lose every session.
    */
   load(warn: (message: string) => void): SessionRecord[] {
     const main = parse(this.path);
@@ -54,10 +91,12 @@ export class StateStore {
     const damaged = existsSync(this.path);
     if (damaged) renameSync(this.path, `${this.path}.damaged`);
     const problem = damaged ? `damaged (kept as ${this.path}.damaged)` : "missing";
-    const backup = parse(`${this.path}.bak`);
-    if (backup !== undefined) {
-      warn(`${this.path} is ${problem}; loaded ${backup.length} session(s) from ${this.path}.bak`);
-      return backup;
+    for (const copy of [`${this.path}.tmp`, `${this.path}.bak`]) {
+      const records = parse(copy);
+      if (records !== undefined) {
+        warn(`${this.path} is ${problem}; loaded ${records.length} session(s) from ${copy}`);
+        return records;
+      }
     }
     if (damaged) warn(`${this.path} is ${problem} and has no usable backup; starting empty`);
     return [];
@@ -81,7 +120,7 @@ export class StateStore {
   /**
    * Writes until nothing is dirty. A failed write does not end the loop: changes made while it
    * ran would otherwise wait, unwritten, for the next change (and so would {@link saved}); the
-   * first failure is reported once the loop is done.
+   * first failure is reported once the loop is done, and the last snapshot is retried later.
    */
   private async drain(): Promise<void> {
     let failure: unknown;
@@ -89,34 +128,82 @@ export class StateStore {
       const snapshot = this.dirty;
       this.dirty = undefined;
       const generation = this.requested;
+      let error: unknown;
       try {
         await this.writeAtomically(
           JSON.stringify({ version: 1, sessions: snapshot() } satisfies StateFile, null, 1),
         );
-      } catch (error) {
-        failure ??= error;
+      } catch (caught) {
+        error = caught;
+        failure ??= caught;
       }
       this.attempted = generation;
+      this.recordOutcome(snapshot, error);
       const waiters = this.savedWaiters;
       this.savedWaiters = waiters.filter((waiter) => waiter.generation > generation);
-      for (const waiter of waiters) if (waiter.generation <= generation) waiter.wake();
+      for (const waiter of waiters) if (waiter.generation <= generation) waiter.settle(error);
     }
     if (failure !== undefined) throw failure;
   }
 
+  private recordOutcome(snapshot: () => SessionRecord[], error: unknown): void {
+    if (error === undefined) {
+      this.failed = undefined;
+      this.retryMs = RETRY_FIRST_MS;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      if (this.error !== undefined) {
+        this.error = undefined;
+        this.onError?.(undefined);
+      }
+      return;
+    }
+    this.failed = snapshot;
+    const message = `cannot write ${this.path}: ${(error as Error).message}`;
+    if (this.error !== message) {
+      this.error = message;
+      this.onError?.(message);
+    }
+    if (this.retryTimer !== undefined || this.closed) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      // A write under way (a change since) retries by itself if it fails too.
+      if (this.failed === undefined || this.writing !== undefined) return;
+      this.save(this.failed).catch(() => undefined);
+    }, this.retryMs);
+    // A retry alone must not keep the daemon alive.
+    this.retryTimer.unref();
+    this.retryMs = Math.min(this.retryMs * 2, RETRY_MAX_MS);
+  }
+
   /**
-   * Resolves once every save asked for so far has been written (or its write has failed, which
-   * the caller of {@link save} reports). Unlike {@link settled}, later saves do not delay it, so
-   * a steady stream of changes cannot hold it back.
+   * Resolves once every save asked for so far has been written; rejects with the error of the
+   * write that covered them if it failed. Unlike {@link settled}, later saves do not delay it,
+   * so a steady stream of changes cannot hold it back.
    */
   saved(): Promise<void> {
     const generation = this.requested;
-    if (this.attempted >= generation) return Promise.resolve();
-    return new Promise((wake) => this.savedWaiters.push({ generation, wake }));
+    if (this.attempted >= generation) {
+      return this.failed === undefined
+        ? Promise.resolve()
+        : Promise.reject(new Error(this.error ?? `cannot write ${this.path}`));
+    }
+    return new Promise((resolve, reject) =>
+      this.savedWaiters.push({
+        generation,
+        settle: (error) => (error === undefined ? resolve() : reject(error)),
+      }),
+    );
+  }
+
+  /** The last write error, while writes fail. */
+  get lastError(): string | undefined {
+    return this.error;
   }
 
   private async writeAtomically(text: string): Promise<void> {
     const temp = `${this.path}.tmp`;
+    const backup = `${this.path}.bak`;
     // Only this daemon writes here (it holds the home's lock), so whatever is at the temp path
     // is a leftover: removed first (a symbolic link is removed, not its target), then created
     // afresh, never following a link planted in between (O_EXCL, O_NOFOLLOW).
@@ -132,18 +219,30 @@ export class StateStore {
     } finally {
       await file.close();
     }
-    // The current copy becomes the backup; if we die between the two renames, load() finds the
-    // backup, which is complete.
-    try {
-      await rename(this.path, `${this.path}.bak`);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    // The current copy becomes the backup by a second name, so that it never leaves its own.
+    // With no current copy (the first write, or one loaded from a backup) the backup stays.
+    if (existsSync(this.path)) {
+      await rm(backup, { force: true });
+      await link(this.path, backup);
     }
     await rename(temp, this.path);
+    const directory = await open(dirname(this.path), constants.O_RDONLY | constants.O_DIRECTORY);
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
   }
 
   /** Resolves once every scheduled write is done. */
   async settled(): Promise<void> {
     while (this.writing !== undefined) await this.writing;
+  }
+
+  /** Stops retrying failed writes (the daemon is done with the file). */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
   }
 }

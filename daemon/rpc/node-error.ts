@@ -16,6 +16,8 @@ const table: Readonly<Record<string, status>> = {
   // The disk is full or the process hit a resource limit; retrying later may work.
   ENOSPC: status.RESOURCE_EXHAUSTED,
   EDQUOT: status.RESOURCE_EXHAUSTED,
+  // A file size limit (RLIMIT_FSIZE) reached: a resource limit like the above.
+  EFBIG: status.RESOURCE_EXHAUSTED,
   EMFILE: status.RESOURCE_EXHAUSTED,
   ENFILE: status.RESOURCE_EXHAUSTED,
   EAGAIN: status.RESOURCE_EXHAUSTED,

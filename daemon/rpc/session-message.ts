@@ -56,6 +56,8 @@ export function sessionMessage(
     logError: session?.logError ?? "",
     claudeCode: record.claudeCode,
     attachedClients: session?.attachedClients ?? 0,
+    logBytesLost: BigInt(record.logBytesLost ?? 0),
+    logLoss: record.logLoss ?? "",
   };
 }
 

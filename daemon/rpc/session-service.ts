@@ -72,7 +72,7 @@ export function sessionService(
         rows: request.rows,
       });
       const message = sessionMessageOf(session);
-      await manager.saved();
+      await manager.saved({ session, resumed: false });
       return { session: message };
     },
 
@@ -97,7 +97,6 @@ export function sessionService(
           ? DEFAULT_GRACE_MS
           : durationMs(request.gracePeriod, "grace_period");
       const session = await manager.stop(request.sessionId, grace);
-      await manager.saved();
       return { session: sessionMessageOf(session) };
     },
 
@@ -114,7 +113,7 @@ export function sessionService(
         rows: request.rows,
       });
       const message = sessionMessageOf(session);
-      await manager.saved();
+      await manager.saved({ session, resumed: true });
       return { session: message };
     },
 
