@@ -52,6 +52,24 @@ export function splitCommandLine(line: string): string[] {
   return words;
 }
 
+/**
+ * The most of a command line written to the daemon's log and a session's "started" event: the
+ * command itself may be 2 MiB (see MAX_EXEC_BYTES), and is in the session's record in full.
+ */
+export const SHOWN_COMMAND_CHARS = 1024;
+
+/** The command line as logged: its words joined by spaces, cut at {@link SHOWN_COMMAND_CHARS}. */
+export function describeCommand(argv: readonly string[]): string {
+  let line = "";
+  for (const arg of argv) {
+    line += line === "" ? arg : ` ${arg}`;
+    if (line.length > SHOWN_COMMAND_CHARS) break;
+  }
+  if (line.length <= SHOWN_COMMAND_CHARS) return line;
+  const total = argv.reduce((sum, arg) => sum + arg.length, Math.max(0, argv.length - 1));
+  return `${line.slice(0, SHOWN_COMMAND_CHARS)}... (${total - SHOWN_COMMAND_CHARS} more characters)`;
+}
+
 export function isClaudeCode(argv: readonly string[]): boolean {
   return argv[0] !== undefined && basename(argv[0]) === DEFAULT_PROGRAM;
 }

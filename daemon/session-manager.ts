@@ -16,11 +16,17 @@ import type { HomePaths } from "./paths.js";
 import { isLive, processHasEnv, sessionMembers } from "./process-tree.js";
 import { RpcError } from "./rpc/rpc-error.js";
 import { Session, type SessionChange } from "./session.js";
-import { commandForResume, commandForStart, findExecutable } from "./session-command.js";
+import {
+  commandForResume,
+  commandForStart,
+  describeCommand,
+  findExecutable,
+} from "./session-command.js";
 import { isActive, type SessionRecord, type SessionState } from "./session-record.js";
 import {
   checkCommand,
   checkEnv,
+  checkExecSize,
   checkName,
   checkSize,
   checkWorkingDir,
@@ -77,11 +83,9 @@ export class SessionManager {
   async load(): Promise<void> {
     const records = this.store.load((message) => this.logger.warn(message));
     for (const saved of records) {
-      const record: SessionRecord = {
-        ...saved,
-        env: saved.env ?? {},
-        command: saved.command ?? [],
-      };
+      const record: SessionRecord = { ...saved, command: saved.command ?? [] };
+      // Written by versions that kept the environment; the first write drops it.
+      delete (record as { env?: unknown }).env;
       const session = this.createSession(record, await lastSeqOf(this.logPath(record.id)));
       this.sessions.set(record.id, session);
       if (isActive(record.state)) {
@@ -132,15 +136,15 @@ export class SessionManager {
 
   private createSession(record: SessionRecord, lastSeq: number): Session {
     return new Session(record, this.logPath(record.id), lastSeq, {
-      changed: (session, change) => this.changed(session, change),
+      changed: (session, change, persist) => this.changed(session, change, persist),
       warn: (message) => this.logger.warn(message),
       attachmentCounters: this.attachmentCounters,
     });
   }
 
-  private changed(session: Session, change: WatchKind): void {
+  private changed(session: Session, change: WatchKind, persist = true): void {
     if (!this.sessions.has(session.id)) return;
-    void this.persist();
+    if (persist) void this.persist();
     for (const watcher of this.watchers) watcher(change, session.record, session);
   }
 
@@ -204,20 +208,17 @@ export class SessionManager {
     const name = checkName(options.name);
     const { cols, rows } = checkSize(options.cols, options.rows);
     const requested = checkCommand(options.command);
-    const clientEnv = checkEnv(
-      Object.keys(options.env).length > 0 ? options.env : envOf(process.env),
-    );
     if (name !== "") this.checkNameFree(name);
     const id = randomUUID();
-    const env = { ...clientEnv, TERM: "xterm-256color", CLAUDE_SESSIONS_ID: id };
+    const env = sessionEnv(options.env, id);
     const { argv, claudeCode } = commandForStart(requested, id, env);
     const executable = findExecutable(argv[0] as string, workingDir, env);
+    checkExecSize(executable, argv, env);
     const record: SessionRecord = {
       id,
       name,
       workingDir,
       command: argv,
-      env,
       state: "starting",
       pid: 0,
       createdAt: new Date().toISOString(),
@@ -227,7 +228,7 @@ export class SessionManager {
     };
     const session = this.createSession(record, 0);
     this.sessions.set(id, session);
-    this.launch(session, executable, argv, "started");
+    this.launch(session, executable, argv, env, "started");
     return session;
   }
 
@@ -235,12 +236,13 @@ export class SessionManager {
     session: Session,
     executable: string,
     argv: readonly string[],
+    env: Readonly<Record<string, string>>,
     event: string,
   ): void {
     try {
-      session.launch(executable, argv, event);
+      session.launch(executable, argv, env, event);
       this.logger.info(
-        `session ${session.id} ${event}: ${argv.join(" ")} in ${session.record.workingDir}`,
+        `session ${session.id} ${event}: ${describeCommand(argv)} in ${session.record.workingDir}`,
       );
     } catch (error) {
       const reason = (error as Error).message;
@@ -321,7 +323,10 @@ export class SessionManager {
     return session.record;
   }
 
-  /** Starts an ended or interrupted session again, same id, directory and command. */
+  /**
+   * Starts an ended or interrupted session again, same id, directory and command, in the
+   * environment given, else the daemon's own (no session's environment is kept).
+   */
   resume(query: string, options: ResumeOptions = {}): Session {
     this.checkOpen();
     const session = this.get(query);
@@ -334,18 +339,19 @@ export class SessionManager {
       cols: record.cols,
       rows: record.rows,
     });
-    const env =
-      options.env !== undefined && Object.keys(options.env).length > 0
-        ? { ...checkEnv(options.env), TERM: "xterm-256color", CLAUDE_SESSIONS_ID: record.id }
-        : record.env;
+    const env = sessionEnv(options.env, record.id);
     const argv = commandForResume(record.command, record.id);
     const executable = findExecutable(argv[0] as string, record.workingDir, env);
-    session.update({ env, cols, rows }, false);
-    this.launch(session, executable, argv, "resumed");
+    checkExecSize(executable, argv, env);
+    session.update({ cols, rows }, false);
+    this.launch(session, executable, argv, env, "resumed");
     return session;
   }
 
-  /** Resumes every INTERRUPTED session (daemon --resume); failures are logged, not thrown. */
+  /**
+   * Resumes every INTERRUPTED session (daemon --resume) in the daemon's own environment;
+   * failures are logged, not thrown.
+   */
   resumeInterrupted(): Session[] {
     const resumed: Session[] = [];
     for (const session of this.list({ states: ["interrupted"] })) {
@@ -378,6 +384,19 @@ export class SessionManager {
     this.store.close();
     for (const session of this.sessions.values()) session.dispose();
   }
+}
+
+/**
+ * A program's environment: the client's, else (when it sent none) the daemon's own, with TERM
+ * and the session's id added.
+ */
+function sessionEnv(
+  requested: Readonly<Record<string, string>> | undefined,
+  id: string,
+): Record<string, string> {
+  const chosen =
+    requested !== undefined && Object.keys(requested).length > 0 ? requested : envOf(process.env);
+  return { ...checkEnv(chosen), TERM: "xterm-256color", CLAUDE_SESSIONS_ID: id };
 }
 
 function envOf(env: NodeJS.ProcessEnv): Record<string, string> {

@@ -1,4 +1,8 @@
-/** What the daemon knows and persists about a session. */
+/**
+ * What the daemon knows and persists about a session. The program's environment is not part of
+ * it: it may hold secrets, and nothing needs it once the program has started (a resume takes the
+ * client's environment, or the daemon's own).
+ */
 
 export type SessionState = "starting" | "running" | "exited" | "stopped" | "failed" | "interrupted";
 
@@ -8,8 +12,6 @@ export interface SessionRecord {
   workingDir: string;
   /** The argv as first started (resuming derives its own from it). */
   command: string[];
-  /** The environment the program got, TERM and CLAUDE_SESSIONS_ID included. */
-  env: Record<string, string>;
   state: SessionState;
   /** The program's pid, which is also its process group and session id; 0 when not running. */
   pid: number;

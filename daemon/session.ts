@@ -7,6 +7,7 @@ import { StringDecoder } from "node:string_decoder";
 import type { AttachmentCounters } from "./daemon-counters.js";
 import { sessionMembers, signalSession } from "./process-tree.js";
 import { type PtyExit, PtyProcess } from "./pty-process.js";
+import { describeCommand } from "./session-command.js";
 import { type LogCursor, SessionLog } from "./session-log.js";
 import type { SessionRecord, SessionState } from "./session-record.js";
 import { isActive } from "./session-record.js";
@@ -29,8 +30,11 @@ export function signalName(signal: number): string {
 }
 
 export interface SessionHooks {
-  /** Called after every change of the record. */
-  changed(session: Session, change: SessionChange): void;
+  /**
+   * Called after every change. `persist` is false for one that is not worth a state.json write
+   * of its own (an attach, a detach, a resize): it is written with the next change that is.
+   */
+  changed(session: Session, change: SessionChange, persist?: boolean): void;
   /** Reports a problem that does not stop the session (e.g. a log write error). */
   warn(message: string): void;
   /** Where its terminal attachments count their backlog and resyncs. */
@@ -83,10 +87,15 @@ export class Session {
   }
 
   /**
-   * Starts `executable` with `argv` in the session's terminal. Throws if the pseudo-terminal or
-   * the process cannot be created; the caller marks the session FAILED.
+   * Starts `executable` with `argv` and `env` in the session's terminal. Throws if the
+   * pseudo-terminal or the process cannot be created; the caller marks the session FAILED.
    */
-  launch(executable: string, argv: readonly string[], event: string): void {
+  launch(
+    executable: string,
+    argv: readonly string[],
+    env: Readonly<Record<string, string>>,
+    event: string,
+  ): void {
     this.log.openForAppend();
     const { cols, rows } = this.record;
     this.screen?.dispose();
@@ -97,7 +106,7 @@ export class Session {
       file: executable,
       args: argv.slice(1),
       cwd: this.record.workingDir,
-      env: this.record.env,
+      env: { ...env },
       cols,
       rows,
     });
@@ -112,7 +121,7 @@ export class Session {
       endedAt: undefined,
       failureReason: undefined,
     });
-    this.log.appendEvent(`${event}: ${argv.join(" ")} (pid ${child.pid}, ${cols}x${rows})`);
+    this.log.appendEvent(`${event}: ${describeCommand(argv)} (pid ${child.pid}, ${cols}x${rows})`);
     child.onData((data) => this.handleOutput(data));
     child.onExit((exit) => void this.handleExit(exit));
   }
@@ -215,7 +224,7 @@ export class Session {
     if (cols === this.record.cols && rows === this.record.rows) return;
     this.process?.resize(cols, rows);
     this.screen?.resize(cols, rows);
-    this.update({ cols, rows });
+    this.update({ cols, rows }, true, false);
     if (this.isRunning) this.log.appendEvent(`resized to ${cols}x${rows}`);
   }
 
@@ -231,13 +240,13 @@ export class Session {
     );
     this.attachments.add(attachment);
     attachment.start();
-    this.hooks.changed(this, "state");
+    this.hooks.changed(this, "state", false);
     return attachment;
   }
 
   detach(attachment: TerminalAttachment): void {
     attachment.close();
-    if (this.attachments.delete(attachment)) this.hooks.changed(this, "state");
+    if (this.attachments.delete(attachment)) this.hooks.changed(this, "state", false);
   }
 
   /**
@@ -290,9 +299,11 @@ export class Session {
     await this.log.close();
   }
 
+  /** Changes the record; `notify` and `persist` as for {@link SessionHooks.changed}. */
   update(
     changes: { [K in keyof SessionRecord]?: SessionRecord[K] | undefined },
     notify = true,
+    persist = true,
   ): void {
     const next: Record<string, unknown> = { ...this.record };
     for (const [key, value] of Object.entries(changes)) {
@@ -304,6 +315,7 @@ export class Session {
       this.hooks.changed(
         this,
         this.record.state === "running" && changes.state === "running" ? "started" : "state",
+        persist,
       );
   }
 

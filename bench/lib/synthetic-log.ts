@@ -84,7 +84,6 @@ export function writeSyntheticLog(
     name,
     workingDir: home,
     command: ["bench-generator"],
-    env: { TERM: "xterm-256color", CLAUDE_SESSIONS_ID: id },
     state: "exited",
     pid: 0,
     exitCode: 0,

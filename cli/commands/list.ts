@@ -1,5 +1,5 @@
 import { Command, Option, UsageError } from "clipanion";
-import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { type Session, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { jsonText, parseState, sessionBlock, sessionJson, useColor } from "../output.js";
 
@@ -36,7 +36,16 @@ export class ListCommand extends BaseCommand {
       states.push(state);
     }
     if (states.length === 0 && !this.all) states.push(...ACTIVE);
-    const { sessions } = await this.call((client) => client.sessions.listSessions({ states }));
+    const sessions = await this.call(async (client) => {
+      const all: Session[] = [];
+      let pageToken = "";
+      do {
+        const page = await client.sessions.listSessions({ states, pageToken });
+        all.push(...page.sessions);
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+      return all;
+    });
     const { stdout } = this.context;
     if (this.json) {
       stdout.write(`${jsonText(sessions.map(sessionJson), 2)}\n`);

@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
 import { jsonText, printable, sessionJson } from "../output.js";
-import { terminalSize } from "../session-args.js";
+import { clientEnv, terminalSize } from "../session-args.js";
 import { attachTerminal } from "../terminal-attach.js";
 
 export class ResumeCommand extends BaseCommand {
@@ -9,7 +9,7 @@ export class ResumeCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Start an ended or interrupted session again",
     details: `
-      Runs the session again with the same id, directory and command. Claude Code sessions continue their conversation (\`claude --resume <id>\`). The log continues where it ended.
+      Runs the session again with the same id, directory and command, in this shell's environment (as \`start\` does). Claude Code sessions continue their conversation (\`claude --resume <id>\`). The log continues where it ended.
     `,
     examples: [
       ["Resume a session", "$0 resume api"],
@@ -24,7 +24,7 @@ export class ResumeCommand extends BaseCommand {
   async run(): Promise<number> {
     const size = terminalSize(this.context.stdout);
     const { session } = await this.call((client) =>
-      client.sessions.resumeSession({ sessionId: this.id, ...(size ?? {}) }),
+      client.sessions.resumeSession({ sessionId: this.id, env: clientEnv(), ...(size ?? {}) }),
     );
     if (session === undefined) throw new Error("the daemon returned no session");
     if (this.json) this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);

@@ -14,6 +14,7 @@ import { durationMs } from "./duration.js";
 import { RpcError } from "./rpc-error.js";
 import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
 import { logEntry, recordState, sessionMessage, sessionMessageOf } from "./session-message.js";
+import { sessionPage } from "./session-page.js";
 import { nextMessage, waitForDrain, whenCancelled } from "./stream-util.js";
 
 /**
@@ -84,7 +85,7 @@ export function sessionService(
           throw new RpcError(status.INVALID_ARGUMENT, `unknown session state ${state}`);
         states.push(known);
       }
-      return { sessions: manager.list({ states, name: request.name }).map(sessionMessageOf) };
+      return sessionPage(manager.list({ states, name: request.name }), request);
     },
 
     async getSession(request) {

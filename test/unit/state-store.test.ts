@@ -27,7 +27,6 @@ function record(id: string): SessionRecord {
     name: "",
     workingDir: "/tmp",
     command: ["true"],
-    env: {},
     state: "running",
     pid: 1234,
     createdAt: "2026-01-01T00:00:00.000Z",
