@@ -17,7 +17,9 @@ import { writeSync } from "node:fs";
  * How much input a session holds for a program that is not reading it. Input is taken while
  * less than this waits, each message whole: a SendInput past it is refused, and a terminal's
  * stream is not read until the program has read enough. A message is at most 4 MiB (the
- * daemon's receive limit), so a session never holds more than this plus one message.
+ * daemon's receive limit); a SendInput is checked as it is written, and each attached terminal
+ * may have one message on its way when room appears, so a session holds at most this plus one
+ * message per attached terminal and one SendInput.
  */
 export const MAX_PENDING_INPUT_BYTES = 1024 * 1024;
 
