@@ -4,9 +4,10 @@
  * node-pty starts the program as a session leader (setsid), so its pid is also its process
  * group and session id: signalling the group reaches the program and every child it started.
  */
-import { readSync, writeSync } from "node:fs";
+import { readSync } from "node:fs";
 import type { Socket } from "node:net";
 import * as pty from "node-pty";
+import { PtyWriter } from "./pty-writer.js";
 
 export interface PtyExit {
   exitCode: number;
@@ -27,21 +28,32 @@ export interface PtySpawnOptions {
 interface UnixTerminalInternals {
   _socket?: Socket;
   _fd?: number;
-  /** Its writer's queue of writes not yet taken by the kernel (CustomWriteStream). */
-  _writeStream?: { _writeQueue?: unknown[] };
 }
 
 export class PtyProcess {
   private readonly pty: pty.IPty;
+  private readonly input: PtyWriter;
   private exited = false;
   private readonly dataListeners: Array<(data: Buffer) => void> = [];
 
   private constructor(handle: pty.IPty) {
     this.pty = handle;
+    const internals = handle as unknown as UnixTerminalInternals;
+    // Input bypasses node-pty's writer (see PtyWriter), so it needs the terminal's descriptor.
+    if (internals._fd === undefined) {
+      handle.kill("SIGKILL");
+      throw new Error("node-pty gave no terminal descriptor to write input to");
+    }
+    this.input = new PtyWriter(internals._fd);
     handle.onData((data) => {
       for (const listener of this.dataListeners) listener(data as unknown as Buffer);
     });
-    this.keepTailOutput(handle as unknown as UnixTerminalInternals);
+    // First of the exit listeners, so that none of them sees input still waiting.
+    handle.onExit(() => {
+      this.exited = true;
+      this.input.release();
+    });
+    this.keepTailOutput(internals);
   }
 
   /**
@@ -56,6 +68,8 @@ export class PtyProcess {
     if (socket === undefined || fd === undefined) return;
     const destroy = socket.destroy.bind(socket);
     socket.destroy = (error?: Error) => {
+      // The descriptor closes now: input still waiting has no program left to read it.
+      this.input.release();
       const chunk = Buffer.allocUnsafe(64 * 1024);
       for (;;) {
         let bytes: number;
@@ -97,36 +111,34 @@ export class PtyProcess {
 
   onExit(listener: (exit: PtyExit) => void): void {
     this.pty.onExit(({ exitCode, signal }) => {
-      this.exited = true;
       listener({ exitCode, signal: signal ?? 0 });
     });
   }
 
-  write(data: string | Buffer): void {
-    if (this.exited) return;
-    const buffer = typeof data === "string" ? Buffer.from(data) : data;
-    const written = this.writeNow(buffer);
-    if (written < buffer.length) this.pty.write(buffer.subarray(written));
+  /** Input taken but not yet read by the program's terminal. */
+  get pendingInput(): number {
+    return this.input.pending;
+  }
+
+  /** Whether the program takes more input now: less than the writer's limit waits for it. */
+  get takesInput(): boolean {
+    return this.input.hasRoom;
+  }
+
+  /** Resolves when the program takes input again, has exited, or `stop` fires. */
+  waitForInputRoom(stop: AbortSignal): Promise<void> {
+    return this.input.waitForRoom(stop);
   }
 
   /**
-   * Writes what the terminal takes at once, straight to its non-blocking master side; returns
-   * how many bytes that was. node-pty hands every write, even a single keystroke, to the libuv
-   * thread pool (fs.write) and to a worker thread's wake-up: 50-100 µs on the keystroke echo
-   * path. Only when node-pty has nothing queued, so that order is kept; the rest (the terminal
-   * is full: EAGAIN, or a partial write) goes through node-pty's queue, which waits for room.
+   * Takes `data` whole, to be written in order; callers check {@link takesInput} first. The
+   * usual keystroke is one write straight to the terminal's non-blocking master side: node-pty
+   * hands every write to the libuv thread pool and a worker thread's wake-up, 50-100 µs on the
+   * keystroke echo path.
    */
-  private writeNow(buffer: Buffer): number {
-    const internals = this.pty as unknown as UnixTerminalInternals;
-    const fd = internals._fd;
-    const queue = internals._writeStream?._writeQueue;
-    if (fd === undefined || queue === undefined || queue.length > 0) return 0;
-    try {
-      return writeSync(fd, buffer);
-    } catch {
-      // EAGAIN: no room now; anything else node-pty's writer reports as it always has.
-      return 0;
-    }
+  write(data: string | Buffer): void {
+    if (this.exited) return;
+    this.input.write(typeof data === "string" ? Buffer.from(data) : data);
   }
 
   resize(cols: number, rows: number): void {

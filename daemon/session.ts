@@ -216,8 +216,27 @@ export class Session {
     await exited;
   }
 
+  /** Writes to the program's terminal, in order; see {@link takesInput}. */
   write(data: string | Buffer): void {
     this.process?.write(data);
+  }
+
+  /** Input the program has not read yet, in bytes. */
+  get pendingInput(): number {
+    return this.process?.pendingInput ?? 0;
+  }
+
+  /**
+   * Whether the session takes more input now: false while its program leaves the most a
+   * session holds unread (MAX_PENDING_INPUT_BYTES).
+   */
+  get takesInput(): boolean {
+    return this.process?.takesInput ?? true;
+  }
+
+  /** Resolves when the session takes input again, its program has ended, or `stop` fires. */
+  waitForInputRoom(stop: AbortSignal): Promise<void> {
+    return this.process?.waitForInputRoom(stop) ?? Promise.resolve();
   }
 
   resize(cols: number, rows: number): void {

@@ -5,6 +5,7 @@ import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_p
 import type { DaemonCounters } from "../daemon-counters.js";
 import { DEFAULT_GRACE_MS } from "../grace.js";
 import { recordCost } from "../log-record.js";
+import { MAX_PENDING_INPUT_BYTES } from "../pty-writer.js";
 import type { Session } from "../session.js";
 import { type LogCursor, MAX_RECORD_CHARS } from "../session-log.js";
 import type { SessionManager, WatchKind } from "../session-manager.js";
@@ -53,6 +54,16 @@ function requireRunning(session: Session, what: string): void {
     throw new RpcError(
       status.FAILED_PRECONDITION,
       `cannot ${what}: session ${session.id} is ${session.state.toUpperCase()}; see its output with: claude-sessions logs ${session.record.name || session.id}`,
+    );
+  }
+}
+
+/** Refuses input for a program that leaves what the session holds for it unread. */
+function requireInputRoom(session: Session): void {
+  if (!session.takesInput) {
+    throw new RpcError(
+      status.RESOURCE_EXHAUSTED,
+      `cannot send input: the program in session ${session.id} is not reading its input: ${session.pendingInput} bytes are waiting for it; send again once fewer than ${MAX_PENDING_INPUT_BYTES} are`,
     );
   }
 }
@@ -181,6 +192,7 @@ export function sessionService(
         default:
           throw new RpcError(status.INVALID_ARGUMENT, "nothing to send: set data or text");
       }
+      requireInputRoom(session);
       session.write(data);
       return { bytesWritten: data.length };
     },
@@ -264,6 +276,9 @@ async function attachTerminal(
   const exited = session.exited().then(() => "exited" as const);
   const input = (async () => {
     for (;;) {
+      // A program that leaves its input unread holds the stream back, keystrokes and all: the
+      // client's writes wait, none is dropped.
+      if (!readOnly) await session.waitForInputRoom(stop);
       const next = await nextMessage(messages, stop);
       if (next === undefined) return "closed" as const;
       const message = next.message;

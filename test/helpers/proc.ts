@@ -113,3 +113,13 @@ export function rssBytes(pid: number): number {
   const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return Number(match?.[1] ?? 0) * 1024;
 }
+
+/**
+ * CPU time `pid` has used, user and system, in clock ticks (1/100 s: /proc's USER_HZ), from
+ * fields 14 and 15 of its stat line.
+ */
+export function cpuTicks(pid: number): number {
+  const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
+  return Number(fields[11]) + Number(fields[12]);
+}
