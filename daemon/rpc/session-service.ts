@@ -292,8 +292,9 @@ async function attachTerminal(
   try {
     const outcome = await Promise.race([exited, input]);
     if (outcome === "exited" && attachment !== undefined && !stop.aborted) {
-      await attachment.idle();
-      call.write({ message: { case: "exit", value: { session: sessionMessageOf(session) } } });
+      await attachment.idle(stop);
+      if (!stop.aborted)
+        call.write({ message: { case: "exit", value: { session: sessionMessageOf(session) } } });
     }
   } finally {
     if (attachment !== undefined) session.detach(attachment);
