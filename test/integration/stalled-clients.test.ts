@@ -14,6 +14,20 @@ import { waitFor } from "../helpers/wait.js";
 /** More than a terminal client's backlog (4 MiB), so a stopped client falls behind for good. */
 const FLOOD_BYTES = 6_000_000;
 
+/**
+ * Session changes made while a watcher is stopped. A change is an event of a few hundred bytes;
+ * this many are several times what the stopped CLI's socket and HTTP/2 window (2 MiB) take.
+ */
+const RESIZES = 20_000;
+
+/** One line of `watch --json`. */
+interface WatchLine {
+  event: string;
+  session?: { id: string; cols: number };
+  skipped_events?: number;
+  sessions?: number;
+}
+
 describe("stalled clients", () => {
   const fixture = useDaemon();
 
@@ -97,6 +111,74 @@ describe("stalled clients", () => {
       for (const id of ids) {
         await client.sessions.stopSession({ sessionId: id, gracePeriod: { seconds: 1n } });
       }
+    }
+  });
+
+  it("a watcher stopped during a storm of events is not queued for: it gets a resync, then the current list, then live events", async () => {
+    const { client } = fixture.daemon;
+    const { session } = await client.sessions.startSession({
+      workingDir: fixture.work.path,
+      command: ["sleep", "1000"],
+      env: fixture.env,
+    });
+    assert.ok(session);
+    const id = session.id;
+    const events = (watcher: StoppedClients) =>
+      watcher
+        .output(0)
+        .split("\n")
+        // The last piece is a line still being written.
+        .slice(0, -1)
+        .filter((line) => line.startsWith("{"))
+        .map((line) => JSON.parse(line) as WatchLine);
+    const watcher = await stoppedClients(
+      fixture.daemon.home,
+      ["watch", "--existing", "--json"],
+      1,
+      (clients) => events(clients).some((event) => event.session?.id === id),
+    );
+    const terminal = attachTerminalClient(client, id);
+    try {
+      // Every resize is an event: far more than the stopped watcher's socket and window take.
+      for (let i = 0; i < RESIZES; i++) terminal.resize(40 + (i % 2), 20);
+      terminal.resize(123, 45);
+      await waitFor(
+        "the last resize",
+        async () => (await client.sessions.getSession({ sessionId: id })).session?.cols === 123,
+        30_000,
+      );
+
+      watcher.resume();
+      const resynced = await waitFor("the watcher's resync and list", () => {
+        const seen = events(watcher);
+        const at = seen.findIndex((event) => event.event === "resync");
+        return at >= 0 && seen.length > at + (seen[at]?.sessions ?? 0) ? { seen, at } : undefined;
+      });
+      const { seen, at } = resynced;
+      const resync = seen[at] as WatchLine;
+      assert.ok((resync.skipped_events ?? 0) > 0, "the resync says events were skipped");
+      const { sessions } = await client.sessions.listSessions({});
+      assert.equal(resync.sessions, sessions.length, "the resync says how many sessions follow");
+      assert.ok(
+        seen.length < RESIZES / 2,
+        `the watcher was sent ${seen.length} events for ${RESIZES} changes: it was not queued for`,
+      );
+      const listed = seen.slice(at + 1, at + 1 + sessions.length);
+      assert.ok(listed.every((event) => event.event === "existing"));
+      const mine = listed.find((event) => event.session?.id === id);
+      assert.equal(mine?.session?.cols, 123, "the list shows the session as it is now");
+
+      // Live events again after the list.
+      terminal.resize(100, 30);
+      await waitFor("a live event after the resync", () =>
+        events(watcher)
+          .slice(at + 1 + sessions.length)
+          .some((event) => event.event === "changed" && event.session?.cols === 100),
+      );
+    } finally {
+      terminal.detach();
+      await watcher.kill();
+      await client.sessions.stopSession({ sessionId: id, gracePeriod: { seconds: 1n } });
     }
   });
 });
