@@ -178,11 +178,30 @@ export class Session {
       },
       false,
     );
+    await this.releaseAttachments();
     this.process = undefined;
     const waiters = this.exitWaiters;
     this.exitWaiters = [];
     for (const wake of waiters) wake();
     this.hooks.changed(this, "exited");
+  }
+
+  /**
+   * Lets go of the run's terminal clients: from now on none counts as attached and a resumed
+   * run's output can never reach one. Each keeps the run's final screen, for a client that
+   * fell behind and has yet to drain, until its call ends.
+   */
+  private async releaseAttachments(): Promise<void> {
+    const screen = this.screen;
+    if (this.attachments.size === 0 || screen === undefined) return;
+    const frame = await new Promise<string>((resolve) => screen.snapshot(resolve));
+    const last = {
+      snapshot: (deliver: (frame: string) => void) => deliver(frame),
+      cols: screen.cols,
+      rows: screen.rows,
+    };
+    for (const attachment of this.attachments) attachment.end(last);
+    this.attachments.clear();
   }
 
   /** Resolves once the program has exited and its log is closed (at once if not running). */

@@ -66,7 +66,7 @@ export class TerminalAttachment {
   private idleWaiters: Array<() => void> = [];
 
   constructor(
-    private readonly screen: ScreenSource,
+    private screen: ScreenSource,
     private readonly sink: AttachmentSink,
     readonly readOnly: boolean,
     private readonly counters: AttachmentCounters = UNCOUNTED,
@@ -116,10 +116,32 @@ export class TerminalAttachment {
     else setImmediate(run);
   }
 
-  /** Resolves when everything pushed so far has been handed to the client's stream. */
-  idle(): Promise<void> {
-    if (!this.busy()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  /**
+   * Resolves when everything pushed so far has been handed to the client's stream, or when
+   * `signal` fires: a client that stopped reading and then went never drains.
+   */
+  idle(signal: AbortSignal): Promise<void> {
+    if (!this.busy() || signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        signal.removeEventListener("abort", wake);
+        this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== wake);
+        resolve();
+      };
+      signal.addEventListener("abort", wake, { once: true });
+      this.idleWaiters.push(wake);
+    });
+  }
+
+  /**
+   * The session's run ended: no more output comes, and a client that fell behind is resynced
+   * to `last`, the run's final screen, instead of the session's screen, which a resumed run
+   * replaces.
+   */
+  end(last: ScreenSource): void {
+    this.screen = last;
+    // A snapshot of the live screen may never answer once a resumed run disposes it.
+    if (this.syncing) this.resync();
   }
 
   close(): void {
@@ -138,10 +160,13 @@ export class TerminalAttachment {
     this.stale = false;
     this.queue = [];
     this.queuedBytes = 0;
-    this.screen.snapshot((frame) => {
+    const screen = this.screen;
+    screen.snapshot((frame) => {
+      // Superseded by end(): that resync sends the run's final screen.
+      if (this.screen !== screen) return;
       this.syncing = false;
       if (this.closed) return;
-      if (!this.sink.sendScreen(frame, this.screen.cols, this.screen.rows)) this.blocked = true;
+      if (!this.sink.sendScreen(frame, screen.cols, screen.rows)) this.blocked = true;
       this.pump();
     });
   }

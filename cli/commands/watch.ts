@@ -10,6 +10,7 @@ const kinds: Record<SessionEventKind, string> = {
   [SessionEventKind.STATE_CHANGED]: "changed",
   [SessionEventKind.EXITED]: "exited",
   [SessionEventKind.REMOVED]: "removed",
+  [SessionEventKind.RESYNC]: "resync",
 };
 
 export class WatchCommand extends BaseCommand {
@@ -17,7 +18,7 @@ export class WatchCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Print session events as they happen",
     details:
-      "Streams events (started, changed, exited, removed) until interrupted. `--existing` first lists the current sessions; `--json` prints one JSON object per event.",
+      "Streams events (started, changed, exited, removed) until interrupted. `--existing` first lists the current sessions; `--json` prints one JSON object per event. A watch that falls behind (its output not read) skips events; it then prints a `resync` line and the current sessions as `existing` events, which replace what came before.",
     examples: [["Watch everything", "$0 watch --existing"]],
   });
 
@@ -33,6 +34,15 @@ export class WatchCommand extends BaseCommand {
     process.once("SIGINT", stop);
     try {
       for await (const event of stream) {
+        if (event.kind === SessionEventKind.RESYNC) {
+          const skipped = Number(event.skippedEvents);
+          this.context.stdout.write(
+            this.json
+              ? `${JSON.stringify({ event: "resync", skipped_events: skipped, sessions: event.listedSessions })}\n`
+              : `${new Date().toISOString()} resync: fell behind and skipped ${skipped} events; the ${event.listedSessions} sessions as they are now follow\n`,
+          );
+          continue;
+        }
         if (event.session === undefined) continue;
         const kind = kinds[event.kind] ?? "unknown";
         this.context.stdout.write(

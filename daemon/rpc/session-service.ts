@@ -1,14 +1,13 @@
 /** The SessionService handlers: decode, call the manager, encode. Errors map in one place. */
 import { status } from "@grpc/grpc-js";
 import type { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import type { DaemonCounters } from "../daemon-counters.js";
 import { DEFAULT_GRACE_MS } from "../grace.js";
 import { recordCost } from "../log-record.js";
 import { MAX_PENDING_INPUT_BYTES } from "../pty-writer.js";
 import type { Session } from "../session.js";
 import { type LogCursor, MAX_RECORD_CHARS } from "../session-log.js";
-import type { SessionManager, WatchKind } from "../session-manager.js";
+import type { SessionManager } from "../session-manager.js";
 import type { SessionState } from "../session-record.js";
 import { checkSize } from "../session-validation.js";
 import { durationMs } from "./duration.js";
@@ -17,6 +16,7 @@ import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
 import { logEntry, recordState, sessionMessage, sessionMessageOf } from "./session-message.js";
 import { sessionPage } from "./session-page.js";
 import { nextMessage, waitForDrain, whenCancelled } from "./stream-util.js";
+import { streamSessionEvents } from "./watch-stream.js";
 
 /**
  * How much log a follower is sent per message. grpc-js holds 16 messages for a client that
@@ -41,13 +41,6 @@ const FOLLOW_STREAM_MESSAGES = 16;
  */
 export const FOLLOWER_HELD_LIMIT_BYTES =
   FOLLOW_STREAM_MESSAGES * (FOLLOW_BATCH_BYTES + MAX_RECORD_CHARS + 64);
-
-const watchKinds: Record<WatchKind, SessionEventKind> = {
-  started: SessionEventKind.STARTED,
-  state: SessionEventKind.STATE_CHANGED,
-  exited: SessionEventKind.EXITED,
-  removed: SessionEventKind.REMOVED,
-};
 
 function requireRunning(session: Session, what: string): void {
   if (!session.isRunning) {
@@ -215,23 +208,12 @@ export function sessionService(
     },
 
     async watchSessions(request, call) {
-      const stop = whenCancelled(call, shutdown);
-      if (request.includeExisting) {
-        for (const session of manager.list()) {
-          call.write({ kind: SessionEventKind.EXISTING, session: sessionMessageOf(session) });
-        }
-      }
-      const unwatch = manager.watch((kind, record, session) => {
-        call.write({ kind: watchKinds[kind], session: sessionMessage(record, session) });
-      });
-      try {
-        await new Promise<void>((resolve) => {
-          if (stop.aborted) resolve();
-          stop.addEventListener("abort", () => resolve(), { once: true });
-        });
-      } finally {
-        unwatch();
-      }
+      await streamSessionEvents(
+        manager,
+        call,
+        whenCancelled(call, shutdown),
+        request.includeExisting,
+      );
     },
   };
 }
@@ -307,8 +289,9 @@ async function attachTerminal(
   try {
     const outcome = await Promise.race([exited, input]);
     if (outcome === "exited" && attachment !== undefined && !stop.aborted) {
-      await attachment.idle();
-      call.write({ message: { case: "exit", value: { session: sessionMessageOf(session) } } });
+      await attachment.idle(stop);
+      if (!stop.aborted)
+        call.write({ message: { case: "exit", value: { session: sessionMessageOf(session) } } });
     }
   } finally {
     if (attachment !== undefined) session.detach(attachment);

@@ -37,6 +37,9 @@ function attached(): { attachment: TerminalAttachment; sink: ReturnType<typeof r
   return { attachment, sink };
 }
 
+/** For waits that nothing cancels. */
+const never = new AbortController().signal;
+
 /** A terminal read's worth of output while a program floods it. */
 const read = (fill: string) => Buffer.alloc(4096, fill);
 
@@ -61,7 +64,7 @@ describe("TerminalAttachment", () => {
       attachment.push(data);
       await nextTurn();
     }
-    await attachment.idle();
+    await attachment.idle(never);
     assert.equal(sink.outputs[0]?.length, 4096, "the first read of a flood goes out at once");
     assert.ok(
       sink.outputs.length <= reads.length / 5,
@@ -85,7 +88,7 @@ describe("TerminalAttachment", () => {
   it("goes back to sending at once when the flood is over", async () => {
     const { attachment, sink } = attached();
     attachment.push(read("a"));
-    await attachment.idle();
+    await attachment.idle(never);
     await new Promise((resolve) => setTimeout(resolve, BULK_PACE_MS + 5));
     attachment.push(Buffer.from("x"));
     await nextTurn();
@@ -126,13 +129,61 @@ describe("TerminalAttachment", () => {
     assert.equal(stalled.terminalResyncs, 0);
     full = false;
     drain();
-    await attachment.idle();
+    await attachment.idle(never);
     assert.equal(sink.screens, 2, "a fresh screen once the client reads again");
     assert.ok(
       sink.outputs.reduce((sum, data) => sum + data.length, 0) < CLIENT_BACKLOG_BYTES,
       "only what came after the drop was sent",
     );
     assert.equal(counters.snapshot().terminalResyncs, 1);
+    attachment.close();
+  });
+
+  it("stops waiting for a client that never drains once its call is cancelled", async () => {
+    const sink = { ...recordingSink(), sendScreen: () => false };
+    const attachment = new TerminalAttachment(screen, sink, false);
+    attachment.start();
+    attachment.push(read("a"));
+    const cancelled = new AbortController();
+    const idle = attachment.idle(cancelled.signal);
+    cancelled.abort();
+    await idle;
+    attachment.close();
+  });
+
+  it("resyncs a client that drains after its session ended to the run's last screen", async () => {
+    let drain = () => {};
+    const frames: string[] = [];
+    let full = true;
+    const sink = {
+      sendOutput: () => !full,
+      sendScreen(frame: string) {
+        frames.push(frame);
+        return !full;
+      },
+      onDrain(listener: () => void) {
+        drain = listener;
+      },
+    };
+    // The live screen answers only once: a resumed run has disposed of it by the time the
+    // client drains.
+    let answered = false;
+    const live = {
+      cols: 80,
+      rows: 24,
+      snapshot(deliver: (frame: string) => void) {
+        if (!answered) deliver("live");
+        answered = true;
+      },
+    };
+    const attachment = new TerminalAttachment(live, sink, false);
+    attachment.start();
+    for (let i = 0; i <= CLIENT_BACKLOG_BYTES / 4096; i++) attachment.push(read("a"));
+    attachment.end({ cols: 80, rows: 24, snapshot: (deliver) => deliver("last") });
+    full = false;
+    drain();
+    await attachment.idle(never);
+    assert.deepEqual(frames, ["live", "last"]);
     attachment.close();
   });
 });
