@@ -7,20 +7,12 @@
  * from the ring, or from the file when they fall behind it, so a slow reader costs no memory and
  * still gets every record.
  */
-import {
-  close,
-  closeSync,
-  constants,
-  fstatSync,
-  fsync,
-  ftruncateSync,
-  openSync,
-  write,
-} from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { close, closeSync, constants, fstatSync, fsync, ftruncateSync, write } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { promisify } from "node:util";
-import { completeLengthOf, readRecords, searchOffset } from "./log-file.js";
+import { completeLengthOf, openLogForReading, readRecords, searchOffset } from "./log-file.js";
 import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
+import { openRegularFile } from "./regular-file.js";
 
 const writeFd = promisify(write) as (fd: number, data: string) => Promise<{ bytesWritten: number }>;
 const syncFd = promisify(fsync);
@@ -32,11 +24,6 @@ export const MAX_RECORD_CHARS = 32 * 1024;
 export const SEAL_DELAY_MS = 8;
 /** Memory kept for recent records, beyond those not yet written. */
 const RING_BUDGET = 4 * 1024 * 1024;
-
-/** A log file the daemon refuses to write (a symbolic link, not a regular file). */
-export class UnsafeLogError extends Error {
-  override readonly name = "UnsafeLogError";
-}
 
 export interface SessionLogOptions {
   /** Called when writing fails (e.g. a full disk) and again with undefined when it works again. */
@@ -97,9 +84,9 @@ export class SessionLog {
    * record was never complete, and cutting it keeps the file one valid record per line, where
    * terminating it would leave a broken line in the middle for every reader to trip over.
    *
-   * A symbolic link or anything but a regular file in the log's place is refused (O_NOFOLLOW,
-   * then fstat on what was opened): the daemon never writes a session's output through a link
-   * to wherever it points. Throws {@link UnsafeLogError} saying how to fix it.
+   * A symbolic link or anything but a regular file in the log's place is refused
+   * ({@link openRegularFile}): the daemon never writes a session's output through a link to
+   * wherever it points, nor into a FIFO. Throws an `UnsafeFileError` saying how to fix it.
    */
   openForAppend(): void {
     if (this.fd !== undefined) {
@@ -108,27 +95,12 @@ export class SessionLog {
       this.closing = false;
       return;
     }
-    let fd: number;
+    const fd = openRegularFile(
+      this.path,
+      constants.O_RDWR | constants.O_APPEND | constants.O_CREAT,
+      { mode: 0o600, label: "log " },
+    );
     try {
-      fd = openSync(
-        this.path,
-        constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-        0o600,
-      );
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ELOOP") {
-        throw new UnsafeLogError(
-          `log ${this.path} is a symbolic link; the daemon does not write through links: remove it (rm ${this.path})`,
-        );
-      }
-      throw error;
-    }
-    try {
-      if (!fstatSync(fd).isFile()) {
-        throw new UnsafeLogError(
-          `log ${this.path} is not a regular file; move it away (mv ${this.path} ${this.path}.old)`,
-        );
-      }
       const complete = completeLengthOf(fd);
       if (fstatSync(fd).size > complete) ftruncateSync(fd, complete);
     } catch (error) {
@@ -351,7 +323,7 @@ export class SessionLog {
     }
     let file: FileHandle;
     try {
-      file = await open(this.path, "r");
+      file = await openLogForReading(this.path);
     } catch {
       return first?.seq ?? this.sealedSeq + 1;
     }
@@ -409,7 +381,7 @@ export class LogCursor {
   private async fromFile(maxBytes: number): Promise<LogRecord[]> {
     if (this.file === undefined) {
       try {
-        this.file = await open(this.log.path, "r");
+        this.file = await openLogForReading(this.log.path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return this.skipLost();
         throw error;

@@ -3,8 +3,9 @@
  * every change, with the previous copy kept as `state.json.bak` for when the main copy is
  * damaged.
  */
-import { constants, existsSync, readFileSync, renameSync } from "node:fs";
+import { constants, existsSync, renameSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
+import { readRegularFile, UnsafeFileError } from "./regular-file.js";
 import type { SessionRecord } from "./session-record.js";
 
 interface StateFile {
@@ -12,11 +13,16 @@ interface StateFile {
   sessions: SessionRecord[];
 }
 
+/**
+ * The file's records, or undefined if it is missing or damaged. Anything but a regular file at
+ * `path` is refused, not taken for a damaged copy (UnsafeFileError).
+ */
 function parse(path: string): SessionRecord[] | undefined {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
-  } catch {
+    text = readRegularFile(path).toString("utf8");
+  } catch (error) {
+    if (error instanceof UnsafeFileError) throw error;
     return undefined;
   }
   try {
