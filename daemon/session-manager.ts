@@ -74,12 +74,7 @@ export class SessionManager {
    */
   async load(): Promise<void> {
     const records = this.store.load((message) => this.logger.warn(message));
-    for (const saved of records) {
-      const record: SessionRecord = {
-        ...saved,
-        env: saved.env ?? {},
-        command: saved.command ?? [],
-      };
+    for (const record of records) {
       let lastSeq = 0;
       let logError: string | undefined;
       try {

@@ -1,11 +1,23 @@
 /**
  * A home tampered with while the daemon was down or under it: FIFOs where the daemon expects
  * regular files (a log, state.json, its backup, the lock key, daemon.log) are refused without
- * blocking, saying how to fix them, and the rest is served.
+ * blocking, saying how to fix them, and the rest is served; records in state.json that are not
+ * sound (ids that climb out of logs/, bad times, missing sizes, wrong types) are set aside in
+ * `state.json.quarantine` with a warning, and the good records beside them are served.
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { closeSync, constants, existsSync, lstatSync, openSync, rmSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
@@ -16,6 +28,7 @@ import { runCli } from "../helpers/cli.js";
 import { type DaemonHandle, exitOf } from "../helpers/daemon-process.js";
 import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { expectStatus } from "../helpers/rpc.js";
+import { savedRecord } from "../helpers/saved-record.js";
 import { waitFor } from "../helpers/wait.js";
 
 const cleanup = perTestCleanup();
@@ -187,5 +200,120 @@ describe("a FIFO where the daemon expects a regular file", () => {
     );
     assert.equal(existsSync(paths.socket), false, "no daemon was started");
     assert.ok(lstatSync(paths.log).isFIFO(), "the FIFO is left for the user to see");
+  });
+});
+
+/** A sound record, for crafting others from: resuming it prints "resumed-42". */
+function soundRecord(workingDir: string, id: string): Record<string, unknown> {
+  return savedRecord(id, workingDir, {
+    command: ["sh", "-c", "echo resumed-$((6*7))"],
+    env: { ...env(), TERM: "xterm-256color", CLAUDE_SESSIONS_ID: id },
+  });
+}
+
+describe("tampered records in state.json", () => {
+  it("are set aside with a warning naming each; nothing outside logs/ is touched; the good ones are listed, resumable and removable", async () => {
+    const { home, work } = dirs();
+    const paths = homePaths(home.path);
+    const outside = dirs().work.path;
+    const victim = join(outside, "victim.jsonl");
+    writeFileSync(victim, "precious\n");
+    const climb = (name: string) => `../../${basename(outside)}/${name}`;
+    const goodIds = [
+      "0b9b2c6e-1f5e-4c4e-9a51-3f1d2c3b4a01",
+      "0b9b2c6e-1f5e-4c4e-9a51-3f1d2c3b4a02",
+    ];
+    const uuid = (n: number) => `1c2d3e4f-0000-4000-8000-${String(n).padStart(12, "0")}`;
+    const sound = (id: string) => soundRecord(work.path, id);
+    const without = (record: Record<string, unknown>, key: string) => {
+      const copy = { ...record };
+      delete copy[key];
+      return copy;
+    };
+    const bad: Array<[unknown, RegExp]> = [
+      [{ ...sound(uuid(1)), id: climb("pwned"), state: "running" }, /id .* is not a session id/],
+      [{ ...sound(uuid(2)), id: climb("victim") }, /id .* is not a session id/],
+      [{ ...sound(uuid(3)), createdAt: "yesterday" }, /createdAt .* is not a time/],
+      [without(sound(uuid(4)), "cols"), /cols must be an integer from 1 to 1000/],
+      [{ ...sound(uuid(5)), rows: 0 }, /rows must be an integer from 1 to 1000/],
+      [{ ...sound(uuid(6)), pid: "12" }, /pid must be an integer/],
+      [{ ...sound(uuid(7)), pid: -1 }, /pid must be an integer/],
+      [{ ...sound(uuid(8)), state: "zombie" }, /state .* is not one of/],
+      [{ ...sound(uuid(9)), command: "sh" }, /command must be a list of strings/],
+      [{ ...sound(uuid(10)), command: [] }, /command must be a list of strings/],
+      [{ ...sound(uuid(11)), env: { A: 1 } }, /env must map names to strings/],
+      [{ ...sound(uuid(12)), name: "two words" }, /name/],
+      [{ ...sound(uuid(13)), claudeCode: "yes" }, /claudeCode must be true or false/],
+      [{ ...sound(uuid(14)), endedAt: 5 }, /endedAt .* is not a time/],
+      [{ ...sound(uuid(15)), workingDir: "relative" }, /workingDir must be an absolute path/],
+      [{ ...sound(uuid(16)), id: uuid(16).toUpperCase() }, /id .* is not a session id/],
+      [sound(goodIds[0] as string), /id .* is used by an earlier record/],
+      [42, /not an object/],
+      [null, /not an object/],
+    ];
+    const sessions = [sound(goodIds[0] as string), ...bad.map(([record]) => record)];
+    sessions.push(sound(goodIds[1] as string));
+    writeFileSync(paths.state, JSON.stringify({ version: 1, sessions }), { mode: 0o600 });
+
+    const daemon = await daemonOn(home.path);
+    const { client } = daemon;
+    const listed = (await client.sessions.listSessions({})).sessions;
+    assert.deepEqual(
+      listed.map((session) => session.id),
+      goodIds,
+    );
+    for (const [index, [, problem]] of bad.entries()) {
+      const line = daemon
+        .output()
+        .split("\n")
+        .find((text) => text.includes(`state.json: sessions[${index + 1}] `));
+      assert.ok(line, `no warning for sessions[${index + 1}]: ${daemon.output()}`);
+      assert.match(
+        line,
+        / warn .*state\.json: sessions\[\d+\] .*set aside in .*state\.json\.quarantine: /,
+      );
+      assert.match(line, problem, `sessions[${index + 1}]`);
+    }
+    const quarantine = `${paths.state}.quarantine`;
+    assert.equal((lstatSync(quarantine).mode & 0o777).toString(8), "600");
+    const kept = readFileSync(quarantine, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { record: unknown; problem: string });
+    assert.deepEqual(
+      kept.map((entry) => entry.record),
+      bad.map(([record]) => record),
+    );
+    await client.daemon.ping({});
+    const saved = JSON.parse(readFileSync(paths.state, "utf8")) as {
+      sessions: Array<{ id: string }>;
+    };
+    assert.deepEqual(
+      saved.sessions.map((session) => session.id),
+      goodIds,
+    );
+    // Nothing was created, written or removed outside the home.
+    assert.deepEqual(readdirSync(outside), ["victim.jsonl"]);
+    assert.equal(readFileSync(victim, "utf8"), "precious\n");
+    assert.deepEqual(readdirSync(paths.logs), []);
+
+    // The good ones are served: resumed to their end, then removed with their logs.
+    const resumable = goodIds[0] as string;
+    const resumed = (await client.sessions.resumeSession({ sessionId: resumable })).session;
+    assert.equal(resumed?.state, SessionState.RUNNING);
+    cleanup.pids.push(resumed?.pid ?? 0);
+    await waitFor("the resumed session to exit", async () => {
+      const current = (await client.sessions.getSession({ sessionId: resumable })).session;
+      return current?.state === SessionState.EXITED;
+    });
+    assert.match(JSON.stringify(await readLogOf(client, resumable)), /resumed-42/);
+    for (const id of goodIds) {
+      await client.sessions.removeSession({ sessionId: id, deleteLog: true });
+    }
+    assert.deepEqual((await client.sessions.listSessions({})).sessions, []);
+    assert.deepEqual(readdirSync(paths.logs), []);
+    assert.equal(readFileSync(victim, "utf8"), "precious\n");
+    assert.equal(await daemon.stop(), 0);
+    cleanup.forget(daemon);
   });
 });
