@@ -4,10 +4,11 @@
  * start) and then lets go of us.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, constants, openSync } from "node:fs";
+import { closeSync, constants } from "node:fs";
 import { ensurePrivateHome } from "../daemon/home-guard.js";
 import type { StartReport } from "../daemon/main.js";
 import { homePaths } from "../daemon/paths.js";
+import { openRegularFile, UnsafeFileError } from "../daemon/regular-file.js";
 import { daemonEntry } from "./daemon-entry.js";
 
 /** How long a starting daemon may take to answer. */
@@ -32,18 +33,15 @@ export async function launchDaemon(
   const paths = homePaths(home);
   ensurePrivateHome(home);
   // Appending through a symbolic link planted at daemon.log would write wherever it points.
+  // So would a FIFO there block the open until something read it.
   let log: number;
   try {
-    log = openSync(
-      paths.log,
-      constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-      0o600,
-    );
+    log = openRegularFile(paths.log, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT, {
+      mode: 0o600,
+    });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ELOOP") throw error;
-    throw new DaemonLaunchError(
-      `${paths.log} is a symbolic link; the daemon does not write through links: remove it (rm ${paths.log})`,
-    );
+    if (error instanceof UnsafeFileError) throw new DaemonLaunchError(error.message);
+    throw error;
   }
   let child: ChildProcess;
   try {

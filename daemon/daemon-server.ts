@@ -2,7 +2,7 @@
  * The daemon: takes the home's lock, binds the socket, serves every service and, on shutdown,
  * undoes it all in order. It only wires parts together and disposes them.
  */
-import { chmodSync, closeSync, constants, lstatSync, openSync, rmSync, writeSync } from "node:fs";
+import { chmodSync, closeSync, constants, lstatSync, rmSync, writeSync } from "node:fs";
 import { connect } from "node:net";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
@@ -23,6 +23,7 @@ import {
 } from "./instance-lock.js";
 import type { Logger } from "./logger.js";
 import { type HomePaths, homePaths, socketAddress } from "./paths.js";
+import { openRegularFile, UnsafeFileError } from "./regular-file.js";
 import { daemonService } from "./rpc/daemon-service.js";
 import { HealthService, HealthStatus, healthService } from "./rpc/health-service.js";
 import {
@@ -114,8 +115,15 @@ export class Daemon {
       if (error instanceof UnsafeHomeError) throw new DaemonStartError(error.message);
       throw error;
     }
+    try {
+      await manager.load();
+    } catch (error) {
+      if (error instanceof UnsafeFileError) throw new DaemonStartError(error.message);
+      throw error;
+    }
+    // Only a manager that loaded is shut down: one that did not must not write its empty
+    // state over what it could not read.
     this.manager = manager;
-    await manager.load();
 
     const services = [SessionService, DaemonService] as unknown as GenService<never>[];
     const health = new HealthStatus(services.map((service) => service.typeName));
@@ -295,11 +303,9 @@ export class Daemon {
  */
 function writePidFile(path: string): void {
   rmSync(path, { force: true });
-  const fd = openSync(
-    path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
+  const fd = openRegularFile(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, {
+    mode: 0o600,
+  });
   try {
     writeSync(fd, `${process.pid}\n`);
   } finally {

@@ -18,7 +18,6 @@ import {
   fstatSync,
   fsyncSync,
   linkSync,
-  openSync,
   readdirSync,
   readFileSync,
   readlinkSync,
@@ -29,6 +28,7 @@ import {
 } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
+import { openRegularFile, UnsafeFileError } from "./regular-file.js";
 
 /** The lock is held by another process. */
 export class LockBusyError extends Error {
@@ -75,11 +75,9 @@ export function homeLockKey(home: string): string {
   const existing = readKey(path);
   if (existing !== undefined) return existing;
   const scratch = join(home, `.${LOCK_KEY_FILE}.${process.pid}.${randomBytes(4).toString("hex")}`);
-  const fd = openSync(
-    scratch,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
+  const fd = openRegularFile(scratch, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, {
+    mode: 0o600,
+  });
   // Removed however the key's writing ends: a write that fails (a full disk) must not leave the
   // scratch file behind, one more at every start.
   try {
@@ -109,13 +107,10 @@ export function homeLockKey(home: string): string {
 function readKey(path: string): string | undefined {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+    fd = openRegularFile(path, constants.O_RDONLY);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT") return undefined;
-    if (code === "ELOOP") {
-      throw new LockKeyError(`${path} is a symbolic link; remove it (rm ${path})`);
-    }
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if (error instanceof UnsafeFileError) throw new LockKeyError(error.message);
     throw error;
   }
   try {

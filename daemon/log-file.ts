@@ -2,9 +2,10 @@
  * Reading a session's JSONL log file without loading it: records are in seq order, so a record
  * is found by binary search over byte offsets and the cost of a read does not grow with the log.
  */
-import { fstatSync, readSync } from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { constants, fstatSync, readSync } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { decodeRecord, type LogRecord } from "./log-record.js";
+import { openRegularFileHandle } from "./regular-file.js";
 
 const CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;
@@ -167,11 +168,20 @@ export async function readRecords(
   return { records, next: offset + start };
 }
 
+/**
+ * Opens a log to read it. A FIFO in its place would block the open, and with it a thread of
+ * the pool, until something opened the other end: it is refused at once, as is a symbolic link
+ * (`UnsafeFileError`).
+ */
+export function openLogForReading(path: string): Promise<FileHandle> {
+  return openRegularFileHandle(path, constants.O_RDONLY, { label: "log " });
+}
+
 /** The last `count` complete records of the file, read from its end (for small counts). */
 export async function readLastRecords(path: string, count: number): Promise<LogRecord[]> {
   let file: FileHandle;
   try {
-    file = await open(path, "r");
+    file = await openLogForReading(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;

@@ -15,20 +15,12 @@
  * which seq. Records still unwritten when the log is closed are given up, and their seqs with
  * them (as a next daemon would, reading the file); the next run's first record says so.
  */
-import {
-  close,
-  closeSync,
-  constants,
-  fstatSync,
-  fsync,
-  ftruncateSync,
-  openSync,
-  write,
-} from "node:fs";
-import { type FileHandle, open } from "node:fs/promises";
+import { close, closeSync, constants, fstatSync, fsync, ftruncateSync, write } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { promisify } from "node:util";
-import { completeLengthOf, readRecords, searchOffset } from "./log-file.js";
+import { completeLengthOf, openLogForReading, readRecords, searchOffset } from "./log-file.js";
 import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
+import { openRegularFile } from "./regular-file.js";
 
 const writeFd = promisify(write) as (fd: number, data: string) => Promise<{ bytesWritten: number }>;
 const syncFd = promisify(fsync);
@@ -45,11 +37,6 @@ export const UNWRITTEN_BUDGET = 4 * 1024 * 1024;
 /** The first retry of a failed write comes after this long; each next one waits twice as long. */
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 2000;
-
-/** A log file the daemon refuses to write (a symbolic link, not a regular file). */
-export class UnsafeLogError extends Error {
-  override readonly name = "UnsafeLogError";
-}
 
 export interface SessionLogOptions {
   /** Called when writing fails (e.g. a full disk) and again with undefined when it works again. */
@@ -122,9 +109,9 @@ export class SessionLog {
    * record was never complete, and cutting it keeps the file one valid record per line, where
    * terminating it would leave a broken line in the middle for every reader to trip over.
    *
-   * A symbolic link or anything but a regular file in the log's place is refused (O_NOFOLLOW,
-   * then fstat on what was opened): the daemon never writes a session's output through a link
-   * to wherever it points. Throws {@link UnsafeLogError} saying how to fix it.
+   * A symbolic link or anything but a regular file in the log's place is refused
+   * ({@link openRegularFile}): the daemon never writes a session's output through a link to
+   * wherever it points, nor into a FIFO. Throws an `UnsafeFileError` saying how to fix it.
    */
   openForAppend(): void {
     if (this.fd !== undefined) {
@@ -133,27 +120,12 @@ export class SessionLog {
       this.closing = false;
       return;
     }
-    let fd: number;
+    const fd = openRegularFile(
+      this.path,
+      constants.O_RDWR | constants.O_APPEND | constants.O_CREAT,
+      { mode: 0o600, label: "log " },
+    );
     try {
-      fd = openSync(
-        this.path,
-        constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW,
-        0o600,
-      );
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ELOOP") {
-        throw new UnsafeLogError(
-          `log ${this.path} is a symbolic link; the daemon does not write through links: remove it (rm ${this.path})`,
-        );
-      }
-      throw error;
-    }
-    try {
-      if (!fstatSync(fd).isFile()) {
-        throw new UnsafeLogError(
-          `log ${this.path} is not a regular file; move it away (mv ${this.path} ${this.path}.old)`,
-        );
-      }
       const complete = completeLengthOf(fd);
       if (fstatSync(fd).size > complete) ftruncateSync(fd, complete);
     } catch (error) {
@@ -471,7 +443,7 @@ export class SessionLog {
     }
     let file: FileHandle;
     try {
-      file = await open(this.path, "r");
+      file = await openLogForReading(this.path);
     } catch {
       return first?.seq ?? this.sealedSeq + 1;
     }
@@ -529,7 +501,7 @@ export class LogCursor {
   private async fromFile(maxBytes: number): Promise<LogRecord[]> {
     if (this.file === undefined) {
       try {
-        this.file = await open(this.log.path, "r");
+        this.file = await openLogForReading(this.log.path);
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code === "ENOENT") return this.skipLost();
         throw error;

@@ -14,6 +14,7 @@ import { lastSeqOf } from "./log-file.js";
 import type { Logger } from "./logger.js";
 import type { HomePaths } from "./paths.js";
 import { isLive, processHasEnv, sessionMembers } from "./process-tree.js";
+import { UnsafeFileError } from "./regular-file.js";
 import { RpcError } from "./rpc/rpc-error.js";
 import { Session, type SessionChange } from "./session.js";
 import {
@@ -82,11 +83,19 @@ export class SessionManager {
    */
   async load(): Promise<void> {
     const records = this.store.load((message) => this.logger.warn(message));
-    for (const saved of records) {
-      const record: SessionRecord = { ...saved, command: saved.command ?? [] };
-      // Written by versions that kept the environment; the first write drops it.
-      delete (record as { env?: unknown }).env;
-      const session = this.createSession(record, await lastSeqOf(this.logPath(record.id)));
+    for (const record of records) {
+      let lastSeq = 0;
+      let logError: string | undefined;
+      try {
+        lastSeq = await lastSeqOf(this.logPath(record.id));
+      } catch (error) {
+        // One session's unusable log (a FIFO, a link) must not keep the others from being served.
+        if (!(error instanceof UnsafeFileError)) throw error;
+        logError = error.message;
+        this.logger.warn(`session ${record.id}: ${logError}`);
+      }
+      const session = this.createSession(record, lastSeq);
+      session.logError = logError;
       this.sessions.set(record.id, session);
       if (isActive(record.state)) {
         const orphans = await this.endOrphans(record);

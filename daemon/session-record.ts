@@ -1,8 +1,10 @@
 /**
- * What the daemon knows and persists about a session. The program's environment is not part of
- * it: it may hold secrets, and nothing needs it once the program has started (a resume takes the
- * client's environment, or the daemon's own).
+ * What the daemon knows and persists about a session, and checking one read back. The program's
+ * environment is not part of it: it may hold secrets, and nothing needs it once the program has
+ * started (a resume takes the client's environment, or the daemon's own).
  */
+import { isAbsolute } from "node:path";
+import { checkName, MAX_DIMENSION } from "./session-validation.js";
 
 export type SessionState = "starting" | "running" | "exited" | "stopped" | "failed" | "interrupted";
 
@@ -33,3 +35,120 @@ export interface SessionRecord {
 export function isActive(state: SessionState): boolean {
   return state === "starting" || state === "running";
 }
+
+const STATES: readonly SessionState[] = [
+  "starting",
+  "running",
+  "exited",
+  "stopped",
+  "failed",
+  "interrupted",
+];
+
+/** A session id as `randomUUID()` makes it: it names the log, so it must be nothing else. */
+const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** Linux's largest pid (PID_MAX_LIMIT). */
+const MAX_PID = 4_194_304;
+
+/** A loaded record that is not sound; the message says which field and why. */
+export class RecordError extends Error {
+  override readonly name = "RecordError";
+}
+
+/** A value for a message: JSON, cut short, so that no record can flood the daemon's log. */
+export function shown(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 80 ? `${text.slice(0, 77)}...` : text;
+}
+
+function isString(value: unknown): value is string {
+  return typeof value === "string" && !value.includes("\0");
+}
+
+function isTime(value: unknown): value is string {
+  return typeof value === "string" && Number.isFinite(Date.parse(value));
+}
+
+function integerIn(value: unknown, min: number, max: number): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= min && (value as number) <= max;
+}
+
+/**
+ * The record in `value`, a session record read back from the state file, with only the fields a
+ * record has; throws {@link RecordError} for the first field that is not sound. Everything the
+ * daemon later does with a record (a log path from its id, a reply built from its times, a
+ * resume from its size and command) may then rely on its type and range.
+ */
+export function parseSessionRecord(value: unknown): SessionRecord {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new RecordError("the record is not an object");
+  const v = value as Record<string, unknown>;
+  const fail = (message: string): never => {
+    throw new RecordError(message);
+  };
+  if (typeof v.id !== "string" || !SESSION_ID.test(v.id))
+    fail(`id ${shown(v.id)} is not a session id (a lowercase UUID)`);
+  if (typeof v.name !== "string") fail(`name must be a string, got ${shown(v.name)}`);
+  try {
+    checkName(v.name as string);
+  } catch (error) {
+    fail((error as Error).message);
+  }
+  if (!isString(v.workingDir) || !isAbsolute(v.workingDir))
+    fail(`workingDir must be an absolute path, got ${shown(v.workingDir)}`);
+  if (
+    !Array.isArray(v.command) ||
+    v.command.length === 0 ||
+    !v.command.every(isString) ||
+    v.command[0] === ""
+  )
+    fail(`command must be a list of strings, the program first, got ${shown(v.command)}`);
+  if (!STATES.includes(v.state as SessionState))
+    fail(`state ${shown(v.state)} is not one of ${STATES.join(", ")}`);
+  if (!integerIn(v.pid, 0, MAX_PID))
+    fail(`pid must be an integer from 0 to ${MAX_PID}, got ${shown(v.pid)}`);
+  if (v.exitCode !== undefined && !integerIn(v.exitCode, -(2 ** 31), 2 ** 31 - 1))
+    fail(`exitCode must be an integer, got ${shown(v.exitCode)}`);
+  if (v.logBytesLost !== undefined && !integerIn(v.logBytesLost, 0, Number.MAX_SAFE_INTEGER))
+    fail(`logBytesLost must be a whole number of bytes, got ${shown(v.logBytesLost)}`);
+  for (const key of ["exitSignal", "failureReason", "logLoss"] as const) {
+    if (v[key] !== undefined && !isString(v[key]))
+      fail(`${key} must be a string, got ${shown(v[key])}`);
+  }
+  if (!isTime(v.createdAt)) fail(`createdAt ${shown(v.createdAt)} is not a time`);
+  for (const key of ["startedAt", "endedAt"] as const) {
+    if (v[key] !== undefined && !isTime(v[key])) fail(`${key} ${shown(v[key])} is not a time`);
+  }
+  for (const key of ["cols", "rows"] as const) {
+    if (!integerIn(v[key], 1, MAX_DIMENSION))
+      fail(`${key} must be an integer from 1 to ${MAX_DIMENSION}, got ${shown(v[key])}`);
+  }
+  if (typeof v.claudeCode !== "boolean")
+    fail(`claudeCode must be true or false, got ${shown(v.claudeCode)}`);
+  const record: Record<string, unknown> = {};
+  for (const key of RECORD_KEYS) if (v[key] !== undefined) record[key] = v[key];
+  record.command = [...(v.command as string[])];
+  return record as unknown as SessionRecord;
+}
+
+/** What a record keeps; anything else (the environment older versions kept) is dropped. */
+const RECORD_KEYS: ReadonlyArray<keyof SessionRecord> = [
+  "id",
+  "name",
+  "workingDir",
+  "command",
+  "state",
+  "pid",
+  "exitCode",
+  "exitSignal",
+  "createdAt",
+  "startedAt",
+  "endedAt",
+  "cols",
+  "rows",
+  "failureReason",
+  "claudeCode",
+  "logBytesLost",
+  "logLoss",
+];

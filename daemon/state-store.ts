@@ -16,10 +16,11 @@
  * Only when `state.json` is missing (the very first write, or a file removed by hand) can the
  * `.tmp` be loaded: a complete one is newer than any backup.
  */
-import { constants, existsSync, readFileSync, renameSync } from "node:fs";
+import { closeSync, constants, existsSync, renameSync, writeSync } from "node:fs";
 import { link, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import type { SessionRecord } from "./session-record.js";
+import { openRegularFile, readRegularFile, UnsafeFileError } from "./regular-file.js";
+import { parseSessionRecord, type SessionRecord, shown } from "./session-record.js";
 
 interface StateFile {
   version: 1;
@@ -30,25 +31,54 @@ interface StateFile {
 const RETRY_FIRST_MS = 100;
 const RETRY_MAX_MS = 5000;
 
-function parse(path: string): SessionRecord[] | undefined {
+/** Called for each record of a file that is not sound: where it is, why, what it holds. */
+type Reject = (index: number, problem: string, value: unknown) => void;
+
+/**
+ * The file's sound records, or undefined if it is missing or damaged as a whole. A record that
+ * is not sound goes to `reject` and the others are kept: one bad record must not cost every
+ * session, nor reach a log path or a reply (ids name log files; a bad time failed every
+ * ListSessions). Anything but a regular file at `path` is refused, not taken for a damaged
+ * copy (UnsafeFileError).
+ */
+function parse(path: string, reject: Reject): SessionRecord[] | undefined {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
-  } catch {
+    text = readRegularFile(path).toString("utf8");
+  } catch (error) {
+    if (error instanceof UnsafeFileError) throw error;
     return undefined;
   }
+  let sessions: unknown[];
   try {
     const value = JSON.parse(text) as StateFile;
     if (value.version !== 1 || !Array.isArray(value.sessions)) return undefined;
-    return value.sessions.filter(
-      (session) =>
-        typeof session?.id === "string" &&
-        typeof session.workingDir === "string" &&
-        Array.isArray(session.command),
-    );
+    sessions = value.sessions;
   } catch {
     return undefined;
   }
+  const records: SessionRecord[] = [];
+  const names = new Map<string, string>();
+  const ids = new Set<string>();
+  sessions.forEach((value, index) => {
+    let record: SessionRecord;
+    try {
+      record = parseSessionRecord(value);
+    } catch (error) {
+      reject(index, (error as Error).message, value);
+      return;
+    }
+    const sameName = record.name === "" ? undefined : names.get(record.name);
+    if (ids.has(record.id)) reject(index, `id ${record.id} is used by an earlier record`, value);
+    else if (sameName !== undefined)
+      reject(index, `name '${record.name}' is used by session ${sameName}`, value);
+    else {
+      ids.add(record.id);
+      if (record.name !== "") names.set(record.name, record.id);
+      records.push(record);
+    }
+  });
+  return records;
 }
 
 interface SavedWaiter {
@@ -86,13 +116,13 @@ export class StateStore {
    * would lose every session.
    */
   load(warn: (message: string) => void): SessionRecord[] {
-    const main = parse(this.path);
+    const main = parse(this.path, this.setAside(this.path, warn));
     if (main !== undefined) return main;
     const damaged = existsSync(this.path);
     if (damaged) renameSync(this.path, `${this.path}.damaged`);
     const problem = damaged ? `damaged (kept as ${this.path}.damaged)` : "missing";
     for (const copy of [`${this.path}.tmp`, `${this.path}.bak`]) {
-      const records = parse(copy);
+      const records = parse(copy, this.setAside(copy, warn));
       if (records !== undefined) {
         warn(`${this.path} is ${problem}; loaded ${records.length} session(s) from ${copy}`);
         return records;
@@ -100,6 +130,35 @@ export class StateStore {
     }
     if (damaged) warn(`${this.path} is ${problem} and has no usable backup; starting empty`);
     return [];
+  }
+
+  /**
+   * Sets each unsound record of `file` aside: appended to `state.json.quarantine` (mode 0600,
+   * one JSON object a line, with where it was and why), so that the next write, which leaves it
+   * out, loses nothing the user may want back, and warned about with its index and problem.
+   */
+  private setAside(file: string, warn: (message: string) => void): Reject {
+    const quarantine = `${this.path}.quarantine`;
+    return (index, problem, value) => {
+      const id =
+        typeof value === "object" && value !== null && "id" in value
+          ? ` (id ${shown(value.id)})`
+          : "";
+      const entry = { time: new Date().toISOString(), file, index, problem, record: value };
+      let kept = `set aside in ${quarantine}`;
+      try {
+        const flags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+        const fd = openRegularFile(quarantine, flags, { mode: 0o600 });
+        try {
+          writeSync(fd, `${JSON.stringify(entry)}\n`);
+        } finally {
+          closeSync(fd);
+        }
+      } catch (error) {
+        kept = `dropped (cannot write ${quarantine}: ${(error as Error).message})`;
+      }
+      warn(`${file}: sessions[${index}]${id} ${kept}: ${problem}`);
+    };
   }
 
   /**

@@ -4,6 +4,7 @@
  * trace.
  */
 import { status } from "@grpc/grpc-js";
+import { UnsafeFileError } from "../regular-file.js";
 import { statusForNodeError } from "./node-error.js";
 
 export class RpcError extends Error {
@@ -23,12 +24,16 @@ export interface StatusObject {
 }
 
 /**
- * Maps anything a handler threw to a status. An {@link RpcError} keeps its code; a Node system
- * error (`ENOENT`, `EACCES`, ...) is translated by the errno table; anything else is a bug and is
- * reported as INTERNAL with its message, never as UNKNOWN.
+ * Maps anything a handler threw to a status. An {@link RpcError} keeps its code; a file in the
+ * home that is not a regular file (a session's log replaced by a FIFO) is a precondition the
+ * user must fix, as its message says; a Node system error (`ENOENT`, `EACCES`, ...) is
+ * translated by the errno table; anything else is a bug and is reported as INTERNAL with its
+ * message, never as UNKNOWN.
  */
 export function toStatusObject(error: unknown): StatusObject {
   if (error instanceof RpcError) return { code: error.code, details: error.message };
+  if (error instanceof UnsafeFileError)
+    return { code: status.FAILED_PRECONDITION, details: error.message };
   if (error instanceof Error) {
     const code = statusForNodeError(error);
     if (code !== undefined) return { code, details: error.message };

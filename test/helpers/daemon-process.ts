@@ -147,3 +147,14 @@ export function spawnDaemon(home: string, args: readonly string[] = []): RawDaem
   );
   return { process: child, pid: child.pid as number, output: () => output, exited };
 }
+
+/** A raw daemon's exit code, or "still running" if it has not exited within `timeoutMs`. */
+export function exitOf(daemon: RawDaemon, timeoutMs = 15_000): Promise<number | string> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    daemon.exited,
+    new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve("still running"), timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

@@ -14,6 +14,7 @@ import {
 } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { type DaemonHandle, startDaemon } from "../helpers/daemon-process.js";
 import { expectStatus } from "../helpers/rpc.js";
+import { savedRecord } from "../helpers/saved-record.js";
 import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
 
@@ -43,22 +44,9 @@ describe("bad input over the socket", () => {
     home = tempHome();
     work = tempDir();
     env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path };
-    const saved = TWINS.map((id, index) => ({
-      id,
-      name: index === 0 ? TAKEN_NAME : "",
-      workingDir: work.path,
-      command: ["true"],
-      env,
-      state: "exited",
-      pid: 0,
-      exitCode: 0,
-      createdAt: "2026-01-01T00:00:00.000Z",
-      startedAt: "2026-01-01T00:00:00.000Z",
-      endedAt: "2026-01-01T00:00:01.000Z",
-      cols: 80,
-      rows: 24,
-      claudeCode: false,
-    }));
+    const saved = TWINS.map((id, index) =>
+      savedRecord(id, work.path, { name: index === 0 ? TAKEN_NAME : "", env }),
+    );
     writeFileSync(`${home.path}/state.json`, JSON.stringify({ version: 1, sessions: saved }));
     daemon = await startDaemon({ home: home.path });
     channel = new grpc.Client(socketAddress(daemon.socket), grpc.credentials.createInsecure());

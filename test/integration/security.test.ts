@@ -31,7 +31,7 @@ import { homeLockKey, LOCK_KEY_FILE, lockName } from "../../daemon/instance-lock
 import { homePaths } from "../../daemon/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
-import type { RawDaemon } from "../helpers/daemon-process.js";
+import { exitOf } from "../helpers/daemon-process.js";
 import { cliBin } from "../helpers/paths.js";
 import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
@@ -40,17 +40,6 @@ const cleanup = perTestCleanup();
 const dirs = () => cleanup.tempDirs();
 const daemonOn = (home: string) => cleanup.daemon({ home });
 const raw = (home: string) => cleanup.spawn(home);
-
-/** The daemon's exit code, or "still running" if it serves instead of refusing. */
-function exitOf(daemon: RawDaemon, timeoutMs = 15_000): Promise<number | string> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    daemon.exited,
-    new Promise<string>((resolve) => {
-      timer = setTimeout(() => resolve("still running"), timeoutMs);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 const NOBODY = 65534;
 /** setpriv's arguments that run a program as user nobody, with no group of ours. */

@@ -68,7 +68,10 @@ describe("instance lock", () => {
     const linked = tempHome("cslk-");
     try {
       symlinkSync(target, join(linked.path, LOCK_KEY_FILE));
-      assert.throws(() => homeLockKey(linked.path), /is a symbolic link; remove it/);
+      assert.throws(
+        () => homeLockKey(linked.path),
+        /is a symbolic link; the daemon does not follow links: remove it/,
+      );
       assert.equal(readFileSync(target, "utf8"), `${"b".repeat(64)}\n`);
     } finally {
       linked.remove();
