@@ -5,6 +5,7 @@
  * write, and load() picks the right copy whatever a crash left on disk.
  */
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
 import {
   existsSync,
   lstatSync,
@@ -21,10 +22,11 @@ import { Worker } from "node:worker_threads";
 import type { SessionRecord } from "../../daemon/session-record.js";
 import { StateStore } from "../../daemon/state-store.js";
 
-function record(id: string): SessionRecord {
+/** A record named `label`, with an id of its own as the daemon makes them. */
+function record(label: string): SessionRecord {
   return {
-    id,
-    name: "",
+    id: randomUUID(),
+    name: label,
     workingDir: "/tmp",
     command: ["true"],
     state: "running",
@@ -68,7 +70,7 @@ describe("state store", () => {
       sessions: SessionRecord[];
     };
     assert.deepEqual(
-      written.sessions.map((saved) => saved.id),
+      written.sessions.map((saved) => saved.name),
       ["a", "b", "c"],
     );
     assert.equal(await within(store.saved(), 100), "resolved", "nothing pending: at once");
@@ -98,7 +100,7 @@ describe("state store", () => {
     // The cause goes away (space freed, the directory back); nothing else changes.
     mkdirSync(home);
     await waitUntil(() => existsSync(join(home, "state.json")));
-    assert.match(readFileSync(join(home, "state.json"), "utf8"), /"id": "a"/);
+    assert.match(readFileSync(join(home, "state.json"), "utf8"), /"name": "a"/);
     assert.match(errors[0] ?? "", /ENOENT/);
     assert.equal(errors.at(-1), undefined, "the error is cleared once a write works");
     assert.equal(await within(store.saved(), 1000), "resolved");
@@ -114,7 +116,7 @@ describe("state store", () => {
     await store.save(() => [record("a")]);
     assert.equal(readFileSync(target, "utf8"), "do not touch\n");
     assert.ok(lstatSync(path).isFile());
-    assert.match(readFileSync(path, "utf8"), /"id": "a"/);
+    assert.match(readFileSync(path, "utf8"), /"name": "a"/);
   });
 
   it("state.json never goes missing while it is rewritten, and the backup is the previous copy", async () => {
@@ -135,8 +137,8 @@ describe("state store", () => {
     for (let i = 0; i < 200; i++) await store.save(() => [record(`write-${i}`)]);
     Atomics.store(stop, 0, 1);
     assert.equal(await missing, 0, "times state.json was seen missing");
-    assert.match(readFileSync(path, "utf8"), /"id": "write-199"/);
-    assert.match(readFileSync(`${path}.bak`, "utf8"), /"id": "write-198"/);
+    assert.match(readFileSync(path, "utf8"), /"name": "write-199"/);
+    assert.match(readFileSync(`${path}.bak`, "utf8"), /"name": "write-198"/);
     await watcher.terminate();
   });
 });
@@ -227,7 +229,7 @@ describe("state store: load() after a crash at any point of a write", () => {
       const warnings: string[] = [];
       const loaded = new StateStore(path).load((message) => warnings.push(message));
       assert.deepEqual(
-        loaded.map((saved) => saved.id),
+        loaded.map((saved) => saved.name),
         loads,
       );
       if (warns === undefined) assert.deepEqual(warnings, []);
