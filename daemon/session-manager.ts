@@ -13,7 +13,7 @@ import { resolveSession } from "./id-resolver.js";
 import { lastSeqOf } from "./log-file.js";
 import type { Logger } from "./logger.js";
 import type { HomePaths } from "./paths.js";
-import { isLive, processHasEnv, sessionMembers } from "./process-tree.js";
+import { isLive, processesOfSessions, SESSION_ID_ENV, signalEach } from "./process-tree.js";
 import { RpcError } from "./rpc/rpc-error.js";
 import { Session, type SessionChange } from "./session.js";
 import { commandForResume, commandForStart, findExecutable } from "./session-command.js";
@@ -73,6 +73,9 @@ export class SessionManager {
    */
   async load(): Promise<void> {
     const records = this.store.load((message) => this.logger.warn(message));
+    const orphans = await this.endOrphans(
+      records.filter((record) => isActive(record.state)).map((record) => record.id),
+    );
     for (const saved of records) {
       const record: SessionRecord = {
         ...saved,
@@ -82,10 +85,10 @@ export class SessionManager {
       const session = this.createSession(record, await lastSeqOf(this.logPath(record.id)));
       this.sessions.set(record.id, session);
       if (isActive(record.state)) {
-        const orphans = await this.endOrphans(record);
+        const ended = orphans.get(record.id) ?? 0;
         const reason =
-          orphans > 0
-            ? `the daemon died while the session was running; ${orphans} leftover process(es) ended`
+          ended > 0
+            ? `the daemon died while the session was running; ${ended} leftover process(es) ended`
             : "the daemon died while the session was running";
         await session.markInterrupted(reason);
       }
@@ -95,32 +98,31 @@ export class SessionManager {
     await this.persist();
   }
 
-  private async endOrphans(record: SessionRecord): Promise<number> {
-    if (record.pid <= 1) return 0;
-    // The pid may have been reused since: only processes carrying this session's id are ours.
-    const ours = sessionMembers(record.pid).filter((pid) =>
-      processHasEnv(pid, "CLAUDE_SESSIONS_ID", record.id),
-    );
-    if (ours.length === 0) return 0;
-    this.logger.warn(
-      `session ${record.id}: ending ${ours.length} process(es) left by the previous daemon`,
-    );
-    const signal = (name: NodeJS.Signals) => {
-      for (const pid of ours) {
-        try {
-          process.kill(pid, name);
-        } catch {
-          // Already gone.
-        }
-      }
-    };
-    signal("SIGTERM");
-    const deadline = Date.now() + ORPHAN_GRACE_MS;
-    while (Date.now() < deadline && ours.some((pid) => isLive(pid))) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+  /**
+   * Ends the processes that the sessions `ids` left running when the previous daemon died
+   * (SIGTERM, SIGKILL after {@link ORPHAN_GRACE_MS}), all sessions at once; returns how many each
+   * had. They are found by the session id in their environment, wherever they went: the recorded
+   * pids may have been reused, and escaped processes were never in the terminal's session.
+   */
+  private async endOrphans(ids: readonly string[]): Promise<Map<string, number>> {
+    const wanted = new Set(ids);
+    const found = processesOfSessions(wanted);
+    const counts = new Map<string, number>();
+    for (const [id, pids] of found) {
+      counts.set(id, pids.length);
+      this.logger.warn(
+        `session ${id}: ending ${pids.length} process(es) left by the previous daemon`,
+      );
     }
-    signal("SIGKILL");
-    return ours.length;
+    if (found.size === 0) return counts;
+    const all = [...found.values()].flat();
+    signalEach(all, "SIGTERM");
+    await waitForExit(all, ORPHAN_GRACE_MS);
+    // Looked up again: one may have forked while it was ending.
+    const stubborn = [...processesOfSessions(wanted).values()].flat();
+    signalEach(stubborn, "SIGKILL");
+    await waitForExit(stubborn, ORPHAN_GRACE_MS);
+    return counts;
   }
 
   private logPath(id: string): string {
@@ -177,7 +179,7 @@ export class SessionManager {
     );
     if (name !== "") this.checkNameFree(name);
     const id = randomUUID();
-    const env = { ...clientEnv, TERM: "xterm-256color", CLAUDE_SESSIONS_ID: id };
+    const env = { ...clientEnv, TERM: "xterm-256color", [SESSION_ID_ENV]: id };
     const { argv, claudeCode } = commandForStart(requested, id, env);
     const executable = findExecutable(argv[0] as string, workingDir, env);
     const record: SessionRecord = {
@@ -295,7 +297,7 @@ export class SessionManager {
     });
     const env =
       options.env !== undefined && Object.keys(options.env).length > 0
-        ? { ...checkEnv(options.env), TERM: "xterm-256color", CLAUDE_SESSIONS_ID: record.id }
+        ? { ...checkEnv(options.env), TERM: "xterm-256color", [SESSION_ID_ENV]: record.id }
         : record.env;
     const argv = commandForResume(record.command, record.id);
     const executable = findExecutable(argv[0] as string, record.workingDir, env);
@@ -335,6 +337,14 @@ export class SessionManager {
     await this.persist();
     await this.store.settled();
     for (const session of this.sessions.values()) session.dispose();
+  }
+}
+
+/** Waits until none of `pids` runs, or `timeoutMs` has passed. */
+async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && pids.some((pid) => isLive(pid))) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
