@@ -7,6 +7,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import type { AttachmentCounters } from "./daemon-counters.js";
+import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "./fd-budget.js";
 import { DEFAULT_GRACE_MS } from "./grace.js";
 import { ensurePrivateLogsDirectory } from "./home-guard.js";
 import { resolveSession } from "./id-resolver.js";
@@ -178,6 +179,7 @@ export class SessionManager {
       Object.keys(options.env).length > 0 ? options.env : envOf(process.env),
     );
     if (name !== "") this.checkNameFree(name);
+    checkFreeFds();
     const id = randomUUID();
     const env = { ...clientEnv, TERM: "xterm-256color", [SESSION_ID_ENV]: id };
     const { argv, claudeCode } = commandForStart(requested, id, env);
@@ -299,6 +301,7 @@ export class SessionManager {
       options.env !== undefined && Object.keys(options.env).length > 0
         ? { ...checkEnv(options.env), TERM: "xterm-256color", [SESSION_ID_ENV]: record.id }
         : record.env;
+    checkFreeFds();
     const argv = commandForResume(record.command, record.id);
     const executable = findExecutable(argv[0] as string, record.workingDir, env);
     session.update({ env, cols, rows }, false);
@@ -338,6 +341,19 @@ export class SessionManager {
     await this.store.settled();
     for (const session of this.sessions.values()) session.dispose();
   }
+}
+
+/**
+ * Refuses a new program while the daemon is close to its open-file limit: the session's pty and
+ * log would take the descriptors that state writes need, and fail half-way with EMFILE.
+ */
+function checkFreeFds(): void {
+  const free = freeFds();
+  if (free > SESSION_RESERVE_FDS) return;
+  throw new RpcError(
+    status.RESOURCE_EXHAUSTED,
+    `the daemon is at its limit of ${openFileLimit()} open files (${Math.max(0, free)} free); stop or remove sessions, close clients, or restart the daemon with a higher limit (ulimit -n)`,
+  );
 }
 
 /** Waits until none of `pids` runs, or `timeoutMs` has passed. */
