@@ -45,6 +45,9 @@ export async function launchDaemon(
       `${paths.log} is a symbolic link; the daemon does not write through links: remove it (rm ${paths.log})`,
     );
   }
+  // A daemon started from inside a session is none of that session's processes: without the
+  // session's id, stopping the session does not end the daemon and every session it runs.
+  const { CLAUDE_SESSIONS_ID: _sessionId, ...env } = process.env;
   let child: ChildProcess;
   try {
     child = spawn(
@@ -53,7 +56,7 @@ export async function launchDaemon(
       {
         detached: true,
         stdio: ["ignore", log, log, "ipc"],
-        env: { ...process.env, CLAUDE_SESSIONS_HOME: home },
+        env: { ...env, CLAUDE_SESSIONS_HOME: home },
         cwd: "/",
       },
     );

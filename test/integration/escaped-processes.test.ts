@@ -4,10 +4,15 @@
  * does the next daemon after a crash.
  */
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
+import { DaemonClient } from "../../cli/client.js";
+import { homePaths } from "../../daemon/paths.js";
 import type { DaemonHandle } from "../helpers/daemon-process.js";
+import { outputText, readLog } from "../helpers/log-reader.js";
+import { cliBin } from "../helpers/paths.js";
 import { perTestCleanup } from "../helpers/per-test-cleanup.js";
-import { carryingSessionId, type ProcInfo } from "../helpers/proc.js";
+import { carryingSessionId, isRunning, type ProcInfo } from "../helpers/proc.js";
 import { waitFor } from "../helpers/wait.js";
 
 const cleanup = perTestCleanup();
@@ -124,5 +129,39 @@ describe("processes that left their session's terminal session", () => {
     const left = sessions.flatMap((session) => carryingSessionId(session.id));
     assert.deepEqual(left, [], "every escaped process was ended before the new daemon served");
     assert.match(second.output(), /ending \d+ process\(es\) left by the previous daemon/);
+  });
+
+  it("a daemon started from inside a session, for another home, is not one of its processes", async () => {
+    const { home, work } = cleanup.tempDirs();
+    const other = cleanup.tempDirs().home;
+    const daemon = await cleanup.daemon({ home: home.path });
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: work.path,
+      LANG: "C.UTF-8",
+      CLAUDE_SESSIONS_HOME: other.path,
+    };
+    const { session } = await daemon.client.sessions.startSession({
+      workingDir: work.path,
+      command: ["bash", "-c", `'${process.execPath}' '${cliBin}' daemon; exec sleep 1000`],
+      env,
+    });
+    assert.ok(session);
+    ids.push(session.id);
+    const logPath = join(daemon.home, "logs", `${session.id}.jsonl`);
+    const launched = await waitFor("the daemon started from the session", () => {
+      const match = /Daemon started \(pid (\d+)\)/.exec(outputText(readLog(logPath).records));
+      return match ? Number(match[1]) : undefined;
+    });
+    const client = new DaemonClient(homePaths(other.path).socket);
+    try {
+      await daemon.client.sessions.stopSession({ sessionId: session.id });
+      assert.ok(isRunning(launched), "the other home's daemon outlived the session");
+      assert.ok(await client.isRunning(), "and still answers");
+    } finally {
+      client.close();
+      if (isRunning(launched)) process.kill(launched, "SIGTERM");
+      await waitFor("the other daemon's exit", () => !isRunning(launched));
+    }
   });
 });
