@@ -43,6 +43,9 @@ export async function launchDaemon(
     if (error instanceof UnsafeFileError) throw new DaemonLaunchError(error.message);
     throw error;
   }
+  // A daemon started from inside a session is none of that session's processes: without the
+  // session's id, stopping the session does not end the daemon and every session it runs.
+  const { CLAUDE_SESSIONS_ID: _sessionId, ...env } = process.env;
   let child: ChildProcess;
   try {
     child = spawn(
@@ -51,7 +54,7 @@ export async function launchDaemon(
       {
         detached: true,
         stdio: ["ignore", log, log, "ipc"],
-        env: { ...process.env, CLAUDE_SESSIONS_HOME: home },
+        env: { ...env, CLAUDE_SESSIONS_HOME: home },
         cwd: "/",
       },
     );

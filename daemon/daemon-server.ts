@@ -2,12 +2,13 @@
  * The daemon: takes the home's lock, binds the socket, serves every service and, on shutdown,
  * undoes it all in order. It only wires parts together and disposes them.
  */
-import { chmodSync, closeSync, constants, lstatSync, rmSync, writeSync } from "node:fs";
+import { closeSync, constants, lstatSync, rmSync, writeSync } from "node:fs";
 import { connect } from "node:net";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
+import { ConnectionGate } from "./connection-gate.js";
 import { DaemonCounters } from "./daemon-counters.js";
 import {
   checkSocketPathLength,
@@ -68,6 +69,7 @@ export class Daemon {
   readonly startedAt = new Date();
   private lock: InstanceLock | undefined;
   private server: grpc.Server | undefined;
+  private gate: ConnectionGate | undefined;
   private manager: SessionManager | undefined;
   private readonly shutdownController = new AbortController();
   private stopping: Promise<void> | undefined;
@@ -169,7 +171,14 @@ export class Daemon {
     add(bindService(ReflectionV1Service, reflectionV1(index)));
     add(bindService(ReflectionV1alphaService, reflectionV1alpha(index)));
 
-    await bindSocket(server, paths.socket);
+    // Connections reach the server through the gate, which closes those that never speak.
+    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    const gate = new ConnectionGate(
+      (socket) => injector.injectConnection(socket),
+      (message) => logger.warn(message),
+    );
+    await gate.listen(paths.socket);
+    this.gate = gate;
     this.server = server;
     this.watchSocket();
     writePidFile(paths.pid);
@@ -224,8 +233,8 @@ export class Daemon {
     const { socket } = this.paths;
     let rebinding = false;
     this.socketCheck = setInterval(() => {
-      const server = this.server;
-      if (rebinding || server === undefined || this.stopping !== undefined) return;
+      const gate = this.gate;
+      if (rebinding || gate === undefined || this.stopping !== undefined) return;
       try {
         lstatSync(socket);
         return;
@@ -234,8 +243,8 @@ export class Daemon {
       }
       rebinding = true;
       this.options.logger.warn(`socket ${socket} was removed; binding it again`);
-      server.unbind(socketAddress(socket));
-      bindSocket(server, socket)
+      gate
+        .listen(socket)
         .catch((error: unknown) =>
           this.options.logger.error(`cannot bind ${socket} again: ${(error as Error).message}`),
         )
@@ -274,6 +283,7 @@ export class Daemon {
     await this.manager?.shutdown(graceMs);
     // Sessions are over: end the streams that were waiting on them.
     this.shutdownController.abort();
+    this.gate?.close();
     const server = this.server;
     if (server !== undefined) {
       await new Promise<void>((resolve) => {
@@ -311,20 +321,4 @@ function writePidFile(path: string): void {
   } finally {
     closeSync(fd);
   }
-}
-
-/** Binds the socket, private (mode 0600) from the first instant. */
-async function bindSocket(server: grpc.Server, socket: string): Promise<void> {
-  // Sockets are created with the umask's mode.
-  const umask = process.umask(0o077);
-  try {
-    await new Promise<void>((resolve, reject) =>
-      server.bindAsync(socketAddress(socket), grpc.ServerCredentials.createInsecure(), (error) =>
-        error ? reject(error) : resolve(),
-      ),
-    );
-  } finally {
-    process.umask(umask);
-  }
-  chmodSync(socket, 0o600);
 }

@@ -1,7 +1,18 @@
 /**
  * Finding and signalling every process of a session through /proc (Linux). Signalling the
  * process group is not enough: an interactive shell puts background jobs in groups of their own,
- * but they stay in the terminal's session.
+ * but they stay in the terminal's session; and the terminal's session is not enough either:
+ * `setsid` and double-forked daemons leave it. Every process of a session inherits its id in the
+ * environment, so that finds them wherever they went.
+ *
+ * A cgroup per session would also catch a process that clears its environment (`env -i`), but
+ * it is not used: the daemon runs as an ordinary user, who may not create cgroups. Under systemd
+ * a login's processes sit in a session scope that is not delegated to the user; cgroup v1
+ * hierarchies, and the v2 one of hybrid set-ups (`/sys/fs/cgroup/unified`), are writable by root
+ * only. Putting the program into a cgroup before it can fork would also need a step between fork
+ * and exec, which node-pty does not offer, or a wrapper exec'd in its place. The environment is
+ * what every user can read for their own processes (and only for those, which are all the daemon
+ * may signal anyway).
  */
 import { readdirSync, readFileSync } from "node:fs";
 
@@ -56,49 +67,100 @@ export function isLive(pid: number): boolean {
   return stat !== undefined && stat.state !== "Z";
 }
 
-/** Live (non-zombie) processes whose session or process group is `leader`. */
-export function sessionMembers(leader: number): number[] {
-  if (leader <= 1) return [];
+/**
+ * The variable every process of a session inherits from its program, naming the session. A
+ * process that leaves the terminal's session (setsid, a double-forked daemon) still carries it.
+ */
+export const SESSION_ID_ENV = "CLAUDE_SESSIONS_ID";
+
+const SESSION_ID_PREFIX = Buffer.from(`${SESSION_ID_ENV}=`);
+
+/**
+ * The session `pid` belongs to, from {@link SESSION_ID_ENV} in its initial environment
+ * (/proc/<pid>/environ). Undefined if it has none or we may not read it (another user's).
+ */
+export function sessionIdOf(pid: number): string | undefined {
+  let environ: Buffer;
+  try {
+    environ = readFileSync(`/proc/${pid}/environ`);
+  } catch {
+    return undefined;
+  }
+  for (
+    let at = environ.indexOf(SESSION_ID_PREFIX);
+    at >= 0;
+    at = environ.indexOf(SESSION_ID_PREFIX, at + 1)
+  ) {
+    if (at > 0 && environ[at - 1] !== 0) continue;
+    const start = at + SESSION_ID_PREFIX.length;
+    const end = environ.indexOf(0, start);
+    return environ.toString("utf8", start, end < 0 ? environ.length : end);
+  }
+  return undefined;
+}
+
+/**
+ * Live (non-zombie) processes of session `id`: those whose terminal session or process group is
+ * `leader` (its program, which the caller knows to be its own), and those anywhere that carry
+ * {@link SESSION_ID_ENV}=`id`, which escaped with setsid or a double fork. A pid reused by a
+ * stranger never carries the id, so it is never signalled. One pass over /proc: a few hundred
+ * small reads, done on a stop or an exit, never on a timer.
+ */
+export function sessionMembers(leader: number, id: string): number[] {
   const members: number[] = [];
   for (const pid of allPids()) {
+    if (pid === process.pid) continue;
     const stat = readStat(pid);
     if (stat === undefined || stat.state === "Z") continue;
-    if (stat.session === leader || stat.pgrp === leader) members.push(pid);
+    const inTerminal = leader > 1 && (stat.session === leader || stat.pgrp === leader);
+    if (inTerminal || sessionIdOf(pid) === id) members.push(pid);
   }
   return members;
 }
 
 /**
- * Sends `signal` to the process group `leader` and to every member of its session (`members`,
- * when the caller has just looked them up: each look-up reads all of /proc).
+ * For each of `ids`, its live processes found by {@link SESSION_ID_ENV} alone (one pass over
+ * /proc): after a crash the recorded pids may have been reused, so only the id identifies ours.
+ */
+export function processesOfSessions(ids: ReadonlySet<string>): Map<string, number[]> {
+  const found = new Map<string, number[]>();
+  if (ids.size === 0) return found;
+  for (const pid of allPids()) {
+    if (pid === process.pid) continue;
+    const id = sessionIdOf(pid);
+    if (id === undefined || !ids.has(id) || !isLive(pid)) continue;
+    found.set(id, [...(found.get(id) ?? []), pid]);
+  }
+  return found;
+}
+
+/**
+ * Sends `signal` to the process group `leader` and to every process in `members` (as just
+ * found by {@link sessionMembers}).
  */
 export function signalSession(
   leader: number,
   signal: NodeJS.Signals,
-  members: readonly number[] = sessionMembers(leader),
+  members: readonly number[],
 ): void {
-  if (leader <= 1) return;
-  try {
-    process.kill(-leader, signal);
-  } catch {
-    // The group is already gone; members in other groups may remain.
+  if (leader > 1) {
+    try {
+      process.kill(-leader, signal);
+    } catch {
+      // The group is already gone; members in other groups may remain.
+    }
   }
-  for (const pid of members) {
+  signalEach(members, signal);
+}
+
+/** Sends `signal` to each of `pids` that still exists. */
+export function signalEach(pids: readonly number[], signal: NodeJS.Signals): void {
+  for (const pid of pids) {
     if (pid === process.pid) continue;
     try {
       process.kill(pid, signal);
     } catch {
       // Exited in the meantime.
     }
-  }
-}
-
-/** Whether `pid` carries `NAME=value` in its initial environment. */
-export function processHasEnv(pid: number, name: string, value: string): boolean {
-  try {
-    const environ = readFileSync(`/proc/${pid}/environ`, "utf8");
-    return environ.split("\0").includes(`${name}=${value}`);
-  } catch {
-    return false;
   }
 }

@@ -7,13 +7,14 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
 import type { AttachmentCounters } from "./daemon-counters.js";
+import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "./fd-budget.js";
 import { DEFAULT_GRACE_MS } from "./grace.js";
 import { ensurePrivateLogsDirectory } from "./home-guard.js";
 import { resolveSession } from "./id-resolver.js";
 import { lastSeqOf } from "./log-file.js";
 import type { Logger } from "./logger.js";
 import type { HomePaths } from "./paths.js";
-import { isLive, processHasEnv, sessionMembers } from "./process-tree.js";
+import { isLive, processesOfSessions, SESSION_ID_ENV, signalEach } from "./process-tree.js";
 import { UnsafeFileError } from "./regular-file.js";
 import { RpcError } from "./rpc/rpc-error.js";
 import { Session, type SessionChange } from "./session.js";
@@ -83,6 +84,9 @@ export class SessionManager {
    */
   async load(): Promise<void> {
     const records = this.store.load((message) => this.logger.warn(message));
+    const orphans = await this.endOrphans(
+      records.filter((record) => isActive(record.state)).map((record) => record.id),
+    );
     for (const record of records) {
       let lastSeq = 0;
       let logError: string | undefined;
@@ -98,10 +102,10 @@ export class SessionManager {
       session.logError = logError;
       this.sessions.set(record.id, session);
       if (isActive(record.state)) {
-        const orphans = await this.endOrphans(record);
+        const ended = orphans.get(record.id) ?? 0;
         const reason =
-          orphans > 0
-            ? `the daemon died while the session was running; ${orphans} leftover process(es) ended`
+          ended > 0
+            ? `the daemon died while the session was running; ${ended} leftover process(es) ended`
             : "the daemon died while the session was running";
         await session.markInterrupted(reason);
       }
@@ -111,32 +115,31 @@ export class SessionManager {
     await this.persist();
   }
 
-  private async endOrphans(record: SessionRecord): Promise<number> {
-    if (record.pid <= 1) return 0;
-    // The pid may have been reused since: only processes carrying this session's id are ours.
-    const ours = sessionMembers(record.pid).filter((pid) =>
-      processHasEnv(pid, "CLAUDE_SESSIONS_ID", record.id),
-    );
-    if (ours.length === 0) return 0;
-    this.logger.warn(
-      `session ${record.id}: ending ${ours.length} process(es) left by the previous daemon`,
-    );
-    const signal = (name: NodeJS.Signals) => {
-      for (const pid of ours) {
-        try {
-          process.kill(pid, name);
-        } catch {
-          // Already gone.
-        }
-      }
-    };
-    signal("SIGTERM");
-    const deadline = Date.now() + ORPHAN_GRACE_MS;
-    while (Date.now() < deadline && ours.some((pid) => isLive(pid))) {
-      await new Promise((resolve) => setTimeout(resolve, 50));
+  /**
+   * Ends the processes that the sessions `ids` left running when the previous daemon died
+   * (SIGTERM, SIGKILL after {@link ORPHAN_GRACE_MS}), all sessions at once; returns how many each
+   * had. They are found by the session id in their environment, wherever they went: the recorded
+   * pids may have been reused, and escaped processes were never in the terminal's session.
+   */
+  private async endOrphans(ids: readonly string[]): Promise<Map<string, number>> {
+    const wanted = new Set(ids);
+    const found = processesOfSessions(wanted);
+    const counts = new Map<string, number>();
+    for (const [id, pids] of found) {
+      counts.set(id, pids.length);
+      this.logger.warn(
+        `session ${id}: ending ${pids.length} process(es) left by the previous daemon`,
+      );
     }
-    signal("SIGKILL");
-    return ours.length;
+    if (found.size === 0) return counts;
+    const all = [...found.values()].flat();
+    signalEach(all, "SIGTERM");
+    await waitForExit(all, ORPHAN_GRACE_MS);
+    // Looked up again: one may have forked while it was ending.
+    const stubborn = [...processesOfSessions(wanted).values()].flat();
+    signalEach(stubborn, "SIGKILL");
+    await waitForExit(stubborn, ORPHAN_GRACE_MS);
+    return counts;
   }
 
   private logPath(id: string): string {
@@ -218,6 +221,7 @@ export class SessionManager {
     const { cols, rows } = checkSize(options.cols, options.rows);
     const requested = checkCommand(options.command);
     if (name !== "") this.checkNameFree(name);
+    checkFreeFds();
     const id = randomUUID();
     const env = sessionEnv(options.env, id);
     const { argv, claudeCode } = commandForStart(requested, id, env);
@@ -349,6 +353,7 @@ export class SessionManager {
       rows: record.rows,
     });
     const env = sessionEnv(options.env, record.id);
+    checkFreeFds();
     const argv = commandForResume(record.command, record.id);
     const executable = findExecutable(argv[0] as string, record.workingDir, env);
     checkExecSize(executable, argv, env);
@@ -405,7 +410,28 @@ function sessionEnv(
 ): Record<string, string> {
   const chosen =
     requested !== undefined && Object.keys(requested).length > 0 ? requested : envOf(process.env);
-  return { ...checkEnv(chosen), TERM: "xterm-256color", CLAUDE_SESSIONS_ID: id };
+  return { ...checkEnv(chosen), TERM: "xterm-256color", [SESSION_ID_ENV]: id };
+}
+
+/**
+ * Refuses a new program while the daemon is close to its open-file limit: the session's pty and
+ * log would take the descriptors that state writes need, and fail half-way with EMFILE.
+ */
+function checkFreeFds(): void {
+  const free = freeFds();
+  if (free > SESSION_RESERVE_FDS) return;
+  throw new RpcError(
+    status.RESOURCE_EXHAUSTED,
+    `the daemon is at its limit of ${openFileLimit()} open files (${Math.max(0, free)} free); stop or remove sessions, close clients, or restart the daemon with a higher limit (ulimit -n)`,
+  );
+}
+
+/** Waits until none of `pids` runs, or `timeoutMs` has passed. */
+async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && pids.some((pid) => isLive(pid))) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 function envOf(env: NodeJS.ProcessEnv): Record<string, string> {

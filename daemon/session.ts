@@ -149,8 +149,9 @@ export class Session {
     const rest = this.decoder.end();
     if (rest.length > 0) this.log.appendOutput(rest);
     const pid = this.record.pid;
-    // Children that outlived the program would keep running unseen: end them too.
-    const left = sessionMembers(pid);
+    // Children that outlived the program, in its terminal session or escaped from it, would
+    // keep running unseen: end them too.
+    const left = sessionMembers(pid, this.id);
     if (left.length > 0) signalSession(pid, "SIGKILL", left);
     const reason = this.stopReason;
     const signal = exit.signal > 0 ? signalName(exit.signal) : undefined;
@@ -220,7 +221,7 @@ export class Session {
     this.stopReason ??= reason;
     const exited = this.exited();
     if (graceMs > 0) {
-      signalSession(pid, "SIGTERM");
+      signalSession(pid, "SIGTERM", sessionMembers(pid, this.id));
       let timer: NodeJS.Timeout | undefined;
       const timedOut = await Promise.race([
         exited.then(() => false),
@@ -231,7 +232,8 @@ export class Session {
       clearTimeout(timer);
       if (!timedOut) return;
     }
-    signalSession(pid, "SIGKILL");
+    // Looked up again: a process may have forked, or escaped, during the grace.
+    signalSession(pid, "SIGKILL", sessionMembers(pid, this.id));
     await exited;
   }
 

@@ -90,6 +90,15 @@ export function fdTargets(pid: number): string[] {
   });
 }
 
+/** Whether `pid` was started with `NAME=value` in its environment (false if unreadable). */
+function hasEnv(pid: number, entry: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0").includes(entry);
+  } catch {
+    return false;
+  }
+}
+
 /** Daemon processes (any `daemon/main.js`) serving `home`, found by their environment. */
 export function daemonsFor(home: string): number[] {
   return allProcesses()
@@ -98,14 +107,21 @@ export function daemonsFor(home: string): number[] {
     .filter((pid) => {
       try {
         const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-        const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
-        return (
-          cmdline.includes("daemon/main.js") && environ.includes(`CLAUDE_SESSIONS_HOME=${home}`)
-        );
+        return cmdline.includes("daemon/main.js") && hasEnv(pid, `CLAUDE_SESSIONS_HOME=${home}`);
       } catch {
         return false;
       }
     });
+}
+
+/**
+ * Live processes of session `id` wherever they went (a new session with setsid, re-parented by
+ * a double fork): found by the `CLAUDE_SESSIONS_ID` every process of a session inherits.
+ */
+export function carryingSessionId(id: string): ProcInfo[] {
+  return allProcesses().filter(
+    (info) => info.state !== "Z" && hasEnv(info.pid, `CLAUDE_SESSIONS_ID=${id}`),
+  );
 }
 
 /** Resident memory of `pid`, in bytes. */

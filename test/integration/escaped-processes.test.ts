@@ -1,0 +1,167 @@
+/**
+ * Processes that leave their session's terminal session (setsid, a double-forked daemon, a
+ * subshell typed into an interactive shell) are still the session's: a stop ends them, and so
+ * does the next daemon after a crash.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { afterEach, describe, it } from "node:test";
+import { DaemonClient } from "../../cli/client.js";
+import { homePaths } from "../../daemon/paths.js";
+import type { DaemonHandle } from "../helpers/daemon-process.js";
+import { outputText, readLog } from "../helpers/log-reader.js";
+import { cliBin } from "../helpers/paths.js";
+import { perTestCleanup } from "../helpers/per-test-cleanup.js";
+import { carryingSessionId, isRunning, type ProcInfo } from "../helpers/proc.js";
+import { waitFor } from "../helpers/wait.js";
+
+const cleanup = perTestCleanup();
+/** Sessions whose processes must not outlive the test, whatever the daemon did. */
+const ids: string[] = [];
+
+afterEach(() => {
+  for (const id of ids.splice(0)) {
+    for (const info of carryingSessionId(id)) {
+      try {
+        process.kill(info.pid, "SIGKILL");
+      } catch {
+        // Gone in the meantime.
+      }
+    }
+  }
+});
+
+/** Forks, starts a new session, forks again and ignores SIGTERM: a daemon that means to stay. */
+const DOUBLE_FORK = `
+import os, signal, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        null = os.open("/dev/null", os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        time.sleep(1000)
+    os._exit(0)
+os.wait()
+time.sleep(1000)
+`;
+
+interface Escaped {
+  id: string;
+  /** Processes of the session outside its terminal's session. */
+  escaped: ProcInfo[];
+}
+
+/** Starts the three ways out and waits until each has a process outside its session. */
+async function startEscapers(daemon: DaemonHandle, work: string): Promise<Escaped[]> {
+  const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work, LANG: "C.UTF-8" };
+  const { sessions } = daemon.client;
+  const start = async (command: string[]) => {
+    const session = (await sessions.startSession({ workingDir: work, command, env })).session;
+    assert.ok(session);
+    ids.push(session.id);
+    return session;
+  };
+  const started = [
+    await start(["bash", "-c", "setsid sleep 1000 & exec sleep 1001"]),
+    await start(["/usr/bin/python3", "-c", DOUBLE_FORK]),
+    await start(["bash", "--norc", "--noprofile", "-i"]),
+  ];
+  const shell = started[2];
+  assert.ok(shell);
+  await sessions.sendInput({
+    sessionId: shell.id,
+    input: { case: "text", value: "(setsid sleep 1000 &)\r" },
+  });
+  return Promise.all(
+    started.map(async (session) => ({
+      id: session.id,
+      escaped: await waitFor(
+        `a process of ${session.command.join(" ")} outside its session`,
+        () => {
+          const out = carryingSessionId(session.id).filter((info) => info.session !== session.pid);
+          return out.length > 0 ? out : undefined;
+        },
+      ),
+    })),
+  );
+}
+
+async function assertNoneLeft(sessions: readonly Escaped[]): Promise<void> {
+  await waitFor(
+    "no process of the sessions left",
+    () => sessions.every((session) => carryingSessionId(session.id).length === 0),
+    5000,
+  ).catch((error: Error) => {
+    const left = sessions.flatMap((session) => carryingSessionId(session.id));
+    throw new Error(`${error.message}: ${JSON.stringify(left)}`);
+  });
+}
+
+describe("processes that left their session's terminal session", () => {
+  it("stop ends them: setsid, a double-forked daemon ignoring SIGTERM, (setsid sleep &) in bash -i", async () => {
+    const { home, work } = cleanup.tempDirs();
+    const daemon = await cleanup.daemon({ home: home.path });
+    const sessions = await startEscapers(daemon, work.path);
+    for (const session of sessions) {
+      await daemon.client.sessions.stopSession({
+        sessionId: session.id,
+        gracePeriod: { seconds: 1n },
+      });
+    }
+    await assertNoneLeft(sessions);
+  });
+
+  it("after kill -9 of the daemon, the next one ends them before it serves", async () => {
+    const { home, work } = cleanup.tempDirs();
+    const first = await cleanup.daemon({ home: home.path });
+    const sessions = await startEscapers(first, work.path);
+    await first.kill();
+    cleanup.forget(first);
+    for (const session of sessions)
+      assert.ok(
+        carryingSessionId(session.id).length > 0,
+        "the escaped processes outlived the crash",
+      );
+
+    const second = await cleanup.daemon({ home: home.path });
+    const left = sessions.flatMap((session) => carryingSessionId(session.id));
+    assert.deepEqual(left, [], "every escaped process was ended before the new daemon served");
+    assert.match(second.output(), /ending \d+ process\(es\) left by the previous daemon/);
+  });
+
+  it("a daemon started from inside a session, for another home, is not one of its processes", async () => {
+    const { home, work } = cleanup.tempDirs();
+    const other = cleanup.tempDirs().home;
+    const daemon = await cleanup.daemon({ home: home.path });
+    const env = {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: work.path,
+      LANG: "C.UTF-8",
+      CLAUDE_SESSIONS_HOME: other.path,
+    };
+    const { session } = await daemon.client.sessions.startSession({
+      workingDir: work.path,
+      command: ["bash", "-c", `'${process.execPath}' '${cliBin}' daemon; exec sleep 1000`],
+      env,
+    });
+    assert.ok(session);
+    ids.push(session.id);
+    const logPath = join(daemon.home, "logs", `${session.id}.jsonl`);
+    const launched = await waitFor("the daemon started from the session", () => {
+      const match = /Daemon started \(pid (\d+)\)/.exec(outputText(readLog(logPath).records));
+      return match ? Number(match[1]) : undefined;
+    });
+    const client = new DaemonClient(homePaths(other.path).socket);
+    try {
+      await daemon.client.sessions.stopSession({ sessionId: session.id });
+      assert.ok(isRunning(launched), "the other home's daemon outlived the session");
+      assert.ok(await client.isRunning(), "and still answers");
+    } finally {
+      client.close();
+      if (isRunning(launched)) process.kill(launched, "SIGTERM");
+      await waitFor("the other daemon's exit", () => !isRunning(launched));
+    }
+  });
+});
