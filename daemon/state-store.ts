@@ -122,7 +122,7 @@ export class StateStore {
     if (damaged) renameSync(this.path, `${this.path}.damaged`);
     const problem = damaged ? `damaged (kept as ${this.path}.damaged)` : "missing";
     for (const copy of [`${this.path}.tmp`, `${this.path}.bak`]) {
-      const records = parse(copy, this.setAside(copy, warn));
+      const records = this.parseCopy(copy, warn);
       if (records !== undefined) {
         warn(`${this.path} is ${problem}; loaded ${records.length} session(s) from ${copy}`);
         return records;
@@ -130,6 +130,20 @@ export class StateStore {
     }
     if (damaged) warn(`${this.path} is ${problem} and has no usable backup; starting empty`);
     return [];
+  }
+
+  /**
+   * A copy's records. The temp file is only ever a leftover of a write: anything but a regular
+   * file there (a link, a FIFO) is no copy of ours, and the next write removes it.
+   */
+  private parseCopy(copy: string, warn: (message: string) => void): SessionRecord[] | undefined {
+    try {
+      return parse(copy, this.setAside(copy, warn));
+    } catch (error) {
+      if (!(error instanceof UnsafeFileError) || !copy.endsWith(".tmp")) throw error;
+      warn(`${copy} is ignored: ${error.message}`);
+      return undefined;
+    }
   }
 
   /**

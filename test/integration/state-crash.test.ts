@@ -19,7 +19,8 @@ const cleanup = perTestCleanup();
 const WRITER = `
 const { StateStore } = await import(${JSON.stringify(join(repoRoot, "dist/daemon/state-store.js"))});
 const store = new StateStore(process.argv[1]);
-const record = (id) => ({ id, name: "", workingDir: "/tmp", command: ["true"], env: {},
+const { randomUUID } = await import("node:crypto");
+const record = (name) => ({ id: randomUUID(), name, workingDir: "/tmp", command: ["true"],
   state: "exited", pid: 0, createdAt: "2026-01-01T00:00:00.000Z", cols: 80, rows: 24,
   claudeCode: false });
 for (let i = 0; ; i++) await store.save(() => [record("write-" + i)]);
@@ -39,8 +40,8 @@ describe("kill -9 while state.json is rewritten", () => {
       // Past the first write, and then a little further each time: kills land all over a write.
       await waitFor("the writer to write", () => {
         if (!existsSync(path)) return false;
-        const now = JSON.parse(readFileSync(path, "utf8")) as { sessions: Array<{ id: string }> };
-        return Number(now.sessions[0]?.id.replace("write-", "")) >= 2 + (kill % 4);
+        const now = JSON.parse(readFileSync(path, "utf8")) as { sessions: Array<{ name: string }> };
+        return Number(now.sessions[0]?.name.replace("write-", "")) >= 2 + (kill % 4);
       });
       // A different moment of a write each time: the checks above take part of one.
       for (let spin = 0; spin < (kill % 8) * 20_000; spin++) existsSync(path);
@@ -50,7 +51,7 @@ describe("kill -9 while state.json is rewritten", () => {
       const warnings: string[] = [];
       const loaded = new StateStore(path).load((message) => warnings.push(message));
       assert.deepEqual(warnings, [], `kill ${kill + 1}`);
-      const number = Number(loaded[0]?.id.replace("write-", ""));
+      const number = Number(loaded[0]?.name.replace("write-", ""));
       assert.ok(Number.isInteger(number), `kill ${kill + 1}: ${JSON.stringify(loaded)}`);
       last = number;
     }
