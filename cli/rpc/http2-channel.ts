@@ -19,6 +19,11 @@ import { encodeFrame, FrameReader } from "./message-frame.js";
 export interface CallOptions {
   /** When the call gives up with DEADLINE_EXCEEDED (a Date or milliseconds since the epoch). */
   deadline?: Date | number | undefined;
+  /**
+   * The wait the deadline was set for, as its DEADLINE_EXCEEDED message says it. By the time the
+   * call starts (a connection opened, a busy machine) less of it is left than was asked for.
+   */
+  timeoutMs?: number | undefined;
 }
 
 /** How a call turns its messages into bytes and back. */
@@ -91,6 +96,7 @@ export class ClientCall<I, O> extends EventEmitter {
     private readonly stream: Http2Stream,
     private readonly codec: Codec<I, O>,
     deadline: number | undefined,
+    timeoutMs: number | undefined,
   ) {
     super();
     stream.on("response", (headers: Headers) => {
@@ -110,11 +116,9 @@ export class ClientCall<I, O> extends EventEmitter {
     // call simply has no deadline on this side.
     if (deadline !== undefined && deadline - Date.now() <= MAX_TIMER_MS) {
       const waitMs = Math.max(0, deadline - Date.now());
+      const wait = formatWait(timeoutMs ?? waitMs);
       this.timer = setTimeout(
-        () =>
-          this.abort(
-            new CallError(Status.DEADLINE_EXCEEDED, `no answer within ${formatWait(waitMs)}`),
-          ),
+        () => this.abort(new CallError(Status.DEADLINE_EXCEEDED, `no answer within ${wait}`)),
         waitMs,
       );
     }
@@ -267,7 +271,7 @@ export class Http2Channel {
     const deadline = options.deadline === undefined ? undefined : Number(options.deadline);
     if (deadline !== undefined)
       headers.push(["grpc-timeout", timeoutHeader(deadline - Date.now())]);
-    const call = new ClientCall(connection.request(headers), codec, deadline);
+    const call = new ClientCall(connection.request(headers), codec, deadline, options.timeoutMs);
     // An idle connection must not keep the process alive; a call in flight must.
     this.active += 1;
     connection.ref();

@@ -78,10 +78,11 @@ export function createServiceStub<S extends GenServiceMethods>(
     switch (method.methodKind) {
       case "unary":
         stub[method.localName] = (request: unknown, options?: CallOptions) => {
-          const deadline =
-            options?.deadline ??
-            (unaryTimeoutMs === undefined ? undefined : Date.now() + unaryTimeoutMs);
-          const call = channel.start(path, messages, { ...options, deadline });
+          const own = options?.deadline === undefined && unaryTimeoutMs !== undefined;
+          const call = channel.start(path, messages, {
+            ...options,
+            ...(own ? { deadline: Date.now() + unaryTimeoutMs, timeoutMs: unaryTimeoutMs } : {}),
+          });
           call.write(request as MessageInitShape<DescMessage>);
           call.end();
           return unary(call);
