@@ -19,7 +19,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { DaemonClient } from "../cli/client.js";
-import { homePaths } from "../daemon/paths.js";
+import { homePaths } from "../daemon/common/paths.js";
 import { SessionState } from "../gen/claude_sessions/v1/session_pb.js";
 
 export interface LoadResult {

@@ -4,7 +4,7 @@
  * needs it.
  */
 import { type BaseContext, Command, Option, UsageError } from "clipanion";
-import { homePaths, resolveHome } from "../daemon/paths.js";
+import { homePaths, resolveHome } from "../daemon/common/paths.js";
 import { ClientError, toClientError } from "./client-error.js";
 import { DaemonConnection } from "./daemon-connection.js";
 import { printable } from "./output.js";

@@ -4,8 +4,8 @@
  * through the lighter {@link DaemonConnection} (daemon-connection.ts), which starts faster.
  */
 import * as grpc from "@grpc/grpc-js";
-import { checkDaemonSocket } from "../daemon/home-guard.js";
-import { homePaths, resolveHome, socketAddress } from "../daemon/paths.js";
+import { checkDaemonSocket } from "../daemon/common/home-guard.js";
+import { homePaths, resolveHome, socketAddress } from "../daemon/common/paths.js";
 import { createServiceClient, type ServiceClient } from "../daemon/rpc/service-binding.js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";

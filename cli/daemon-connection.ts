@@ -4,8 +4,8 @@
  * use `DaemonClient` from client.ts.
  */
 import { UsageError } from "clipanion";
-import { checkDaemonSocket } from "../daemon/home-guard.js";
-import { homePaths, resolveHome } from "../daemon/paths.js";
+import { checkDaemonSocket } from "../daemon/common/home-guard.js";
+import { homePaths, resolveHome } from "../daemon/common/paths.js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
 import { parseDuration } from "./durations.js";

@@ -5,10 +5,10 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, constants } from "node:fs";
-import { ensurePrivateHome } from "../daemon/home-guard.js";
-import type { StartReport } from "../daemon/main.js";
-import { homePaths } from "../daemon/paths.js";
-import { openRegularFile, UnsafeFileError } from "../daemon/regular-file.js";
+import { ensurePrivateHome } from "../daemon/common/home-guard.js";
+import { homePaths } from "../daemon/common/paths.js";
+import { openRegularFile, UnsafeFileError } from "../daemon/common/regular-file.js";
+import type { StartReport } from "../daemon/common/start-report.js";
 import { daemonEntry } from "./daemon-entry.js";
 
 /** How long a starting daemon may take to answer. */

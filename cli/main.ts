@@ -3,7 +3,7 @@
  * 2 with usage; errors from the daemon or the system exit 1.
  */
 import { Builtins, Cli, type CommandClass } from "clipanion";
-import { VERSION } from "../daemon/version.js";
+import { VERSION } from "../daemon/common/version.js";
 import { type CliContext, EXIT_USAGE } from "./base-command.js";
 import { AttachCommand } from "./commands/attach.js";
 import { CaptureCommand } from "./commands/capture.js";

@@ -3,14 +3,11 @@
  * the foreground; `claude-sessions daemon` detaches it. When started with an IPC channel it
  * reports readiness (or the reason it could not start) on it.
  */
-import { Daemon, DaemonStartError } from "./daemon-server.js";
-import { stderrLogger } from "./logger.js";
-import { resolveHome } from "./paths.js";
 
-/** What a detached daemon tells the process that started it. */
-export type StartReport =
-  | { ready: true; pid: number }
-  | { ready: false; message: string; alreadyRunning: boolean };
+import { resolveHome } from "./common/paths.js";
+import type { StartReport } from "./common/start-report.js";
+import { Daemon, DaemonStartError } from "./server/daemon-server.js";
+import { stderrLogger } from "./server/logger.js";
 
 function report(message: StartReport): void {
   if (process.send === undefined) return;

@@ -5,9 +5,9 @@
  */
 import { chmodSync } from "node:fs";
 import * as grpc from "@grpc/grpc-js";
-import { socketAddress } from "../../daemon/paths.js";
+import { socketAddress } from "../../daemon/common/paths.js";
+import { VERSION } from "../../daemon/common/version.js";
 import { bindService } from "../../daemon/rpc/service-binding.js";
-import { VERSION } from "../../daemon/version.js";
 import { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
 
 const socket = process.argv[2];

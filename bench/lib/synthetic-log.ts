@@ -6,9 +6,9 @@
 import { randomUUID } from "node:crypto";
 import { closeSync, mkdirSync, openSync, writeFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { encodeRecord, type LogRecord } from "../../daemon/log-record.js";
-import { homePaths } from "../../daemon/paths.js";
-import type { SessionRecord } from "../../daemon/session-record.js";
+import { homePaths } from "../../daemon/common/paths.js";
+import { encodeRecord, type LogRecord } from "../../daemon/log/log-record.js";
+import type { SessionRecord } from "../../daemon/session/session-record.js";
 
 /** Characters of output per record. */
 export const RECORD_CHARS = 8 * 1024;

@@ -6,11 +6,11 @@
  * and nothing is left behind is asserted by `test/integration/load.test.ts`.
  */
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { loadFromProcess } from "../../test/helpers/load-process.js";
 import { rssBytes } from "../../test/helpers/proc.js";
 import { type BenchDaemon, sessionEnv, startBenchDaemon } from "../lib/bench-daemon.js";
 import { cpuMs } from "../lib/cpu.js";
 import { check, type Figure, type Row } from "../lib/figure.js";
-import { loadFromProcess } from "../lib/load-process.js";
 import { msSince } from "../lib/stats.js";
 
 const SESSIONS = 200;

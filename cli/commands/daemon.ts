@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import { Command, Option } from "clipanion";
-import { resolveHome } from "../../daemon/paths.js";
+import { resolveHome } from "../../daemon/common/paths.js";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
 import { printable } from "../output.js";
 

@@ -1,5 +1,5 @@
 import { Command, Option } from "clipanion";
-import { DEFAULT_GRACE_MS } from "../../daemon/grace.js";
+import { DEFAULT_GRACE_MS } from "../../daemon/common/grace.js";
 import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
 import { describeEnd, printable } from "../output.js";

@@ -1,5 +1,5 @@
 import { Command } from "clipanion";
-import { VERSION } from "../../daemon/version.js";
+import { VERSION } from "../../daemon/common/version.js";
 import { BaseCommand } from "../base-command.js";
 import { printable } from "../output.js";
 

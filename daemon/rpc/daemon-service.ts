@@ -1,10 +1,10 @@
 /** The DaemonService handlers. */
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
-import type { DaemonCounters } from "../daemon-counters.js";
-import { DEFAULT_GRACE_MS } from "../grace.js";
-import type { SessionManager } from "../session-manager.js";
-import { VERSION } from "../version.js";
+import { DEFAULT_GRACE_MS } from "../common/grace.js";
+import { VERSION } from "../common/version.js";
+import type { DaemonCounters } from "../server/daemon-counters.js";
+import type { SessionManager } from "../session/session-manager.js";
 import { durationMs } from "./duration.js";
 import type { ServiceImpl } from "./service-binding.js";
 

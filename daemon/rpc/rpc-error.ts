@@ -4,7 +4,7 @@
  * trace.
  */
 import { status } from "@grpc/grpc-js";
-import { UnsafeFileError } from "../regular-file.js";
+import { UnsafeFileError } from "../common/regular-file.js";
 import { statusForNodeError } from "./node-error.js";
 
 export class RpcError extends Error {

@@ -7,9 +7,9 @@ import {
   type SessionSchema,
   SessionState,
 } from "../../gen/claude_sessions/v1/session_pb.js";
-import type { LogRecord } from "../log-record.js";
-import type { Session } from "../session.js";
-import type { SessionState as RecordState, SessionRecord } from "../session-record.js";
+import type { LogRecord } from "../log/log-record.js";
+import type { Session } from "../session/session.js";
+import type { SessionState as RecordState, SessionRecord } from "../session/session-record.js";
 
 const states: Record<RecordState, SessionState> = {
   starting: SessionState.STARTING,

@@ -9,8 +9,8 @@ import {
   type Session as SessionMessage,
   SessionSchema,
 } from "../../gen/claude_sessions/v1/session_pb.js";
-import type { Session } from "../session.js";
-import type { SessionRecord } from "../session-record.js";
+import type { Session } from "../session/session.js";
+import type { SessionRecord } from "../session/session-record.js";
 import { RpcError } from "./rpc-error.js";
 import { sessionMessageOf } from "./session-message.js";
 

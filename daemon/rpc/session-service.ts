@@ -1,15 +1,15 @@
 /** The SessionService handlers: decode, call the manager, encode. Errors map in one place. */
 import { status } from "@grpc/grpc-js";
 import type { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import type { DaemonCounters } from "../daemon-counters.js";
-import { DEFAULT_GRACE_MS } from "../grace.js";
-import { recordCost } from "../log-record.js";
-import { MAX_PENDING_INPUT_BYTES } from "../pty-writer.js";
-import type { Session } from "../session.js";
-import { type LogCursor, MAX_RECORD_CHARS } from "../session-log.js";
-import type { SessionManager } from "../session-manager.js";
-import type { SessionState } from "../session-record.js";
-import { checkSize } from "../session-validation.js";
+import { DEFAULT_GRACE_MS } from "../common/grace.js";
+import { recordCost } from "../log/log-record.js";
+import { type LogCursor, MAX_RECORD_CHARS } from "../log/session-log.js";
+import type { DaemonCounters } from "../server/daemon-counters.js";
+import type { Session } from "../session/session.js";
+import type { SessionManager } from "../session/session-manager.js";
+import type { SessionState } from "../session/session-record.js";
+import { checkSize } from "../session/session-validation.js";
+import { MAX_PENDING_INPUT_BYTES } from "../terminal/pty-writer.js";
 import { durationMs } from "./duration.js";
 import { RpcError } from "./rpc-error.js";
 import type { ServerDuplex, ServiceImpl } from "./service-binding.js";

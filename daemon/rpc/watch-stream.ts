@@ -6,8 +6,8 @@
  */
 import type { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import type { Session } from "../session.js";
-import type { SessionManager, WatchKind } from "../session-manager.js";
+import type { Session } from "../session/session.js";
+import type { SessionManager, WatchKind } from "../session/session-manager.js";
 import type { ServerStream } from "./service-binding.js";
 import { sessionMessage, sessionMessageOf } from "./session-message.js";
 

@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import { RpcError } from "../../daemon/rpc/rpc-error.js";
 import { bindService, type ServiceImpl } from "../../daemon/rpc/service-binding.js";
 import { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";

@@ -13,7 +13,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import { runCli } from "../helpers/cli.js";
 import { assertNoStackTrace } from "../helpers/cli-home.js";
 import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";

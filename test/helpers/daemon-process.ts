@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { DaemonClient } from "../../cli/client.js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import { daemonMain } from "./paths.js";
 import { type TempHome, tempHome } from "./temp-home.js";
 import { isAlive, waitFor } from "./wait.js";

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { socketAddress } from "../../daemon/paths.js";
+import { socketAddress } from "../../daemon/common/paths.js";
 import {
   StartSessionRequestSchema,
   StartSessionResponseSchema,

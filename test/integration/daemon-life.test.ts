@@ -7,7 +7,7 @@ import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { after, afterEach, describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
-import { homePaths, MAX_SOCKET_PATH_BYTES } from "../../daemon/paths.js";
+import { homePaths, MAX_SOCKET_PATH_BYTES } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
 import {

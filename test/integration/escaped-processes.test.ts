@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import type { DaemonHandle } from "../helpers/daemon-process.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { cliBin } from "../helpers/paths.js";

@@ -18,7 +18,7 @@ import {
 } from "node:fs";
 import { describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { runCli } from "../helpers/cli.js";

@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { afterEach, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";

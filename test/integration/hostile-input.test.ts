@@ -13,7 +13,7 @@ import type { DescMessage, DescMethod, MessageInitShape } from "@bufbuild/protob
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
-import { socketAddress } from "../../daemon/paths.js";
+import { socketAddress } from "../../daemon/common/paths.js";
 import { methodPath } from "../../daemon/rpc/service-binding.js";
 import {
   DaemonService,

@@ -8,7 +8,7 @@ import { connect, type Socket } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
 import { CLIENT_PREFACE, encodeFrame, FrameType } from "../../cli/rpc/http2-frame.js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { openFds } from "../helpers/proc.js";

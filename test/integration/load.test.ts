@@ -7,11 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { loadFromProcess } from "../../bench/lib/load-process.js";
 import { DaemonClient } from "../../cli/client.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { withDaemon } from "../helpers/daemon-process.js";
+import { loadFromProcess } from "../helpers/load-process.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import {
   fdTargets,

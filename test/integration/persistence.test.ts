@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
 import { perTestCleanup } from "../helpers/per-test-cleanup.js";

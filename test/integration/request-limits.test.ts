@@ -10,7 +10,7 @@ import { readFileSync, statSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, type MessageInitShape, toBinary } from "@bufbuild/protobuf";
 import * as grpc from "@grpc/grpc-js";
-import { homePaths, socketAddress } from "../../daemon/paths.js";
+import { homePaths, socketAddress } from "../../daemon/common/paths.js";
 import { methodPath } from "../../daemon/rpc/service-binding.js";
 import { type Session, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import {

@@ -27,8 +27,8 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { homeLockKey, LOCK_KEY_FILE, lockName } from "../../daemon/instance-lock.js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
+import { homeLockKey, LOCK_KEY_FILE, lockName } from "../../daemon/server/instance-lock.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
 import { exitOf } from "../helpers/daemon-process.js";

@@ -8,7 +8,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { StateStore } from "../../daemon/state-store.js";
+import { StateStore } from "../../daemon/store/state-store.js";
 import { repoRoot } from "../helpers/paths.js";
 import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { waitFor } from "../helpers/wait.js";
@@ -17,7 +17,7 @@ const cleanup = perTestCleanup();
 
 /** Rewrites the state at argv[1] in a loop, one session named after the write's number. */
 const WRITER = `
-const { StateStore } = await import(${JSON.stringify(join(repoRoot, "dist/daemon/state-store.js"))});
+const { StateStore } = await import(${JSON.stringify(join(repoRoot, "dist/daemon/store/state-store.js"))});
 const store = new StateStore(process.argv[1]);
 const { randomUUID } = await import("node:crypto");
 const record = (name) => ({ id: randomUUID(), name, workingDir: "/tmp", command: ["true"],

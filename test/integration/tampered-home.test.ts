@@ -22,7 +22,7 @@ import { basename, join } from "node:path";
 import { describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
 import type { DaemonClient } from "../../cli/client.js";
-import { homePaths } from "../../daemon/paths.js";
+import { homePaths } from "../../daemon/common/paths.js";
 import { type Session, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
 import { type DaemonHandle, exitOf } from "../helpers/daemon-process.js";

@@ -2,8 +2,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { MIN_PREFIX_LENGTH, resolveSession } from "../../daemon/id-resolver.js";
 import { RpcError } from "../../daemon/rpc/rpc-error.js";
+import { MIN_PREFIX_LENGTH, resolveSession } from "../../daemon/session/id-resolver.js";
 
 const sessions = [
   { id: "abcd1234-0000-4000-8000-000000000001", name: "" },

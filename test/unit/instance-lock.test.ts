@@ -18,7 +18,7 @@ import {
   LockBusyError,
   LockKeyError,
   lockName,
-} from "../../daemon/instance-lock.js";
+} from "../../daemon/server/instance-lock.js";
 import { type TempHome, tempHome } from "../helpers/temp-home.js";
 
 describe("instance lock", () => {

@@ -6,8 +6,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { after, before, describe, it } from "node:test";
-import { lastSeqOf, readLastRecords, readRecords, searchOffset } from "../../daemon/log-file.js";
-import { encodeRecord, type LogRecord } from "../../daemon/log-record.js";
+import {
+  lastSeqOf,
+  readLastRecords,
+  readRecords,
+  searchOffset,
+} from "../../daemon/log/log-file.js";
+import { encodeRecord, type LogRecord } from "../../daemon/log/log-record.js";
 
 const RECORDS = 3000;
 /** The seq after which a crash left half a line, terminated by the next append. */

@@ -1,7 +1,7 @@
 /** The log record codec: one JSON object per line, fields in a fixed order, torn lines ignored. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { decodeRecord, encodeRecord, type LogRecord } from "../../daemon/log-record.js";
+import { decodeRecord, encodeRecord, type LogRecord } from "../../daemon/log/log-record.js";
 
 const time = "2026-01-02T03:04:05.678Z";
 

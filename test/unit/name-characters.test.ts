@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { status } from "@grpc/grpc-js";
-import { checkName } from "../../daemon/session-validation.js";
+import { checkName } from "../../daemon/session/session-validation.js";
 
 function refusal(name: string): { code: number; message: string } {
   try {

@@ -22,7 +22,7 @@ import {
   openRegularFileHandle,
   readRegularFile,
   UnsafeFileError,
-} from "../../daemon/regular-file.js";
+} from "../../daemon/common/regular-file.js";
 
 describe("openRegularFile", () => {
   let dir: string;

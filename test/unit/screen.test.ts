@@ -1,8 +1,8 @@
 /** The screen: the headless emulator fed escape sequences, its snapshots, and the bounded backlog. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ScreenBacklog } from "../../daemon/screen-backlog.js";
-import { MAX_PENDING_BYTES, TerminalScreen } from "../../daemon/terminal-screen.js";
+import { ScreenBacklog } from "../../daemon/terminal/screen-backlog.js";
+import { MAX_PENDING_BYTES, TerminalScreen } from "../../daemon/terminal/terminal-screen.js";
 
 const text = (value: string) => Buffer.from(value);
 

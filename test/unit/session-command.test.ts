@@ -13,7 +13,7 @@ import {
   findExecutable,
   isClaudeCode,
   splitCommandLine,
-} from "../../daemon/session-command.js";
+} from "../../daemon/session/session-command.js";
 
 const id = "3f0c9a1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f";
 

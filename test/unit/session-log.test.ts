@@ -3,8 +3,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
-import { decodeRecord } from "../../daemon/log-record.js";
-import { SessionLog } from "../../daemon/session-log.js";
+import { decodeRecord } from "../../daemon/log/log-record.js";
+import { SessionLog } from "../../daemon/log/session-log.js";
 import { type TempHome, tempHome } from "../helpers/temp-home.js";
 
 function recordsIn(path: string): Array<{ seq: number; data: string }> {

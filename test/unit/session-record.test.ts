@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseSessionRecord, RecordError } from "../../daemon/session-record.js";
+import { parseSessionRecord, RecordError } from "../../daemon/session/session-record.js";
 
 const ID = "3f2c1b0a-9e8d-4c7b-a6f5-e4d3c2b1a090";
 

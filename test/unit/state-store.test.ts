@@ -19,8 +19,8 @@ import {
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Worker } from "node:worker_threads";
-import type { SessionRecord } from "../../daemon/session-record.js";
-import { StateStore } from "../../daemon/state-store.js";
+import type { SessionRecord } from "../../daemon/session/session-record.js";
+import { StateStore } from "../../daemon/store/state-store.js";
 
 /** A record named `label`, with an id of its own as the daemon makes them. */
 function record(label: string): SessionRecord {

@@ -2,13 +2,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { setImmediate as nextTurn } from "node:timers/promises";
-import { DaemonCounters } from "../../daemon/daemon-counters.js";
+import { DaemonCounters } from "../../daemon/server/daemon-counters.js";
 import {
   type AttachmentSink,
   BULK_PACE_MS,
   CLIENT_BACKLOG_BYTES,
   TerminalAttachment,
-} from "../../daemon/terminal-attachment.js";
+} from "../../daemon/terminal/terminal-attachment.js";
 
 /** A client stream that always has room and records what it is sent. */
 function recordingSink(): AttachmentSink & { outputs: Buffer[]; screens: number } {

@@ -4,7 +4,7 @@
  * fresh screen instead of the output it missed, so a slow client never slows the session.
  */
 
-import type { AttachmentCounters } from "./daemon-counters.js";
+import type { AttachmentCounters } from "../server/daemon-counters.js";
 
 /**
  * Output held for one client before it is dropped in favour of a fresh screen. A program that

@@ -4,8 +4,8 @@
  */
 import { constants, fstatSync, readSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
+import { openRegularFileHandle } from "../common/regular-file.js";
 import { decodeRecord, type LogRecord } from "./log-record.js";
-import { openRegularFileHandle } from "./regular-file.js";
 
 const CHUNK = 64 * 1024;
 const NEWLINE = 0x0a;

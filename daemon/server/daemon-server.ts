@@ -6,27 +6,19 @@ import { closeSync, constants, lstatSync, rmSync, writeSync } from "node:fs";
 import { connect } from "node:net";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
-import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
-import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
-import { ConnectionGate } from "./connection-gate.js";
-import { DaemonCounters } from "./daemon-counters.js";
+import { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
+import { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import {
   checkSocketPathLength,
   ensurePrivateHome,
   notASocket,
   UnsafeHomeError,
-} from "./home-guard.js";
-import {
-  acquireInstanceLock,
-  type InstanceLock,
-  LockBusyError,
-  LockKeyError,
-} from "./instance-lock.js";
-import type { Logger } from "./logger.js";
-import { type HomePaths, homePaths, socketAddress } from "./paths.js";
-import { openRegularFile, UnsafeFileError } from "./regular-file.js";
-import { daemonService } from "./rpc/daemon-service.js";
-import { HealthService, HealthStatus, healthService } from "./rpc/health-service.js";
+} from "../common/home-guard.js";
+import { type HomePaths, homePaths, socketAddress } from "../common/paths.js";
+import { openRegularFile, UnsafeFileError } from "../common/regular-file.js";
+import { VERSION } from "../common/version.js";
+import { daemonService } from "../rpc/daemon-service.js";
+import { HealthService, HealthStatus, healthService } from "../rpc/health-service.js";
 import {
   DescriptorIndex,
   loadDocumentedFiles,
@@ -34,12 +26,20 @@ import {
   ReflectionV1Service,
   reflectionV1,
   reflectionV1alpha,
-} from "./rpc/reflection-service.js";
-import { bindService } from "./rpc/service-binding.js";
-import { FOLLOWER_HELD_LIMIT_BYTES, sessionService } from "./rpc/session-service.js";
-import { SessionManager } from "./session-manager.js";
-import { CLIENT_BACKLOG_BYTES } from "./terminal-attachment.js";
-import { VERSION } from "./version.js";
+} from "../rpc/reflection-service.js";
+import { bindService } from "../rpc/service-binding.js";
+import { FOLLOWER_HELD_LIMIT_BYTES, sessionService } from "../rpc/session-service.js";
+import { SessionManager } from "../session/session-manager.js";
+import { CLIENT_BACKLOG_BYTES } from "../terminal/terminal-attachment.js";
+import { ConnectionGate } from "./connection-gate.js";
+import { DaemonCounters } from "./daemon-counters.js";
+import {
+  acquireInstanceLock,
+  type InstanceLock,
+  LockBusyError,
+  LockKeyError,
+} from "./instance-lock.js";
+import type { Logger } from "./logger.js";
 
 /** A start-up problem the user must act on; the message says how. */
 export class DaemonStartError extends Error {

@@ -3,10 +3,10 @@
  * generator's work does not share the caller's event loop, and returns its summary.
  */
 import { fileURLToPath } from "node:url";
-import { runProgram } from "../../test/helpers/cli.js";
-import type { LoadResult } from "../soak.js";
+import type { LoadResult } from "../../bench/soak.js";
+import { runProgram } from "./cli.js";
 
-const soakScript = fileURLToPath(new URL("../soak.js", import.meta.url));
+const soakScript = fileURLToPath(new URL("../../bench/soak.js", import.meta.url));
 
 export interface LoadOptions {
   /** Calls a second to aim for. */

@@ -2,7 +2,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { status } from "@grpc/grpc-js";
-import { RpcError } from "./rpc/rpc-error.js";
+import { RpcError } from "../rpc/rpc-error.js";
 
 export const DEFAULT_COLS = 120;
 export const DEFAULT_ROWS = 40;

@@ -19,8 +19,8 @@
 import { closeSync, constants, existsSync, renameSync, writeSync } from "node:fs";
 import { link, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
-import { openRegularFile, readRegularFile, UnsafeFileError } from "./regular-file.js";
-import { parseSessionRecord, type SessionRecord, shown } from "./session-record.js";
+import { openRegularFile, readRegularFile, UnsafeFileError } from "../common/regular-file.js";
+import { parseSessionRecord, type SessionRecord, shown } from "../session/session-record.js";
 
 interface StateFile {
   version: 1;

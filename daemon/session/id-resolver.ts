@@ -1,6 +1,6 @@
 /** Finding a session from what a user typed: its full id, a unique prefix, or its name. */
 import { status } from "@grpc/grpc-js";
-import { RpcError } from "./rpc/rpc-error.js";
+import { RpcError } from "../rpc/rpc-error.js";
 
 /** Prefixes shorter than this are not matched, so a typo cannot pick a session by chance. */
 export const MIN_PREFIX_LENGTH = 4;

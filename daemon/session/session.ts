@@ -4,15 +4,15 @@
  */
 import { constants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
-import type { AttachmentCounters } from "./daemon-counters.js";
-import { sessionMembers, signalSession } from "./process-tree.js";
-import { type PtyExit, PtyProcess } from "./pty-process.js";
+import { type LogCursor, SessionLog } from "../log/session-log.js";
+import type { AttachmentCounters } from "../server/daemon-counters.js";
+import { sessionMembers, signalSession } from "../terminal/process-tree.js";
+import { type PtyExit, PtyProcess } from "../terminal/pty-process.js";
+import { type AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
+import { type ScreenText, TerminalScreen } from "../terminal/terminal-screen.js";
 import { describeCommand } from "./session-command.js";
-import { type LogCursor, SessionLog } from "./session-log.js";
 import type { SessionRecord, SessionState } from "./session-record.js";
 import { isActive } from "./session-record.js";
-import { type AttachmentSink, TerminalAttachment } from "./terminal-attachment.js";
-import { type ScreenText, TerminalScreen } from "./terminal-screen.js";
 
 /** How many log records rebuild the screen of a session the daemon did not see running. */
 const REBUILD_RECORDS = 64;

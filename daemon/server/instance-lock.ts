@@ -28,7 +28,7 @@ import {
 } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
-import { openRegularFile, UnsafeFileError } from "./regular-file.js";
+import { openRegularFile, UnsafeFileError } from "../common/regular-file.js";
 
 /** The lock is held by another process. */
 export class LockBusyError extends Error {

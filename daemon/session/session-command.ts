@@ -6,7 +6,7 @@
 import { accessSync, constants, statSync } from "node:fs";
 import { basename, delimiter, isAbsolute, join, resolve } from "node:path";
 import { status } from "@grpc/grpc-js";
-import { RpcError } from "./rpc/rpc-error.js";
+import { RpcError } from "../rpc/rpc-error.js";
 
 export const DEFAULT_PROGRAM = "claude";
 

@@ -18,9 +18,9 @@
 import { close, closeSync, constants, fstatSync, fsync, ftruncateSync, write } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { promisify } from "node:util";
+import { openRegularFile } from "../common/regular-file.js";
 import { completeLengthOf, openLogForReading, readRecords, searchOffset } from "./log-file.js";
 import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
-import { openRegularFile } from "./regular-file.js";
 
 const writeFd = promisify(write) as (fd: number, data: string) => Promise<{ bytesWritten: number }>;
 const syncFd = promisify(fsync);

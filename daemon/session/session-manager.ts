@@ -6,17 +6,23 @@ import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
-import type { AttachmentCounters } from "./daemon-counters.js";
-import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "./fd-budget.js";
-import { DEFAULT_GRACE_MS } from "./grace.js";
-import { ensurePrivateLogsDirectory } from "./home-guard.js";
+import { DEFAULT_GRACE_MS } from "../common/grace.js";
+import { ensurePrivateLogsDirectory } from "../common/home-guard.js";
+import type { HomePaths } from "../common/paths.js";
+import { UnsafeFileError } from "../common/regular-file.js";
+import { lastSeqOf } from "../log/log-file.js";
+import { RpcError } from "../rpc/rpc-error.js";
+import type { AttachmentCounters } from "../server/daemon-counters.js";
+import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "../server/fd-budget.js";
+import type { Logger } from "../server/logger.js";
+import { StateStore } from "../store/state-store.js";
+import {
+  isLive,
+  processesOfSessions,
+  SESSION_ID_ENV,
+  signalEach,
+} from "../terminal/process-tree.js";
 import { resolveSession } from "./id-resolver.js";
-import { lastSeqOf } from "./log-file.js";
-import type { Logger } from "./logger.js";
-import type { HomePaths } from "./paths.js";
-import { isLive, processesOfSessions, SESSION_ID_ENV, signalEach } from "./process-tree.js";
-import { UnsafeFileError } from "./regular-file.js";
-import { RpcError } from "./rpc/rpc-error.js";
 import { Session, type SessionChange } from "./session.js";
 import {
   commandForResume,
@@ -33,7 +39,6 @@ import {
   checkSize,
   checkWorkingDir,
 } from "./session-validation.js";
-import { StateStore } from "./state-store.js";
 
 /** How long orphans of a crashed daemon get to exit after SIGTERM. */
 const ORPHAN_GRACE_MS = 2000;
