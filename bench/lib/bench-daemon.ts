@@ -94,7 +94,10 @@ export async function startBenchDaemon(options: { home?: TempHome } = {}): Promi
       try {
         let pids: number[] = [];
         if (child.exitCode === null) {
-          const { sessions } = await client.sessions.listSessions({});
+          // A daemon already stopping (a Ctrl-C reaches it too) may no longer answer.
+          const { sessions } = await client.sessions
+            .listSessions({})
+            .catch(() => ({ sessions: [] }));
           pids = sessions.map((session) => session.pid).filter((pid) => pid > 0);
         }
         client.close();

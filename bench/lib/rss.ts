@@ -19,3 +19,22 @@ export async function settledRssMB(pid: number, samples = 5, intervalMs = 200): 
   }
   return median(readings);
 }
+
+/** The highest RSS of `pid` seen, in MB, read every `intervalMs` until `stop()`. */
+export function sampleRssPeak(pid: number, intervalMs = 100): { stop(): number } {
+  let peak = rssMB(pid);
+  const timer = setInterval(() => {
+    try {
+      peak = Math.max(peak, rssMB(pid));
+    } catch {
+      // The process has ended: its peak is what was seen.
+    }
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, rssMB(pid));
+      return peak;
+    },
+  };
+}
