@@ -165,6 +165,8 @@ export class Session {
   }
 
   private async handleExit(child: SessionPty, exit: PtyExit): Promise<void> {
+    // This run's: a resume in the awaits below would replace it.
+    const ran = this.exit;
     const rest = this.decoder.end();
     if (rest.length > 0) this.log.appendOutput(rest);
     child.killLeftovers();
@@ -194,7 +196,7 @@ export class Session {
     });
     await this.releaseAttachments();
     this.process = undefined;
-    this.exit.resolve();
+    ran.resolve();
     this.changed("exited");
   }
 
