@@ -5,6 +5,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { closeSync, constants } from "node:fs";
+import { withTimeout } from "../daemon/common/async.js";
 import { ensurePrivateHome } from "../daemon/common/home-guard.js";
 import { homePaths } from "../daemon/common/paths.js";
 import { openRegularFile, UnsafeFileError } from "../daemon/common/regular-file.js";
@@ -62,23 +63,12 @@ export async function launchDaemon(
     closeSync(log);
   }
   try {
-    return await new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(
-        () =>
-          reject(
-            new DaemonLaunchError(
-              `the daemon did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.log}`,
-            ),
-          ),
-        START_TIMEOUT_MS,
-      );
+    const report = new Promise<number>((resolve, reject) => {
       child.once("message", (message: StartReport) => {
-        clearTimeout(timer);
         if (message.ready) resolve(message.pid);
         else reject(new DaemonLaunchError(message.message, message.alreadyRunning === true));
       });
       child.once("exit", (code) => {
-        clearTimeout(timer);
         reject(
           new DaemonLaunchError(
             `the daemon exited with code ${code} before serving; see ${paths.log}`,
@@ -86,9 +76,13 @@ export async function launchDaemon(
         );
       });
       child.once("error", (error) => {
-        clearTimeout(timer);
         reject(new DaemonLaunchError(`cannot start the daemon: ${error.message}`));
       });
+    });
+    return await withTimeout(report, START_TIMEOUT_MS, () => {
+      throw new DaemonLaunchError(
+        `the daemon did not start within ${START_TIMEOUT_MS / 1000}s; see ${paths.log}`,
+      );
     });
   } finally {
     child.removeAllListeners();

@@ -1,4 +1,5 @@
 import { Command, Option } from "clipanion";
+import { delay } from "../../daemon/common/async.js";
 import { DEFAULT_GRACE_MS } from "../../daemon/common/grace.js";
 import { BaseCommand, EXIT_ERROR } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
@@ -37,8 +38,7 @@ export class StopDaemonCommand extends BaseCommand {
     // Wait for the process to be gone, so a following `daemon` starts cleanly.
     const waitMs = (grace ?? DEFAULT_GRACE_MS) + 10_000;
     const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline && isAlive(pid))
-      await new Promise((resolve) => setTimeout(resolve, 25));
+    while (Date.now() < deadline && isAlive(pid)) await delay(25);
     if (isAlive(pid)) {
       this.context.stderr.write(
         `error: the daemon (pid ${pid}) is still running ${waitMs / 1000}s after it was asked to stop; end it with: kill -9 ${pid}\n`,

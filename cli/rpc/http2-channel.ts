@@ -10,6 +10,7 @@
  */
 import { EventEmitter } from "node:events";
 import { connect as connectSocket } from "node:net";
+import { Notifier } from "../../daemon/common/async.js";
 import { CallError, Status } from "./call-error.js";
 import type { HeaderList } from "./hpack.js";
 import { type Headers, Http2Connection, type Http2Stream } from "./http2-connection.js";
@@ -208,24 +209,20 @@ export class ClientCall<I, O> extends EventEmitter {
     const queue: O[] = [];
     let done = false;
     let failure: CallError | undefined;
-    let wake: (() => void) | undefined;
-    const notify = () => {
-      wake?.();
-      wake = undefined;
-    };
+    const arrived = new Notifier();
     this.on("data", (message: O) => {
       queue.push(message);
       if (queue.length >= highWater) this.pause();
-      notify();
+      arrived.notify();
     });
     this.on("error", (error: CallError) => {
       failure = error;
       done = true;
-      notify();
+      arrived.notify();
     });
     this.on("end", () => {
       done = true;
-      notify();
+      arrived.notify();
     });
     return {
       next: async (): Promise<IteratorResult<O>> => {
@@ -237,9 +234,7 @@ export class ClientCall<I, O> extends EventEmitter {
           }
           if (failure !== undefined) throw failure;
           if (done) return { value: undefined, done: true };
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
+          await arrived.wait();
         }
       },
       return: async (): Promise<IteratorResult<O>> => {

@@ -18,6 +18,7 @@
 import { close, closeSync, constants, fstatSync, fsync, ftruncateSync, write } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { promisify } from "node:util";
+import { Notifier } from "../common/async.js";
 import { openRegularFile } from "../common/regular-file.js";
 import { completeLengthOf, openLogForReading, readRecords, searchOffset } from "./log-file.js";
 import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
@@ -67,7 +68,8 @@ export class SessionLog {
   private lostAtClose: string | undefined;
   private fd: number | undefined;
   private writing: Promise<void> | undefined;
-  private waiters: Array<() => void> = [];
+  /** Wakes readers waiting for a newer record, or for the end of the log. */
+  private readonly newer = new Notifier();
   private error: string | undefined;
   private brokenLine = false;
   /** A close is under way and has not been called off by {@link openForAppend}. */
@@ -215,9 +217,7 @@ export class SessionLog {
     this.unwrittenCost += recordCost(record);
     this.unwritten.push(record);
     this.startWriting();
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    this.newer.notify();
   }
 
   private startWriting(): void {
@@ -388,9 +388,7 @@ export class SessionLog {
       await closeFd(fd).catch(() => undefined);
       this.syncing -= 1;
     }
-    const waiters = this.waiters;
-    this.waiters = [];
-    for (const wake of waiters) wake();
+    this.newer.notify();
   }
 
   /** The seq of the oldest record held in memory. */
@@ -412,17 +410,18 @@ export class SessionLog {
     return out;
   }
 
-  /** Resolves when a record newer than `seq` is sealed or the log is closed. */
+  /**
+   * Resolves when a record newer than `seq` is sealed, the log is closed, or `signal` fires (a
+   * reader that gives up is forgotten at once).
+   */
   waitForNewerThan(seq: number, signal?: AbortSignal): Promise<void> {
     if (this.sealedSeq > seq || !this.isOpen) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        signal?.removeEventListener("abort", wake);
-        resolve();
-      };
-      signal?.addEventListener("abort", wake, { once: true });
-      this.waiters.push(wake);
-    });
+    return this.newer.wait(signal);
+  }
+
+  /** How many readers wait for a newer record. */
+  get waitingReaders(): number {
+    return this.newer.waiting;
   }
 
   /**

@@ -3,7 +3,7 @@ import { status } from "@grpc/grpc-js";
 import type { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { recordCost } from "../log/log-record.js";
-import { type LogCursor, MAX_RECORD_CHARS } from "../log/session-log.js";
+import { MAX_RECORD_CHARS } from "../log/session-log.js";
 import type { DaemonCounters } from "../server/daemon-counters.js";
 import type { Session } from "../session/session.js";
 import type { SessionManager } from "../session/session-manager.js";
@@ -148,7 +148,7 @@ export function sessionService(
       }
       const stop = whenCancelled(call, shutdown);
       const account = counters.follower();
-      const cursor: LogCursor = session.cursor(Math.max(1, from), account.readFile);
+      const cursor = session.cursor(Math.max(1, from), account.readFile);
       try {
         while (!stop.aborted) {
           const records = await cursor.next(FOLLOW_BATCH_BYTES);
@@ -239,10 +239,8 @@ async function attachTerminal(
   const session = manager.get(start.sessionId);
   requireRunning(session, "attach");
   const readOnly = start.readOnly;
-  if (!readOnly && start.size !== undefined) {
-    const { cols, rows } = checkSize(start.size.cols, start.size.rows);
-    session.resize(cols, rows);
-  }
+  const size =
+    !readOnly && start.size !== undefined ? checkSize(start.size.cols, start.size.rows) : undefined;
   const attachment = session.attach(
     {
       sendOutput: (data) => call.write({ message: { case: "output", value: data } }),
@@ -253,6 +251,7 @@ async function attachTerminal(
       onDrain: (listener) => call.on("drain", listener),
     },
     readOnly,
+    size,
   );
   if (attachment === undefined) requireRunning(session, "attach");
   const exited = session.exited().then(() => "exited" as const);

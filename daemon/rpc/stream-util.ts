@@ -1,5 +1,6 @@
 /** Small helpers for server streams: cancellation as a signal, drain waits, message reads. */
 import type { EventEmitter } from "node:events";
+import { unlessAborted, waitForEvent } from "../common/async.js";
 
 /** An AbortSignal that fires when the client cancels or the daemon shuts down. */
 export function whenCancelled(
@@ -22,16 +23,10 @@ export function whenCancelled(
 
 /** Resolves when the stream wants more data, or when `stop` fires. */
 export function waitForDrain(call: EventEmitter, stop: AbortSignal): Promise<void> {
-  if (stop.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      call.off("drain", done);
-      stop.removeEventListener("abort", done);
-      resolve();
-    };
-    call.on("drain", done);
-    stop.addEventListener("abort", done, { once: true });
-  });
+  return waitForEvent((wake) => {
+    call.on("drain", wake);
+    return () => call.off("drain", wake);
+  }, stop);
 }
 
 /** The next message from the client, or undefined when the stream ended or `stop` fired. */
@@ -40,16 +35,7 @@ export async function nextMessage<T>(
   stop: AbortSignal,
 ): Promise<T | undefined> {
   if (stop.aborted) return undefined;
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<undefined>((resolve) => {
-    onAbort = () => resolve(undefined);
-    stop.addEventListener("abort", onAbort, { once: true });
-  });
-  try {
-    const result = await Promise.race([messages.next(), aborted]);
-    if (result === undefined || result.done) return undefined;
-    return result.value;
-  } finally {
-    if (onAbort) stop.removeEventListener("abort", onAbort);
-  }
+  const result = await unlessAborted(messages.next(), stop);
+  if (result === undefined || result.done) return undefined;
+  return result.value;
 }

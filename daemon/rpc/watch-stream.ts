@@ -4,8 +4,10 @@
  * counted, and when it has taken everything it is sent a resync marker and the current list, so
  * a stalled watcher costs a bounded stream and a counter, whatever the number of events.
  */
+
 import type { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import { untilAborted } from "../common/async.js";
 import type { Session } from "../session/session.js";
 import type { SessionManager, WatchKind } from "../session/session-manager.js";
 import type { ServerStream } from "./service-binding.js";
@@ -80,10 +82,7 @@ export async function streamSessionEvents(
     send({ kind: watchKinds[kind], session: sessionMessage(record, session) }, true);
   });
   try {
-    await new Promise<void>((resolve) => {
-      if (stop.aborted) resolve();
-      stop.addEventListener("abort", () => resolve(), { once: true });
-    });
+    await untilAborted(stop);
   } finally {
     unwatch();
   }

@@ -8,6 +8,7 @@ import type { GenService } from "@bufbuild/protobuf/codegenv2";
 import * as grpc from "@grpc/grpc-js";
 import { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import { Deferred, withTimeout } from "../common/async.js";
 import {
   checkSocketPathLength,
   ensurePrivateHome,
@@ -74,7 +75,7 @@ export class Daemon {
   private readonly shutdownController = new AbortController();
   private stopping: Promise<void> | undefined;
   private health: HealthStatus | undefined;
-  private readonly stoppedCallbacks: Array<() => void> = [];
+  private readonly stopped = new Deferred<void>();
   private socketCheck: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: DaemonOptions) {
@@ -257,7 +258,7 @@ export class Daemon {
 
   /** Resolves when the daemon has fully stopped. */
   whenStopped(): Promise<void> {
-    return new Promise((resolve) => this.stoppedCallbacks.push(resolve));
+    return this.stopped.promise;
   }
 
   /**
@@ -274,7 +275,7 @@ export class Daemon {
     if (this.manager === undefined) {
       // Never started: nothing to stop but the lock, if it was taken.
       await this.lock?.release();
-      for (const callback of this.stoppedCallbacks) callback();
+      this.stopped.resolve();
       return;
     }
     logger.info("shutting down");
@@ -286,16 +287,11 @@ export class Daemon {
     this.gate?.close();
     const server = this.server;
     if (server !== undefined) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, STREAM_CLOSE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await withTimeout(
+        new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+        STREAM_CLOSE_MS,
+        () => server.forceShutdown(),
+      );
     }
     if (this.server !== undefined) {
       rmSync(this.paths.socket, { force: true });
@@ -303,7 +299,7 @@ export class Daemon {
     }
     await this.lock?.release();
     logger.info("stopped");
-    for (const callback of this.stoppedCallbacks) callback();
+    this.stopped.resolve();
   }
 }
 

@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { status } from "@grpc/grpc-js";
+import { delay } from "../common/async.js";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { ensurePrivateLogsDirectory } from "../common/home-guard.js";
 import type { HomePaths } from "../common/paths.js";
@@ -30,6 +31,7 @@ import {
   describeCommand,
   findExecutable,
 } from "./session-command.js";
+import { liveSessionParts } from "./session-parts.js";
 import { isActive, type SessionRecord, type SessionState } from "./session-record.js";
 import {
   checkCommand,
@@ -152,17 +154,23 @@ export class SessionManager {
   }
 
   private createSession(record: SessionRecord, lastSeq: number): Session {
-    return new Session(record, this.logPath(record.id), lastSeq, {
-      changed: (session, change, persist) => this.changed(session, change, persist),
-      warn: (message) => this.logger.warn(message),
-      attachmentCounters: this.attachmentCounters,
-    });
-  }
-
-  private changed(session: Session, change: WatchKind, persist = true): void {
-    if (!this.sessions.has(session.id)) return;
-    if (persist) void this.persist();
-    for (const watcher of this.watchers) watcher(change, session.record, session);
+    return new Session(
+      record,
+      this.logPath(record.id),
+      lastSeq,
+      {
+        persist: (session) => {
+          if (this.sessions.has(session.id)) void this.persist();
+        },
+        notify: (session, change) => {
+          if (!this.sessions.has(session.id)) return;
+          for (const watcher of this.watchers) watcher(change, session.record, session);
+        },
+        warn: (message) => this.logger.warn(message),
+        attachmentCounters: this.attachmentCounters,
+      },
+      liveSessionParts,
+    );
   }
 
   /** Writes the state; a failure is reported (and retried) by the store. */
@@ -362,7 +370,7 @@ export class SessionManager {
     const argv = commandForResume(record.command, record.id);
     const executable = findExecutable(argv[0] as string, record.workingDir, env);
     checkExecSize(executable, argv, env);
-    session.update({ cols, rows }, false);
+    session.amend({ cols, rows });
     this.launch(session, executable, argv, env, "resumed");
     return session;
   }
@@ -435,7 +443,7 @@ function checkFreeFds(): void {
 async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && pids.some((pid) => isLive(pid))) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await delay(50);
   }
 }
 

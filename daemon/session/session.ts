@@ -1,16 +1,23 @@
 /**
  * One session's life: its program in a pseudo-terminal, its log, its screen and the terminals
- * attached to it. Output flows one way: program -> log, screen and attached terminals.
+ * attached to it. Output flows one way: program -> log, screen and attached terminals. The
+ * session is given those parts ({@link SessionParts}); it never builds them itself.
  */
 import { constants } from "node:os";
 import { StringDecoder } from "node:string_decoder";
-import { type LogCursor, SessionLog } from "../log/session-log.js";
+import { Deferred, withTimeout } from "../common/async.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
-import { sessionMembers, signalSession } from "../terminal/process-tree.js";
-import { type PtyExit, PtyProcess } from "../terminal/pty-process.js";
+import type { PtyExit } from "../terminal/pty-process.js";
 import { type AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
-import { type ScreenText, TerminalScreen } from "../terminal/terminal-screen.js";
+import type { ScreenText } from "../terminal/terminal-screen.js";
 import { describeCommand } from "./session-command.js";
+import type {
+  SessionLogReader,
+  SessionOutputLog,
+  SessionParts,
+  SessionPty,
+  SessionScreen,
+} from "./session-parts.js";
 import type { SessionRecord, SessionState } from "./session-record.js";
 import { isActive } from "./session-record.js";
 
@@ -19,6 +26,9 @@ const REBUILD_RECORDS = 64;
 
 /** What changed, for WatchSessions and the state file. */
 export type SessionChange = "started" | "state" | "exited";
+
+/** Fields of a record to change; an undefined value removes the field. */
+export type RecordChanges = { [K in keyof SessionRecord]?: SessionRecord[K] | undefined };
 
 const signalNames = new Map<number, string>(
   Object.entries(constants.signals).map(([name, number]) => [number, name]),
@@ -29,12 +39,17 @@ export function signalName(signal: number): string {
   return signalNames.get(signal) ?? `SIG${signal}`;
 }
 
+/**
+ * How a session tells its owner of changes. Persisting and notifying are two events: every
+ * change is notified, and only those a next daemon must know are persisted. An attach, a detach
+ * or a resize is notified and never persisted by itself: the size goes with the next change
+ * that is.
+ */
 export interface SessionHooks {
-  /**
-   * Called after every change. `persist` is false for one that is not worth a state.json write
-   * of its own (an attach, a detach, a resize): it is written with the next change that is.
-   */
-  changed(session: Session, change: SessionChange, persist?: boolean): void;
+  /** The record changed in a way a next daemon must know: write it to the state file. */
+  persist(session: Session): void;
+  /** Tells watchers of a change, persisted or not. Called after {@link persist}. */
+  notify(session: Session, change: SessionChange): void;
   /** Reports a problem that does not stop the session (e.g. a log write error). */
   warn(message: string): void;
   /** Where its terminal attachments count their backlog and resyncs. */
@@ -42,12 +57,13 @@ export interface SessionHooks {
 }
 
 export class Session {
-  readonly log: SessionLog;
-  private screen: TerminalScreen | undefined;
-  private process: PtyProcess | undefined;
+  readonly log: SessionOutputLog;
+  private screen: SessionScreen | undefined;
+  private process: SessionPty | undefined;
+  /** Resolved once the current run has exited and its log is closed. */
+  private exit = new Deferred<void>();
   private decoder = new StringDecoder("utf8");
   private readonly attachments = new Set<TerminalAttachment>();
-  private exitWaiters: Array<() => void> = [];
   /** Why the program is being ended: by a StopSession, or by the daemon shutting down. */
   private stopReason: "request" | "shutdown" | undefined;
   logError: string | undefined;
@@ -57,12 +73,13 @@ export class Session {
     logPath: string,
     lastSeq: number,
     private readonly hooks: SessionHooks,
+    private readonly parts: SessionParts,
   ) {
-    this.log = new SessionLog(logPath, lastSeq, {
+    this.log = parts.log(logPath, lastSeq, {
       onError: (message) => {
         this.logError = message;
         if (message !== undefined) hooks.warn(`session ${record.id}: ${message}`);
-        hooks.changed(this, "state");
+        this.changed("state");
       },
       onLoss: (bytes, description) => {
         hooks.warn(`session ${record.id}: ${description}`);
@@ -99,18 +116,20 @@ export class Session {
     this.log.openForAppend();
     const { cols, rows } = this.record;
     this.screen?.dispose();
-    this.screen = new TerminalScreen(cols, rows);
+    this.screen = this.parts.screen(cols, rows);
     this.decoder = new StringDecoder("utf8");
     this.stopReason = undefined;
-    const child = PtyProcess.spawn({
+    const child = this.parts.spawn({
       file: executable,
       args: argv.slice(1),
       cwd: this.record.workingDir,
       env: { ...env },
       cols,
       rows,
+      sessionId: this.id,
     });
     this.process = child;
+    this.exit = new Deferred();
     const now = new Date().toISOString();
     this.update({
       state: "running",
@@ -123,7 +142,7 @@ export class Session {
     });
     this.log.appendEvent(`${event}: ${describeCommand(argv)} (pid ${child.pid}, ${cols}x${rows})`);
     child.onData((data) => this.handleOutput(data));
-    child.onExit((exit) => void this.handleExit(exit));
+    child.onExit((exit) => void this.handleExit(child, exit));
   }
 
   /** Marks a session that could not be started. */
@@ -145,14 +164,12 @@ export class Session {
     for (const attachment of this.attachments) attachment.push(data);
   }
 
-  private async handleExit(exit: PtyExit): Promise<void> {
+  private async handleExit(child: SessionPty, exit: PtyExit): Promise<void> {
+    // This run's: a resume in the awaits below would replace it.
+    const ran = this.exit;
     const rest = this.decoder.end();
     if (rest.length > 0) this.log.appendOutput(rest);
-    const pid = this.record.pid;
-    // Children that outlived the program, in its terminal session or escaped from it, would
-    // keep running unseen: end them too.
-    const left = sessionMembers(pid, this.id);
-    if (left.length > 0) signalSession(pid, "SIGKILL", left);
+    child.killLeftovers();
     const reason = this.stopReason;
     const signal = exit.signal > 0 ? signalName(exit.signal) : undefined;
     const state: SessionState =
@@ -167,24 +184,20 @@ export class Session {
     this.log.appendEvent(`${what} (${how})`);
     // Everything is on disk before anyone can see the session as ended.
     await this.log.close();
-    this.update(
-      {
-        state,
-        pid: 0,
-        exitCode: signal === undefined ? exit.exitCode : undefined,
-        exitSignal: signal,
-        endedAt: new Date().toISOString(),
-        failureReason:
-          reason === "shutdown" ? "the daemon shut down while the session was running" : undefined,
-      },
-      false,
-    );
+    // Persisted and told as "exited" below, once the attachments are let go of.
+    this.amend({
+      state,
+      pid: 0,
+      exitCode: signal === undefined ? exit.exitCode : undefined,
+      exitSignal: signal,
+      endedAt: new Date().toISOString(),
+      failureReason:
+        reason === "shutdown" ? "the daemon shut down while the session was running" : undefined,
+    });
     await this.releaseAttachments();
     this.process = undefined;
-    const waiters = this.exitWaiters;
-    this.exitWaiters = [];
-    for (const wake of waiters) wake();
-    this.hooks.changed(this, "exited");
+    ran.resolve();
+    this.changed("exited");
   }
 
   /**
@@ -208,7 +221,7 @@ export class Session {
   /** Resolves once the program has exited and its log is closed (at once if not running). */
   exited(): Promise<void> {
     if (this.process === undefined) return Promise.resolve();
-    return new Promise((resolve) => this.exitWaiters.push(resolve));
+    return this.exit.promise;
   }
 
   /**
@@ -216,24 +229,21 @@ export class Session {
    * exited. Does nothing to a session that is not running.
    */
   async stop(graceMs: number, reason: "request" | "shutdown" = "request"): Promise<void> {
-    const pid = this.record.pid;
-    if (this.process === undefined || pid <= 0) return;
+    const child = this.process;
+    if (child === undefined || this.record.pid <= 0) return;
     this.stopReason ??= reason;
     const exited = this.exited();
     if (graceMs > 0) {
-      signalSession(pid, "SIGTERM", sessionMembers(pid, this.id));
-      let timer: NodeJS.Timeout | undefined;
-      const timedOut = await Promise.race([
+      child.signal("SIGTERM");
+      const timedOut = await withTimeout(
         exited.then(() => false),
-        new Promise<boolean>((resolve) => {
-          timer = setTimeout(() => resolve(true), graceMs);
-        }),
-      ]);
-      clearTimeout(timer);
+        graceMs,
+        () => true,
+      );
       if (!timedOut) return;
     }
     // Looked up again: a process may have forked, or escaped, during the grace.
-    signalSession(pid, "SIGKILL", sessionMembers(pid, this.id));
+    child.signal("SIGKILL");
     await exited;
   }
 
@@ -264,14 +274,24 @@ export class Session {
     if (cols === this.record.cols && rows === this.record.rows) return;
     this.process?.resize(cols, rows);
     this.screen?.resize(cols, rows);
-    this.update({ cols, rows }, true, false);
+    this.amend({ cols, rows });
+    this.hooks.notify(this, "state");
     if (this.isRunning) this.log.appendEvent(`resized to ${cols}x${rows}`);
   }
 
-  /** Attaches a terminal client; it first gets the screen, then live output. */
-  attach(sink: AttachmentSink, readOnly: boolean): TerminalAttachment | undefined {
+  /**
+   * Attaches a terminal client; it first gets the screen, then live output. The size an
+   * interactive client gives becomes the session's first (the latest client to attach or resize
+   * wins); a read-only client's never does.
+   */
+  attach(
+    sink: AttachmentSink,
+    readOnly: boolean,
+    size?: { cols: number; rows: number },
+  ): TerminalAttachment | undefined {
     const screen = this.screen;
     if (screen === undefined || !this.isRunning) return undefined;
+    if (!readOnly && size !== undefined) this.resize(size.cols, size.rows);
     const attachment = new TerminalAttachment(
       screen,
       sink,
@@ -280,13 +300,13 @@ export class Session {
     );
     this.attachments.add(attachment);
     attachment.start();
-    this.hooks.changed(this, "state", false);
+    this.hooks.notify(this, "state");
     return attachment;
   }
 
   detach(attachment: TerminalAttachment): void {
     attachment.close();
-    if (this.attachments.delete(attachment)) this.hooks.changed(this, "state", false);
+    if (this.attachments.delete(attachment)) this.hooks.notify(this, "state");
   }
 
   /**
@@ -295,7 +315,7 @@ export class Session {
    */
   async capture(options: { escapes: boolean; scrollback: boolean }): Promise<ScreenText> {
     if (this.screen === undefined) {
-      const screen = new TerminalScreen(this.record.cols, this.record.rows);
+      const screen = this.parts.screen(this.record.cols, this.record.rows);
       const cursor = this.log.cursor(Math.max(1, this.log.lastSeq - REBUILD_RECORDS + 1));
       try {
         for (
@@ -315,7 +335,7 @@ export class Session {
   }
 
   /** A log reader from `seq`; `onFileRead` hears of each batch read from the file. */
-  cursor(seq: number, onFileRead?: () => void): LogCursor {
+  cursor(seq: number, onFileRead?: () => void): SessionLogReader {
     return this.log.cursor(seq, onFileRead);
   }
 
@@ -339,24 +359,31 @@ export class Session {
     await this.log.close();
   }
 
-  /** Changes the record; `notify` and `persist` as for {@link SessionHooks.changed}. */
-  update(
-    changes: { [K in keyof SessionRecord]?: SessionRecord[K] | undefined },
-    notify = true,
-    persist = true,
-  ): void {
+  /** Changes the record, then persists it and tells watchers ("started" for a launch). */
+  update(changes: RecordChanges): void {
+    this.amend(changes);
+    this.changed(
+      this.record.state === "running" && changes.state === "running" ? "started" : "state",
+    );
+  }
+
+  /**
+   * Changes the record and tells no one: the change is persisted and told with the next one
+   * that is (a resume's size goes with its launch).
+   */
+  amend(changes: RecordChanges): void {
     const next: Record<string, unknown> = { ...this.record };
     for (const [key, value] of Object.entries(changes)) {
       if (value === undefined) delete next[key];
       else next[key] = value;
     }
     this.record = next as unknown as SessionRecord;
-    if (notify)
-      this.hooks.changed(
-        this,
-        this.record.state === "running" && changes.state === "running" ? "started" : "state",
-        persist,
-      );
+  }
+
+  /** A change a next daemon must know: persisted, then told. */
+  private changed(change: SessionChange): void {
+    this.hooks.persist(this);
+    this.hooks.notify(this, change);
   }
 
   get state(): SessionState {

@@ -19,6 +19,7 @@
 import { closeSync, constants, existsSync, renameSync, writeSync } from "node:fs";
 import { link, open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
+import { Deferred } from "../common/async.js";
 import { openRegularFile, readRegularFile, UnsafeFileError } from "../common/regular-file.js";
 import { parseSessionRecord, type SessionRecord, shown } from "../session/session-record.js";
 
@@ -81,9 +82,10 @@ function parse(path: string, reject: Reject): SessionRecord[] | undefined {
   return records;
 }
 
+/** A {@link StateStore.saved} call: settled by the first write that covers `generation`. */
 interface SavedWaiter {
   generation: number;
-  settle: (error: unknown) => void;
+  written: Deferred<void>;
 }
 
 export class StateStore {
@@ -214,7 +216,11 @@ export class StateStore {
       this.recordOutcome(snapshot, error);
       const waiters = this.savedWaiters;
       this.savedWaiters = waiters.filter((waiter) => waiter.generation > generation);
-      for (const waiter of waiters) if (waiter.generation <= generation) waiter.settle(error);
+      for (const { generation: wanted, written } of waiters) {
+        if (wanted > generation) continue;
+        if (error === undefined) written.resolve();
+        else written.reject(error);
+      }
     }
     if (failure !== undefined) throw failure;
   }
@@ -261,12 +267,9 @@ export class StateStore {
         ? Promise.resolve()
         : Promise.reject(new Error(this.error ?? `cannot write ${this.path}`));
     }
-    return new Promise((resolve, reject) =>
-      this.savedWaiters.push({
-        generation,
-        settle: (error) => (error === undefined ? resolve() : reject(error)),
-      }),
-    );
+    const written = new Deferred<void>();
+    this.savedWaiters.push({ generation, written });
+    return written.promise;
   }
 
   /** The last write error, while writes fail. */

@@ -7,6 +7,7 @@
 import { readSync } from "node:fs";
 import type { Socket } from "node:net";
 import * as pty from "node-pty";
+import { sessionMembers, signalSession } from "./process-tree.js";
 import { PtyWriter } from "./pty-writer.js";
 
 export interface PtyExit {
@@ -22,6 +23,8 @@ export interface PtySpawnOptions {
   env: Record<string, string>;
   cols: number;
   rows: number;
+  /** The session the program runs for: its processes that escaped the terminal carry it. */
+  sessionId: string;
 }
 
 /** node-pty's private handles on its side of the terminal (unixTerminal.ts). */
@@ -36,7 +39,10 @@ export class PtyProcess {
   private exited = false;
   private readonly dataListeners: Array<(data: Buffer) => void> = [];
 
-  private constructor(handle: pty.IPty) {
+  private constructor(
+    handle: pty.IPty,
+    private readonly sessionId: string,
+  ) {
     this.pty = handle;
     const internals = handle as unknown as UnixTerminalInternals;
     // Input bypasses node-pty's writer (see PtyWriter), so it needs the terminal's descriptor.
@@ -98,7 +104,7 @@ export class PtyProcess {
       // Raw bytes: attached terminals get exactly what the program wrote.
       encoding: null,
     });
-    return new PtyProcess(handle);
+    return new PtyProcess(handle, options.sessionId);
   }
 
   get pid(): number {
@@ -144,6 +150,23 @@ export class PtyProcess {
   resize(cols: number, rows: number): void {
     if (this.exited) return;
     this.pty.resize(cols, rows);
+  }
+
+  /**
+   * Sends `signal` to every process of the program's session: its terminal's, and those that
+   * escaped it, as found now (one may have forked, or escaped, since the last look).
+   */
+  signal(signal: NodeJS.Signals): void {
+    signalSession(this.pid, signal, sessionMembers(this.pid, this.sessionId));
+  }
+
+  /**
+   * Kills what of the session outlived its program (called once it has exited): children left
+   * in its terminal session, or escaped from it, would keep running unseen.
+   */
+  killLeftovers(): void {
+    const left = sessionMembers(this.pid, this.sessionId);
+    if (left.length > 0) signalSession(this.pid, "SIGKILL", left);
   }
 
   /** Stops reading output (the program blocks once the terminal's buffer is full). */

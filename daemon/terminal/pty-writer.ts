@@ -12,6 +12,7 @@
  * something is.
  */
 import { writeSync } from "node:fs";
+import { Notifier } from "../common/async.js";
 
 /**
  * How much input a session holds for a program that is not reading it. Input is taken while
@@ -33,7 +34,8 @@ export class PtyWriter {
   private retryMs = RETRY_FIRST_MS;
   private timer: NodeJS.Timeout | undefined;
   private released = false;
-  private readonly roomWaiters = new Set<() => void>();
+  /** Wakes writers waiting for room. */
+  private readonly room = new Notifier();
 
   constructor(private readonly fd: number) {}
 
@@ -60,16 +62,8 @@ export class PtyWriter {
 
   /** Resolves when the writer has room again, is released, or `stop` fires. */
   waitForRoom(stop: AbortSignal): Promise<void> {
-    if (this.hasRoom || this.released || stop.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        this.roomWaiters.delete(done);
-        stop.removeEventListener("abort", done);
-        resolve();
-      };
-      this.roomWaiters.add(done);
-      stop.addEventListener("abort", done, { once: true });
-    });
+    if (this.hasRoom || this.released) return Promise.resolve();
+    return this.room.wait(stop);
   }
 
   /**
@@ -82,7 +76,7 @@ export class PtyWriter {
     this.timer = undefined;
     this.queue.length = 0;
     this.pendingBytes = 0;
-    this.wakeRoomWaiters();
+    this.room.notify();
   }
 
   /** Writes what the terminal takes now; if some is left, tries again after a wait. */
@@ -114,10 +108,6 @@ export class PtyWriter {
     } else {
       this.retryMs = RETRY_FIRST_MS;
     }
-    if (this.hasRoom) this.wakeRoomWaiters();
-  }
-
-  private wakeRoomWaiters(): void {
-    for (const wake of [...this.roomWaiters]) wake();
+    if (this.hasRoom) this.room.notify();
   }
 }

@@ -4,6 +4,7 @@
  * fresh screen instead of the output it missed, so a slow client never slows the session.
  */
 
+import { Notifier } from "../common/async.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
 
 /**
@@ -63,7 +64,8 @@ export class TerminalAttachment {
   /** When the last output message was handed to the client, and how large it was. */
   private lastSentAt = 0;
   private lastSentBytes = 0;
-  private idleWaiters: Array<() => void> = [];
+  /** Wakes those waiting for everything pushed to be handed to the client. */
+  private readonly idled = new Notifier();
 
   constructor(
     private screen: ScreenSource,
@@ -121,16 +123,8 @@ export class TerminalAttachment {
    * `signal` fires: a client that stopped reading and then went never drains.
    */
   idle(signal: AbortSignal): Promise<void> {
-    if (!this.busy() || signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = (): void => {
-        signal.removeEventListener("abort", wake);
-        this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== wake);
-        resolve();
-      };
-      signal.addEventListener("abort", wake, { once: true });
-      this.idleWaiters.push(wake);
-    });
+    if (!this.busy()) return Promise.resolve();
+    return this.idled.wait(signal);
   }
 
   /**
@@ -148,7 +142,7 @@ export class TerminalAttachment {
     this.closed = true;
     this.queue = [];
     this.queuedBytes = 0;
-    this.wakeIdle();
+    this.idled.notify();
   }
 
   private busy(): boolean {
@@ -185,7 +179,7 @@ export class TerminalAttachment {
       this.resync();
       return;
     }
-    if (!this.busy()) this.wakeIdle();
+    if (!this.busy()) this.idled.notify();
   }
 
   /**
@@ -203,11 +197,5 @@ export class TerminalAttachment {
     }
     const batch = this.queue.splice(0, count);
     return batch.length === 1 ? (batch[0] as Uint8Array) : Buffer.concat(batch, bytes);
-  }
-
-  private wakeIdle(): void {
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const wake of waiters) wake();
   }
 }

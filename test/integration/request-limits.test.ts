@@ -303,24 +303,32 @@ describe("request limits", () => {
     assert.ok(!(await readState(daemon.home)).includes("by-cli"), "not in state.json");
   });
 
-  it("attaching, detaching and resizing do not rewrite state.json; the size is kept with the next write", async () => {
+  it("attaching, detaching and resizing do not rewrite state.json, in ten cycles; the size is kept with the next write", async () => {
     const paths = homePaths(daemon.home);
     // Its reply comes once every change made so far is written: state.json is settled.
     const cat = await start(["cat"]);
     const before = statSync(paths.state, { bigint: true });
-    const terminal = attachTerminalClient(daemon.client, cat.id, { cols: 90, rows: 30 });
-    await waitFor("the first screen", () => terminal.screens > 0);
-    terminal.resize(100, 33);
-    await waitFor("the resize", async () => {
-      const { session } = await daemon.client.sessions.getSession({ sessionId: cat.id });
-      return session?.cols === 100 && session.attachedClients === 1;
-    });
-    terminal.detach();
-    await terminal.exited;
-    await waitFor("the detach", async () => {
-      const { session } = await daemon.client.sessions.getSession({ sessionId: cat.id });
-      return session?.attachedClients === 0;
-    });
+    for (let cycle = 0; cycle < 10; cycle++) {
+      const terminal = attachTerminalClient(daemon.client, cat.id, { cols: 90, rows: 30 });
+      await waitFor("the first screen", () => terminal.screens > 0);
+      terminal.resize(100, 33 + cycle);
+      await waitFor("the resize", async () => {
+        const { session } = await daemon.client.sessions.getSession({ sessionId: cat.id });
+        return session?.rows === 33 + cycle && session.attachedClients === 1;
+      });
+      terminal.detach();
+      await terminal.exited;
+      await waitFor("the detach", async () => {
+        const { session } = await daemon.client.sessions.getSession({ sessionId: cat.id });
+        return session?.attachedClients === 0;
+      });
+    }
+    const after = statSync(paths.state, { bigint: true });
+    assert.deepEqual(
+      [after.ino, after.mtimeNs],
+      [before.ino, before.mtimeNs],
+      "state.json was rewritten by ten attach/detach cycles",
+    );
     // A change that is written (a program that keeps running, so that no exit follows): the copy
     // it replaces must be the one from before the attach.
     const next = await start(["cat"]);
@@ -334,7 +342,7 @@ describe("request limits", () => {
       sessions: Array<{ id: string; cols: number; rows: number }>;
     };
     const record = saved.sessions.find((entry) => entry.id === cat.id);
-    assert.deepEqual([record?.cols, record?.rows], [100, 33], "the size went with the next write");
+    assert.deepEqual([record?.cols, record?.rows], [100, 42], "the size went with the next write");
     for (const id of [cat.id, next.id])
       await daemon.client.sessions.stopSession({ sessionId: id, gracePeriod: {} });
   });

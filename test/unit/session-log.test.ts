@@ -95,4 +95,22 @@ describe("SessionLog", () => {
       { seq: 2, data: "unsealed" },
     ]);
   });
+
+  it("forgets a reader that stops waiting for newer records, and wakes those that wait", async () => {
+    const log = new SessionLog(path, 0);
+    log.openForAppend();
+    for (let reader = 0; reader < 100; reader++) {
+      const gone = new AbortController();
+      const waiting = log.waitForNewerThan(0, gone.signal);
+      gone.abort();
+      await waiting;
+    }
+    assert.equal(log.waitingReaders, 0, "no waiter is kept for a reader that has gone");
+    const waiting = log.waitForNewerThan(0);
+    assert.equal(log.waitingReaders, 1);
+    log.appendEvent("newer");
+    await waiting;
+    assert.equal(log.waitingReaders, 0);
+    await log.close();
+  });
 });
