@@ -5,13 +5,11 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { status } from "@grpc/grpc-js";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { ensurePrivateLogsDirectory } from "../common/home-guard.js";
 import type { HomePaths } from "../common/paths.js";
 import { UnsafeFileError } from "../common/regular-file.js";
 import { lastSeqOf } from "../log/log-file.js";
-import { RpcError } from "../rpc/rpc-error.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
 import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "../server/fd-budget.js";
 import type { Logger } from "../server/logger.js";
@@ -30,6 +28,7 @@ import {
   describeCommand,
   findExecutable,
 } from "./session-command.js";
+import { SessionError } from "./session-error.js";
 import { isActive, type SessionRecord, type SessionState } from "./session-record.js";
 import {
   checkCommand,
@@ -212,13 +211,13 @@ export class SessionManager {
 
   private checkOpen(): void {
     if (this.closing)
-      throw new RpcError(
-        status.UNAVAILABLE,
+      throw new SessionError(
+        "unavailable",
         "the daemon is shutting down; start it again with: claude-sessions daemon",
       );
   }
 
-  /** Starts a new session; throws an {@link RpcError} for bad input. */
+  /** Starts a new session; throws a {@link SessionError} for bad input. */
   start(options: StartOptions): Session {
     this.checkOpen();
     const workingDir = checkWorkingDir(options.workingDir);
@@ -266,8 +265,8 @@ export class SessionManager {
       const reason = (error as Error).message;
       session.fail(reason);
       this.logger.warn(`session ${session.id} failed to start: ${reason}`);
-      throw new RpcError(
-        status.FAILED_PRECONDITION,
+      throw new SessionError(
+        "failed-precondition",
         `could not start ${argv[0]}: ${reason} (session ${session.id} is FAILED)`,
       );
     }
@@ -276,8 +275,8 @@ export class SessionManager {
   private checkNameFree(name: string, except?: string): void {
     for (const session of this.sessions.values()) {
       if (session.record.name === name && session.id !== except) {
-        throw new RpcError(
-          status.ALREADY_EXISTS,
+        throw new SessionError(
+          "already-exists",
           `the name '${name}' is already used by session ${session.id}; choose another, or remove that session (claude-sessions rm ${name})`,
         );
       }
@@ -325,8 +324,8 @@ export class SessionManager {
     this.checkOpen();
     const session = this.get(query);
     if (session.isRunning) {
-      throw new RpcError(
-        status.FAILED_PRECONDITION,
+      throw new SessionError(
+        "failed-precondition",
         `session ${session.id} is running; stop it first (claude-sessions stop ${session.record.name || session.id})`,
       );
     }
@@ -349,7 +348,7 @@ export class SessionManager {
     this.checkOpen();
     const session = this.get(query);
     if (session.isRunning) {
-      throw new RpcError(status.FAILED_PRECONDITION, `session ${session.id} is already running`);
+      throw new SessionError("failed-precondition", `session ${session.id} is already running`);
     }
     const record = session.record;
     checkWorkingDir(record.workingDir);
@@ -425,8 +424,8 @@ function sessionEnv(
 function checkFreeFds(): void {
   const free = freeFds();
   if (free > SESSION_RESERVE_FDS) return;
-  throw new RpcError(
-    status.RESOURCE_EXHAUSTED,
+  throw new SessionError(
+    "resource-exhausted",
     `the daemon is at its limit of ${openFileLimit()} open files (${Math.max(0, free)} free); stop or remove sessions, close clients, or restart the daemon with a higher limit (ulimit -n)`,
   );
 }
