@@ -20,6 +20,8 @@ import {
   SESSION_ID_ENV,
   signalEach,
 } from "../terminal/process-tree.js";
+import { MAX_PENDING_INPUT_BYTES } from "../terminal/pty-writer.js";
+import type { AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
 import { resolveSession } from "./id-resolver.js";
 import { Session, type SessionChange } from "./session.js";
 import {
@@ -304,6 +306,60 @@ export class SessionManager {
   }
 
   /**
+   * Writes `data` (undefined when the request held none) to the program of a running session;
+   * refused while the program leaves what the session holds for it unread.
+   */
+  sendInput(query: string, data: Buffer | undefined): number {
+    const session = this.get(query);
+    requireRunning(session, "send input");
+    if (data === undefined)
+      throw new SessionError("invalid-argument", "nothing to send: set data or text");
+    if (!session.takesInput) {
+      throw new SessionError(
+        "resource-exhausted",
+        `cannot send input: the program in session ${session.id} is not reading its input: ${session.pendingInput} bytes are waiting for it; send again once fewer than ${MAX_PENDING_INPUT_BYTES} are`,
+      );
+    }
+    session.write(data);
+    return data.length;
+  }
+
+  /** Resizes the terminal of a running session. */
+  resize(query: string, cols: number, rows: number): Session {
+    const session = this.get(query);
+    requireRunning(session, "resize");
+    this.resizeTerminal(session, cols, rows);
+    return session;
+  }
+
+  /**
+   * A terminal client's new size, checked like any size. A session that has ended since its
+   * client attached keeps it for its next run.
+   */
+  resizeTerminal(session: Session, cols: number, rows: number): void {
+    const size = checkSize(cols, rows);
+    session.resize(size.cols, size.rows);
+  }
+
+  /**
+   * Attaches a terminal client to a running session: an interactive one with a size resizes the
+   * session to it first (the latest interactive client's size wins).
+   */
+  attach(
+    query: string,
+    sink: AttachmentSink,
+    readOnly: boolean,
+    size?: { cols: number; rows: number },
+  ): { session: Session; attachment: TerminalAttachment } {
+    const session = this.get(query);
+    requireRunning(session, "attach");
+    if (!readOnly && size !== undefined) this.resizeTerminal(session, size.cols, size.rows);
+    const attachment = session.attach(sink, readOnly);
+    if (attachment === undefined) throw notRunning(session, "attach");
+    return { session, attachment };
+  }
+
+  /**
    * Stops a running session (an ended one is returned unchanged) and waits for the state file to
    * record it; throws if it cannot, saying that the daemon retries.
    */
@@ -415,6 +471,18 @@ function sessionEnv(
   const chosen =
     requested !== undefined && Object.keys(requested).length > 0 ? requested : envOf(process.env);
   return { ...checkEnv(chosen), TERM: "xterm-256color", [SESSION_ID_ENV]: id };
+}
+
+/** Refuses what only a running session can do (`what`: "send input", "resize", "attach"). */
+function requireRunning(session: Session, what: string): void {
+  if (!session.isRunning) throw notRunning(session, what);
+}
+
+function notRunning(session: Session, what: string): SessionError {
+  return new SessionError(
+    "failed-precondition",
+    `cannot ${what}: session ${session.id} is ${session.state.toUpperCase()}; see its output with: claude-sessions logs ${session.record.name || session.id}`,
+  );
 }
 
 /**
