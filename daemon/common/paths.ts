@@ -35,7 +35,7 @@ export function homePaths(home: string): HomePaths {
   };
 }
 
-/** The grpc-js address of a unix socket path. */
+/** The gRPC address (a `unix:` target) of a unix socket path. */
 export function socketAddress(socketPath: string): string {
   return `unix:${socketPath}`;
 }

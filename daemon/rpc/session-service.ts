@@ -5,11 +5,8 @@ import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { recordCost } from "../log/log-record.js";
 import { MAX_RECORD_CHARS } from "../log/session-log.js";
 import type { DaemonCounters } from "../server/daemon-counters.js";
-import type { Session } from "../session/session.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { SessionState } from "../session/session-record.js";
-import { checkSize } from "../session/session-validation.js";
-import { MAX_PENDING_INPUT_BYTES } from "../terminal/pty-writer.js";
 import { durationMs } from "./duration.js";
 import { RpcError } from "./rpc-error.js";
 import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
@@ -41,25 +38,6 @@ const FOLLOW_STREAM_MESSAGES = 16;
  */
 export const FOLLOWER_HELD_LIMIT_BYTES =
   FOLLOW_STREAM_MESSAGES * (FOLLOW_BATCH_BYTES + MAX_RECORD_CHARS + 64);
-
-function requireRunning(session: Session, what: string): void {
-  if (!session.isRunning) {
-    throw new RpcError(
-      status.FAILED_PRECONDITION,
-      `cannot ${what}: session ${session.id} is ${session.state.toUpperCase()}; see its output with: claude-sessions logs ${session.record.name || session.id}`,
-    );
-  }
-}
-
-/** Refuses input for a program that leaves what the session holds for it unread. */
-function requireInputRoom(session: Session): void {
-  if (!session.takesInput) {
-    throw new RpcError(
-      status.RESOURCE_EXHAUSTED,
-      `cannot send input: the program in session ${session.id} is not reading its input: ${session.pendingInput} bytes are waiting for it; send again once fewer than ${MAX_PENDING_INPUT_BYTES} are`,
-    );
-  }
-}
 
 export function sessionService(
   manager: SessionManager,
@@ -172,29 +150,18 @@ export function sessionService(
     },
 
     async sendInput(request) {
-      const session = manager.get(request.sessionId);
-      requireRunning(session, "send input");
-      let data: Buffer;
-      switch (request.input.case) {
-        case "data":
-          data = Buffer.from(request.input.value);
-          break;
-        case "text":
-          data = Buffer.from(request.input.value, "utf8");
-          break;
-        default:
-          throw new RpcError(status.INVALID_ARGUMENT, "nothing to send: set data or text");
-      }
-      requireInputRoom(session);
-      session.write(data);
-      return { bytesWritten: data.length };
+      const { input } = request;
+      const data =
+        input.case === "data"
+          ? Buffer.from(input.value)
+          : input.case === "text"
+            ? Buffer.from(input.value, "utf8")
+            : undefined;
+      return { bytesWritten: manager.sendInput(request.sessionId, data) };
     },
 
     async resizeSession(request) {
-      const session = manager.get(request.sessionId);
-      requireRunning(session, "resize");
-      const { cols, rows } = checkSize(request.cols, request.rows);
-      session.resize(cols, rows);
+      const session = manager.resize(request.sessionId, request.cols, request.rows);
       return { session: sessionMessageOf(session) };
     },
 
@@ -236,12 +203,9 @@ async function attachTerminal(
     );
   }
   const start = first.message.value;
-  const session = manager.get(start.sessionId);
-  requireRunning(session, "attach");
   const readOnly = start.readOnly;
-  const size =
-    !readOnly && start.size !== undefined ? checkSize(start.size.cols, start.size.rows) : undefined;
-  const attachment = session.attach(
+  const { session, attachment } = manager.attach(
+    start.sessionId,
     {
       sendOutput: (data) => call.write({ message: { case: "output", value: data } }),
       sendScreen: (frame, cols, rows) =>
@@ -251,9 +215,8 @@ async function attachTerminal(
       onDrain: (listener) => call.on("drain", listener),
     },
     readOnly,
-    size,
+    start.size,
   );
-  if (attachment === undefined) requireRunning(session, "attach");
   const exited = session.exited().then(() => "exited" as const);
   const input = (async () => {
     for (;;) {
@@ -268,10 +231,7 @@ async function attachTerminal(
           if (!readOnly) session.write(Buffer.from(message.value));
           break;
         case "resize":
-          if (!readOnly) {
-            const { cols, rows } = checkSize(message.value.cols, message.value.rows);
-            session.resize(cols, rows);
-          }
+          if (!readOnly) manager.resizeTerminal(session, message.value.cols, message.value.rows);
           break;
         case "detach":
           return "detached" as const;
@@ -287,13 +247,13 @@ async function attachTerminal(
   })();
   try {
     const outcome = await Promise.race([exited, input]);
-    if (outcome === "exited" && attachment !== undefined && !stop.aborted) {
+    if (outcome === "exited" && !stop.aborted) {
       await attachment.idle(stop);
       if (!stop.aborted)
         call.write({ message: { case: "exit", value: { session: sessionMessageOf(session) } } });
     }
   } finally {
-    if (attachment !== undefined) session.detach(attachment);
+    session.detach(attachment);
     input.catch(() => undefined);
   }
 }

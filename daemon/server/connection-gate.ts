@@ -1,11 +1,11 @@
 /**
- * The daemon's listening socket, in front of the gRPC server: a connection is handed to grpc-js
- * (`createConnectionInjector`) once it has sent the HTTP/2 client preface and its first SETTINGS
- * frame, which every HTTP/2 client sends as soon as it connects (RFC 9113 section 3.4). One that
- * has not within {@link HANDSHAKE_TIMEOUT_MS} is closed: grpc-js and Node's HTTP/2 server hold a
- * connection that never speaks for ever, and 22,000 of them took the daemon to its open-file
- * limit. Connections also stop short of that limit ({@link ConnectionBudget}), so sessions and
- * the state file always find a descriptor.
+ * The daemon's listening socket, in front of the gRPC server: a connection is handed to it
+ * (`GrpcServer.start` in `daemon/rpc/`) once it has sent the HTTP/2 client preface and its first
+ * SETTINGS frame, which every HTTP/2 client sends as soon as it connects (RFC 9113 section 3.4).
+ * One that has not within {@link HANDSHAKE_TIMEOUT_MS} is closed: the gRPC server and Node's
+ * HTTP/2 server hold a connection that never speaks for ever, and 22,000 of them took the daemon
+ * to its open-file limit. Connections also stop short of that limit ({@link ConnectionBudget}),
+ * so sessions and the state file always find a descriptor.
  */
 import { chmodSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";

@@ -5,10 +5,9 @@
 import { closeSync, constants, lstatSync, rmSync, writeSync } from "node:fs";
 import { connect } from "node:net";
 import type { GenService } from "@bufbuild/protobuf/codegenv2";
-import * as grpc from "@grpc/grpc-js";
 import { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import { Deferred, withTimeout } from "../common/async.js";
+import { Deferred } from "../common/async.js";
 import {
   checkSocketPathLength,
   ensurePrivateHome,
@@ -19,6 +18,7 @@ import { type HomePaths, homePaths, socketAddress } from "../common/paths.js";
 import { openRegularFile, UnsafeFileError } from "../common/regular-file.js";
 import { VERSION } from "../common/version.js";
 import { daemonService } from "../rpc/daemon-service.js";
+import { GrpcServer } from "../rpc/grpc-server.js";
 import { HealthService, HealthStatus, healthService } from "../rpc/health-service.js";
 import {
   DescriptorIndex,
@@ -28,7 +28,6 @@ import {
   reflectionV1,
   reflectionV1alpha,
 } from "../rpc/reflection-service.js";
-import { bindService } from "../rpc/service-binding.js";
 import { FOLLOWER_HELD_LIMIT_BYTES, sessionService } from "../rpc/session-service.js";
 import { SessionManager } from "../session/session-manager.js";
 import { CLIENT_BACKLOG_BYTES } from "../terminal/terminal-attachment.js";
@@ -54,8 +53,6 @@ export class DaemonStartError extends Error {
   }
 }
 
-/** grpc-js keeps a closed server's streams open; give them this long after Shutdown. */
-const STREAM_CLOSE_MS = 1000;
 /** How often the daemon checks that its socket file is still there. */
 const SOCKET_CHECK_MS = 1000;
 
@@ -69,7 +66,7 @@ export class Daemon {
   readonly paths: HomePaths;
   readonly startedAt = new Date();
   private lock: InstanceLock | undefined;
-  private server: grpc.Server | undefined;
+  private server: GrpcServer | undefined;
   private gate: ConnectionGate | undefined;
   private manager: SessionManager | undefined;
   private readonly shutdownController = new AbortController();
@@ -140,44 +137,27 @@ export class Daemon {
       ],
       loadDocumentedFiles(),
     );
-    const server = new grpc.Server({
-      // A stalled client must not hold the daemon's memory: bound what one call may buffer.
-      "grpc.max_receive_message_length": 4 * 1024 * 1024,
-    });
-    const add = (binding: {
-      definition: grpc.ServiceDefinition;
-      handlers: grpc.UntypedServiceImplementation;
-    }) => server.addService(binding.definition, binding.handlers);
-    add(
-      bindService(
-        SessionService,
-        sessionService(manager, this.shutdownController.signal, counters),
+    const server = new GrpcServer();
+    server.serve(SessionService, sessionService(manager, this.shutdownController.signal, counters));
+    server.serve(
+      DaemonService,
+      daemonService(
+        {
+          home: paths.home,
+          startedAt: this.startedAt,
+          requestShutdown: (graceMs) => void this.stop(graceMs),
+        },
+        manager,
+        counters,
       ),
     );
-    add(
-      bindService(
-        DaemonService,
-        daemonService(
-          {
-            home: paths.home,
-            startedAt: this.startedAt,
-            requestShutdown: (graceMs) => void this.stop(graceMs),
-          },
-          manager,
-          counters,
-        ),
-      ),
-    );
-    add(bindService(HealthService, healthService(health)));
-    add(bindService(ReflectionV1Service, reflectionV1(index)));
-    add(bindService(ReflectionV1alphaService, reflectionV1alpha(index)));
+    server.serve(HealthService, healthService(health));
+    server.serve(ReflectionV1Service, reflectionV1(index));
+    server.serve(ReflectionV1alphaService, reflectionV1alpha(index));
 
     // Connections reach the server through the gate, which closes those that never speak.
-    const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-    const gate = new ConnectionGate(
-      (socket) => injector.injectConnection(socket),
-      (message) => logger.warn(message),
-    );
+    const handOver = server.start();
+    const gate = new ConnectionGate(handOver, (message) => logger.warn(message));
     await gate.listen(paths.socket);
     this.gate = gate;
     this.server = server;
@@ -285,14 +265,7 @@ export class Daemon {
     // Sessions are over: end the streams that were waiting on them.
     this.shutdownController.abort();
     this.gate?.close();
-    const server = this.server;
-    if (server !== undefined) {
-      await withTimeout(
-        new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
-        STREAM_CLOSE_MS,
-        () => server.forceShutdown(),
-      );
-    }
+    await this.server?.close();
     if (this.server !== undefined) {
       rmSync(this.paths.socket, { force: true });
       rmSync(this.paths.pid, { force: true });

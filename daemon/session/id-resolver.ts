@@ -1,6 +1,5 @@
 /** Finding a session from what a user typed: its full id, a unique prefix, or its name. */
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../rpc/rpc-error.js";
+import { SessionError } from "./session-error.js";
 
 /** Prefixes shorter than this are not matched, so a typo cannot pick a session by chance. */
 export const MIN_PREFIX_LENGTH = 4;
@@ -24,15 +23,18 @@ function visible(text: string): string {
   );
 }
 
-/** Returns the one session `query` names, or throws NOT_FOUND, FAILED_PRECONDITION or INVALID_ARGUMENT. */
+/**
+ * Returns the one session `query` names, or throws a {@link SessionError}: not-found,
+ * failed-precondition (more than one matches) or invalid-argument.
+ */
 export function resolveSession<T extends Identified>(query: string, sessions: Iterable<T>): T {
   const wanted = query.trim();
   if (wanted.length === 0) {
-    throw new RpcError(status.INVALID_ARGUMENT, "a session id, id prefix or name is required");
+    throw new SessionError("invalid-argument", "a session id, id prefix or name is required");
   }
   if (CONTROL.test(wanted)) {
-    throw new RpcError(
-      status.INVALID_ARGUMENT,
+    throw new SessionError(
+      "invalid-argument",
       `the session id or name '${visible(wanted)}' contains control characters; ids are hexadecimal with dashes and names have none`,
     );
   }
@@ -48,8 +50,8 @@ export function resolveSession<T extends Identified>(query: string, sessions: It
     const candidates = matches.map(
       (session) => session.id + (session.name ? ` (${session.name})` : ""),
     );
-    throw new RpcError(
-      status.FAILED_PRECONDITION,
+    throw new SessionError(
+      "failed-precondition",
       `'${wanted}' matches ${matches.length} sessions: ${candidates.join(", ")}; type more of the id`,
     );
   }
@@ -57,5 +59,5 @@ export function resolveSession<T extends Identified>(query: string, sessions: It
     lower.length < MIN_PREFIX_LENGTH
       ? ` (an id prefix needs at least ${MIN_PREFIX_LENGTH} characters)`
       : "";
-  throw new RpcError(status.NOT_FOUND, `no session matches '${wanted}'${hint}`);
+  throw new SessionError("not-found", `no session matches '${wanted}'${hint}`);
 }

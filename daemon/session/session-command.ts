@@ -5,8 +5,7 @@
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { basename, delimiter, isAbsolute, join, resolve } from "node:path";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../rpc/rpc-error.js";
+import { SessionError } from "./session-error.js";
 
 export const DEFAULT_PROGRAM = "claude";
 
@@ -46,7 +45,7 @@ export function splitCommandLine(line: string): string[] {
     }
   }
   if (quote !== undefined) {
-    throw new RpcError(status.INVALID_ARGUMENT, `unterminated ${quote} quote in command: ${line}`);
+    throw new SessionError("invalid-argument", `unterminated ${quote} quote in command: ${line}`);
   }
   if (inWord) words.push(word);
   return words;
@@ -158,20 +157,20 @@ export function findExecutable(
     }
   }
   if (notExecutable !== undefined) {
-    throw new RpcError(
-      status.FAILED_PRECONDITION,
+    throw new SessionError(
+      "failed-precondition",
       `${notExecutable} is not executable; fix it with: chmod +x ${notExecutable}`,
     );
   }
   if (program === DEFAULT_PROGRAM) {
-    throw new RpcError(
-      status.FAILED_PRECONDITION,
+    throw new SessionError(
+      "failed-precondition",
       "Claude Code (claude) is not installed or not on PATH: install it with 'npm install -g @anthropic-ai/claude-code', or run another program: claude-sessions start <dir> -- bash",
     );
   }
   const where = program.includes("/") ? "" : " in PATH";
-  throw new RpcError(
-    status.FAILED_PRECONDITION,
+  throw new SessionError(
+    "failed-precondition",
     `command not found: ${program}${where}; install it, or give the full path to the program`,
   );
 }

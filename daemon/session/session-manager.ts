@@ -5,14 +5,12 @@
 import { randomUUID } from "node:crypto";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { status } from "@grpc/grpc-js";
 import { delay } from "../common/async.js";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { ensurePrivateLogsDirectory } from "../common/home-guard.js";
 import type { HomePaths } from "../common/paths.js";
 import { UnsafeFileError } from "../common/regular-file.js";
 import { lastSeqOf } from "../log/log-file.js";
-import { RpcError } from "../rpc/rpc-error.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
 import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "../server/fd-budget.js";
 import type { Logger } from "../server/logger.js";
@@ -23,6 +21,8 @@ import {
   SESSION_ID_ENV,
   signalEach,
 } from "../terminal/process-tree.js";
+import { MAX_PENDING_INPUT_BYTES } from "../terminal/pty-writer.js";
+import type { AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
 import { resolveSession } from "./id-resolver.js";
 import { Session, type SessionChange } from "./session.js";
 import {
@@ -31,6 +31,7 @@ import {
   describeCommand,
   findExecutable,
 } from "./session-command.js";
+import { SessionError } from "./session-error.js";
 import { liveSessionParts } from "./session-parts.js";
 import { isActive, type SessionRecord, type SessionState } from "./session-record.js";
 import {
@@ -220,13 +221,13 @@ export class SessionManager {
 
   private checkOpen(): void {
     if (this.closing)
-      throw new RpcError(
-        status.UNAVAILABLE,
+      throw new SessionError(
+        "unavailable",
         "the daemon is shutting down; start it again with: claude-sessions daemon",
       );
   }
 
-  /** Starts a new session; throws an {@link RpcError} for bad input. */
+  /** Starts a new session; throws a {@link SessionError} for bad input. */
   start(options: StartOptions): Session {
     this.checkOpen();
     const workingDir = checkWorkingDir(options.workingDir);
@@ -274,8 +275,8 @@ export class SessionManager {
       const reason = (error as Error).message;
       session.fail(reason);
       this.logger.warn(`session ${session.id} failed to start: ${reason}`);
-      throw new RpcError(
-        status.FAILED_PRECONDITION,
+      throw new SessionError(
+        "failed-precondition",
         `could not start ${argv[0]}: ${reason} (session ${session.id} is FAILED)`,
       );
     }
@@ -284,8 +285,8 @@ export class SessionManager {
   private checkNameFree(name: string, except?: string): void {
     for (const session of this.sessions.values()) {
       if (session.record.name === name && session.id !== except) {
-        throw new RpcError(
-          status.ALREADY_EXISTS,
+        throw new SessionError(
+          "already-exists",
           `the name '${name}' is already used by session ${session.id}; choose another, or remove that session (claude-sessions rm ${name})`,
         );
       }
@@ -313,6 +314,60 @@ export class SessionManager {
   }
 
   /**
+   * Writes `data` (undefined when the request held none) to the program of a running session;
+   * refused while the program leaves what the session holds for it unread.
+   */
+  sendInput(query: string, data: Buffer | undefined): number {
+    const session = this.get(query);
+    requireRunning(session, "send input");
+    if (data === undefined)
+      throw new SessionError("invalid-argument", "nothing to send: set data or text");
+    if (!session.takesInput) {
+      throw new SessionError(
+        "resource-exhausted",
+        `cannot send input: the program in session ${session.id} is not reading its input: ${session.pendingInput} bytes are waiting for it; send again once fewer than ${MAX_PENDING_INPUT_BYTES} are`,
+      );
+    }
+    session.write(data);
+    return data.length;
+  }
+
+  /** Resizes the terminal of a running session. */
+  resize(query: string, cols: number, rows: number): Session {
+    const session = this.get(query);
+    requireRunning(session, "resize");
+    this.resizeTerminal(session, cols, rows);
+    return session;
+  }
+
+  /**
+   * A terminal client's new size, checked like any size. A session that has ended since its
+   * client attached keeps it for its next run.
+   */
+  resizeTerminal(session: Session, cols: number, rows: number): void {
+    const size = checkSize(cols, rows);
+    session.resize(size.cols, size.rows);
+  }
+
+  /**
+   * Attaches a terminal client to a running session: an interactive one with a size resizes the
+   * session to it first (the latest interactive client's size wins).
+   */
+  attach(
+    query: string,
+    sink: AttachmentSink,
+    readOnly: boolean,
+    size?: { cols: number; rows: number },
+  ): { session: Session; attachment: TerminalAttachment } {
+    const session = this.get(query);
+    requireRunning(session, "attach");
+    const checked = !readOnly && size !== undefined ? checkSize(size.cols, size.rows) : undefined;
+    const attachment = session.attach(sink, readOnly, checked);
+    if (attachment === undefined) throw notRunning(session, "attach");
+    return { session, attachment };
+  }
+
+  /**
    * Stops a running session (an ended one is returned unchanged) and waits for the state file to
    * record it; throws if it cannot, saying that the daemon retries.
    */
@@ -333,8 +388,8 @@ export class SessionManager {
     this.checkOpen();
     const session = this.get(query);
     if (session.isRunning) {
-      throw new RpcError(
-        status.FAILED_PRECONDITION,
+      throw new SessionError(
+        "failed-precondition",
         `session ${session.id} is running; stop it first (claude-sessions stop ${session.record.name || session.id})`,
       );
     }
@@ -357,7 +412,7 @@ export class SessionManager {
     this.checkOpen();
     const session = this.get(query);
     if (session.isRunning) {
-      throw new RpcError(status.FAILED_PRECONDITION, `session ${session.id} is already running`);
+      throw new SessionError("failed-precondition", `session ${session.id} is already running`);
     }
     const record = session.record;
     checkWorkingDir(record.workingDir);
@@ -426,6 +481,18 @@ function sessionEnv(
   return { ...checkEnv(chosen), TERM: "xterm-256color", [SESSION_ID_ENV]: id };
 }
 
+/** Refuses what only a running session can do (`what`: "send input", "resize", "attach"). */
+function requireRunning(session: Session, what: string): void {
+  if (!session.isRunning) throw notRunning(session, what);
+}
+
+function notRunning(session: Session, what: string): SessionError {
+  return new SessionError(
+    "failed-precondition",
+    `cannot ${what}: session ${session.id} is ${session.state.toUpperCase()}; see its output with: claude-sessions logs ${session.record.name || session.id}`,
+  );
+}
+
 /**
  * Refuses a new program while the daemon is close to its open-file limit: the session's pty and
  * log would take the descriptors that state writes need, and fail half-way with EMFILE.
@@ -433,8 +500,8 @@ function sessionEnv(
 function checkFreeFds(): void {
   const free = freeFds();
   if (free > SESSION_RESERVE_FDS) return;
-  throw new RpcError(
-    status.RESOURCE_EXHAUSTED,
+  throw new SessionError(
+    "resource-exhausted",
     `the daemon is at its limit of ${openFileLimit()} open files (${Math.max(0, free)} free); stop or remove sessions, close clients, or restart the daemon with a higher limit (ulimit -n)`,
   );
 }

@@ -1,8 +1,7 @@
-/** Checks on what a client asks for, each failing with INVALID_ARGUMENT and a fix. */
+/** Checks on what a client asks for, each failing with an invalid-argument SessionError and a fix. */
 import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../rpc/rpc-error.js";
+import { SessionError } from "./session-error.js";
 
 export const DEFAULT_COLS = 120;
 export const DEFAULT_ROWS = 40;
@@ -29,8 +28,8 @@ export const MAX_EXEC_BYTES = 2 * 1024 * 1024;
 const POINTER_BYTES = 8;
 const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-/i;
 
-function invalid(message: string): RpcError {
-  return new RpcError(status.INVALID_ARGUMENT, message);
+function invalid(message: string): SessionError {
+  return new SessionError("invalid-argument", message);
 }
 
 function hasBadCharacters(value: string): "NUL" | "invalid UTF-8" | undefined {
@@ -81,7 +80,7 @@ export function checkWorkingDir(dir: string): string {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ENOENT" || code === "ENOTDIR") throw invalid(`working_dir ${dir} does not exist`);
     if (code === "EACCES")
-      throw new RpcError(status.PERMISSION_DENIED, `working_dir ${dir} is not accessible`);
+      throw new SessionError("permission-denied", `working_dir ${dir} is not accessible`);
     throw error;
   }
   if (!isDirectory) throw invalid(`working_dir ${dir} is not a directory`);

@@ -1,9 +1,8 @@
 /** Finding a session from what a user typed: full id, unique prefix of 4+ characters, or name. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../../daemon/rpc/rpc-error.js";
 import { MIN_PREFIX_LENGTH, resolveSession } from "../../daemon/session/id-resolver.js";
+import { SessionError } from "../../daemon/session/session-error.js";
 
 const sessions = [
   { id: "abcd1234-0000-4000-8000-000000000001", name: "" },
@@ -12,11 +11,11 @@ const sessions = [
   { id: "99990000-0000-4000-8000-000000000004", name: "api" },
 ];
 
-function failure(query: string): RpcError {
+function failure(query: string): SessionError {
   try {
     resolveSession(query, sessions);
   } catch (error) {
-    assert.ok(error instanceof RpcError, String(error));
+    assert.ok(error instanceof SessionError, String(error));
     assert.ok(!error.message.includes("\n"), "one line");
     return error;
   }
@@ -34,7 +33,7 @@ describe("session id resolution", () => {
   it("finds a session by its name, exactly", () => {
     assert.equal(resolveSession("web", sessions), sessions[1]);
     assert.equal(resolveSession("api", sessions), sessions[3]);
-    assert.equal(failure("WEB").code, status.NOT_FOUND);
+    assert.equal(failure("WEB").code, "not-found");
   });
 
   it("finds a session by a unique prefix of at least 4 characters", () => {
@@ -56,8 +55,8 @@ describe("session id resolution", () => {
       resolveSession("abcd", withoutName);
       assert.fail("resolved an ambiguous prefix");
     } catch (caught) {
-      assert.ok(caught instanceof RpcError);
-      assert.equal(caught.code, status.FAILED_PRECONDITION);
+      assert.ok(caught instanceof SessionError);
+      assert.equal(caught.code, "failed-precondition");
       assert.match(caught.message, /matches 2 sessions/);
       assert.ok(caught.message.includes(sessions[0]?.id as string), caught.message);
       assert.ok(caught.message.includes(`${sessions[1]?.id} (web)`), caught.message);
@@ -68,26 +67,26 @@ describe("session id resolution", () => {
   it("a prefix shorter than 4 characters never matches, and says why", () => {
     for (const short of ["a", "ab", "abc", "999"]) {
       const error = failure(short);
-      assert.equal(error.code, status.NOT_FOUND);
+      assert.equal(error.code, "not-found");
       assert.match(error.message, /at least 4 characters/);
     }
   });
 
   it("an unknown id is NOT_FOUND naming what was asked for", () => {
     const error = failure("0123456789");
-    assert.equal(error.code, status.NOT_FOUND);
+    assert.equal(error.code, "not-found");
     assert.match(error.message, /no session matches '0123456789'/);
     assert.doesNotMatch(error.message, /at least/);
   });
 
   it("an empty query is INVALID_ARGUMENT", () => {
-    for (const empty of ["", "   "]) assert.equal(failure(empty).code, status.INVALID_ARGUMENT);
+    for (const empty of ["", "   "]) assert.equal(failure(empty).code, "invalid-argument");
   });
 
   it("a query with control characters is INVALID_ARGUMENT, and the message shows them escaped", () => {
     for (const query of ["abcd\0", "ab\u001b[2Jcd", "abcd\u007f", "abcd\u009b31m"]) {
       const error = failure(query);
-      assert.equal(error.code, status.INVALID_ARGUMENT);
+      assert.equal(error.code, "invalid-argument");
       assert.match(error.message, /contains control characters/);
       assert.doesNotMatch(error.message, /[\x00-\x1f\x7f-\x9f]/, "printable");
     }

@@ -5,8 +5,6 @@
 import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
-import { status } from "@grpc/grpc-js";
-import { RpcError } from "../../daemon/rpc/rpc-error.js";
 import {
   commandForResume,
   commandForStart,
@@ -14,6 +12,7 @@ import {
   isClaudeCode,
   splitCommandLine,
 } from "../../daemon/session/session-command.js";
+import { SessionError } from "../../daemon/session/session-error.js";
 
 const id = "3f0c9a1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f";
 
@@ -177,8 +176,8 @@ describe("session command: words and executables", () => {
     assert.throws(
       () => splitCommandLine("echo 'open"),
       (error: unknown) => {
-        assert.ok(error instanceof RpcError);
-        assert.equal(error.code, status.INVALID_ARGUMENT);
+        assert.ok(error instanceof SessionError);
+        assert.equal(error.code, "invalid-argument");
         assert.match(error.message, /unterminated ' quote/);
         return true;
       },
@@ -205,8 +204,8 @@ describe("session command: words and executables", () => {
       assert.throws(
         () => findExecutable(program, dir, env),
         (error: unknown) => {
-          assert.ok(error instanceof RpcError);
-          assert.equal(error.code, status.FAILED_PRECONDITION);
+          assert.ok(error instanceof SessionError);
+          assert.equal(error.code, "failed-precondition");
           assert.match(error.message, message);
           return true;
         },
