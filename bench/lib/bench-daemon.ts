@@ -1,13 +1,12 @@
 /**
- * A daemon on a temporary home for one benchmark, with a temporary working directory for its
- * sessions. Closing it stops the daemon, checks that it and every session's program are gone,
- * and removes both directories.
+ * A daemon for one benchmark, on a daemon fixture (a temporary home and working directory).
+ * Closing it stops the daemon, checks that it exited 0 and that it and every session's program
+ * are gone, and cleans up the fixture.
  */
 import type { ChildProcess } from "node:child_process";
 import type { DaemonClient } from "../../cli/client.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { type DaemonHandle, startDaemon } from "../../test/helpers/daemon-process.js";
-import { type TempHome, tempDir, tempHome } from "../../test/helpers/temp-home.js";
+import { DaemonFixture, type DaemonHandle } from "../../test/helpers/daemon-fixture.js";
 import { waitFor } from "../../test/helpers/wait.js";
 import { BenchFailure } from "./figure.js";
 import { assertGone } from "./processes.js";
@@ -45,21 +44,24 @@ function daemonNodeArgs(): string[] {
   return (process.env.BENCH_DAEMON_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "");
 }
 
-/** A daemon on a new temporary home (or `home`), with a temporary working directory. */
-export async function startBenchDaemon(options: { home?: TempHome } = {}): Promise<BenchDaemon> {
-  const home = options.home ?? tempHome("csbench-");
-  const work = tempDir("csbench-w-");
+/** The fixture a benchmark's daemon gets unless it prepared one (a home with files in it). */
+export function benchFixture(): DaemonFixture {
+  return new DaemonFixture({ prefix: "csbench-" });
+}
+
+/** A daemon on `fixture`'s home, with its working directory. */
+export async function startBenchDaemon(fixture = benchFixture()): Promise<BenchDaemon> {
+  const work = fixture.work;
   let daemon: DaemonHandle;
   try {
-    daemon = await startDaemon({ home: home.path, nodeArgs: daemonNodeArgs() });
+    daemon = await fixture.start({ nodeArgs: daemonNodeArgs() });
   } catch (error) {
-    home.remove();
-    work.remove();
+    await fixture.cleanup();
     throw error;
   }
   const { process: child, client, pid } = daemon;
   return {
-    home: home.path,
+    home: fixture.home.path,
     socket: daemon.socket,
     pid,
     process: child,
@@ -91,8 +93,8 @@ export async function startBenchDaemon(options: { home?: TempHome } = {}): Promi
       );
     },
     async close() {
+      let pids: number[] = [];
       try {
-        let pids: number[] = [];
         if (child.exitCode === null) {
           // A daemon already stopping (a Ctrl-C reaches it too) may no longer answer.
           const { sessions } = await client.sessions
@@ -100,20 +102,16 @@ export async function startBenchDaemon(options: { home?: TempHome } = {}): Promi
             .catch(() => ({ sessions: [] }));
           pids = sessions.map((session) => session.pid).filter((pid) => pid > 0);
         }
-        client.close();
-        if (child.exitCode === null) child.kill("SIGTERM");
-        const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-        const code = await daemon.exited;
-        clearTimeout(timer);
-        if (code !== 0) {
-          throw new BenchFailure(`daemon exited with ${code}: ${daemon.output().slice(-2000)}`);
-        }
-        await assertGone([pid], "the daemon");
-        await assertGone(pids, "session programs");
       } finally {
-        home.remove();
-        work.remove();
+        // SIGTERM, and SIGKILL if the daemon does not stop; the directories go too.
+        await fixture.cleanup();
       }
+      const code = await daemon.exited;
+      if (code !== 0) {
+        throw new BenchFailure(`daemon exited with ${code}: ${daemon.output().slice(-2000)}`);
+      }
+      await assertGone([pid], "the daemon");
+      await assertGone(pids, "session programs");
     },
   };
 }

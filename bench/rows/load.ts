@@ -1,9 +1,9 @@
 /**
  * Load: 200 sessions started at once and stopped at once, timed; then mixed ListSessions,
  * GetSession and CaptureScreen at a target of 1000 calls a second for 30 s from another process
- * (`bench/soak.ts`), against 20 sessions that keep printing. Reports the rate achieved, the
- * daemon's CPU per call and its RSS after the load against a warm baseline. That no call fails
- * and nothing is left behind is asserted by `test/integration/load.test.ts`.
+ * (`test/helpers/load-generator.ts`), against 20 sessions that keep printing. Reports the rate
+ * achieved, the daemon's CPU per call and its RSS after the load against a warm baseline. That no
+ * call fails and nothing is left behind is asserted by `test/integration/load.test.ts`.
  */
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { loadFromProcess } from "../../test/helpers/load-process.js";

@@ -5,8 +5,7 @@
  * print the same amount; runs alternate and are compared by their medians.
  */
 import { cliBin } from "../../test/helpers/paths.js";
-import { tempHome } from "../../test/helpers/temp-home.js";
-import { startBenchDaemon } from "../lib/bench-daemon.js";
+import { benchFixture, startBenchDaemon } from "../lib/bench-daemon.js";
 import { check, type Row } from "../lib/figure.js";
 import { timedRun } from "../lib/processes.js";
 import { median } from "../lib/stats.js";
@@ -20,7 +19,8 @@ export const logsTailRow: Row = {
   name: "logs-tail",
   title: "logs -n 100 on a 1 GiB log vs a 1 MiB log",
   async run(log) {
-    const home = tempHome("csbench-");
+    const fixture = benchFixture();
+    const { home } = fixture;
     let big: SyntheticSession;
     let small: SyntheticSession;
     try {
@@ -32,10 +32,10 @@ export const logsTailRow: Row = {
         `wrote ${big.records} records (${(big.bytes / 2 ** 20).toFixed(0)} MiB) and ${small.records} (${(small.bytes / 2 ** 20).toFixed(2)} MiB) in ${((Date.now() - start) / 1000).toFixed(1)} s`,
       );
     } catch (error) {
-      home.remove();
+      await fixture.cleanup();
       throw error;
     }
-    const daemon = await startBenchDaemon({ home });
+    const daemon = await startBenchDaemon(fixture);
     try {
       const env = { ...process.env, CLAUDE_SESSIONS_HOME: daemon.home, NO_COLOR: "1" };
       // The last TAIL records: the exit event and TAIL - 1 output records.

@@ -5,12 +5,14 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { runCli } from "../helpers/cli.js";
+import { DaemonFixture } from "../helpers/daemon-fixture.js";
 import { cliBin } from "../helpers/paths.js";
-import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
+import type { TempHome } from "../helpers/temp-home.js";
 import { TmuxPane } from "../helpers/tmux.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("attach in a real terminal", () => {
+  const fixture = new DaemonFixture();
   let home: TempHome;
   let work: TempHome;
   let pane: TmuxPane;
@@ -32,8 +34,8 @@ describe("attach in a real terminal", () => {
   };
 
   before(async () => {
-    home = tempHome();
-    work = tempDir();
+    home = fixture.home;
+    work = fixture.work;
     pane = new TmuxPane(100, 30);
     pane.start({ CLAUDE_SESSIONS_HOME: home.path, NO_COLOR: "1" });
     await pane.waitForText("outer$");
@@ -42,8 +44,7 @@ describe("attach in a real terminal", () => {
   after(async () => {
     pane.kill();
     await cli("stop-daemon");
-    home.remove();
-    work.remove();
+    await fixture.cleanup();
   });
 
   it("types into the session, detaches with ctrl-\\, and re-attaches to the exact screen", async () => {

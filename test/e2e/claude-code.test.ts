@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { claudeEnv, writeClaudeConfig } from "../helpers/claude-home.js";
 import { runCli } from "../helpers/cli.js";
+import { DaemonFixture } from "../helpers/daemon-fixture.js";
 import { cliBin } from "../helpers/paths.js";
-import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
+import { type TempHome, tempDir } from "../helpers/temp-home.js";
 import { TmuxPane } from "../helpers/tmux.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
 
@@ -30,6 +31,7 @@ function argvOf(pid: number): string[] {
 }
 
 describe("Claude Code through claude-sessions", () => {
+  const fixture = new DaemonFixture();
   let state: TempHome;
   let userHome: TempHome;
   let project: TempHome;
@@ -42,18 +44,17 @@ describe("Claude Code through claude-sessions", () => {
   const screen = async () => (await cli("capture", id)).stdout;
 
   before(() => {
-    state = tempHome();
+    state = fixture.home;
     userHome = tempDir("csh-");
-    project = tempDir("csp-");
+    project = fixture.work;
     writeClaudeConfig(userHome.path, [project.path]);
     env = claudeEnv(userHome.path);
   });
 
   after(async () => {
     await cli("stop-daemon");
-    state.remove();
+    await fixture.cleanup();
     userHome.remove();
-    project.remove();
   });
 
   it("starts claude with --session-id <id> and shows its prompt box", async () => {

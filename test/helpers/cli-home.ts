@@ -1,14 +1,13 @@
 /**
- * A temporary state home driven only through the built CLI, as a user would. Cleaning up stops
- * the daemon with `stop-daemon` (which stops its sessions), kills it and the sessions' processes
- * if that failed, and removes the home.
+ * A daemon fixture driven only through the built CLI, as a user would: the CLI starts the
+ * daemon. Cleaning up stops it with `stop-daemon` (which stops its sessions), then the fixture's
+ * cleanup ends whatever that left (the daemon, the sessions' processes) and removes the home.
  */
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { type CliResult, runCli } from "./cli.js";
-import { tempHome } from "./temp-home.js";
-import { isAlive, waitFor } from "./wait.js";
+import { DaemonFixture } from "./daemon-fixture.js";
 
 export interface RunOptions {
   cwd?: string;
@@ -37,9 +36,8 @@ export function assertNoStackTrace(stderr: string): void {
 }
 
 export function cliHome(): CliHome {
-  const home = tempHome("cse-");
-  /** Every session process seen, so none survives the test even if the daemon is killed. */
-  const sessionPids = new Set<number>();
+  const fixture = new DaemonFixture({ prefix: "cse-" });
+  const { home } = fixture;
   const run = (args: readonly string[], options: RunOptions = {}) =>
     runCli(args, { ...options, home: home.path });
   const ok = async (args: readonly string[], options: RunOptions = {}) => {
@@ -72,27 +70,15 @@ export function cliHome(): CliHome {
       const value = JSON.parse(await ok(withJson, options)) as T;
       for (const session of Array.isArray(value) ? value : [value]) {
         const pid = (session as { pid?: unknown }).pid;
-        if (typeof pid === "number" && pid > 0) sessionPids.add(pid);
+        // Every session process seen, so none survives the test even if the daemon is killed.
+        if (typeof pid === "number") fixture.reap(pid);
       }
       return value;
     },
     daemonPid,
     async cleanup() {
-      const pid = daemonPid();
       await run(["stop-daemon", "--timeout", "1s"]).catch(() => undefined);
-      if (pid !== undefined && isAlive(pid)) {
-        // stop-daemon failed: kill the daemon, and the sessions it can no longer stop.
-        process.kill(pid, "SIGKILL");
-        await waitFor("the daemon to die", () => !isAlive(pid), 5000);
-        for (const sessionPid of sessionPids) {
-          try {
-            process.kill(-sessionPid, "SIGKILL"); // its process group: the program and its children
-          } catch {
-            // Already gone.
-          }
-        }
-      }
-      home.remove();
+      await fixture.cleanup();
     },
   };
 }

@@ -1,20 +1,12 @@
 /**
- * Runs `bench/soak.ts` against a running daemon in a process of its own, so that the load
- * generator's work does not share the caller's event loop, and returns its summary.
+ * Runs the load generator against a running daemon in a process of its own, so that its work
+ * does not share the caller's event loop, and returns its summary.
  */
 import { fileURLToPath } from "node:url";
-import type { LoadResult } from "../../bench/soak.js";
 import { runProgram } from "./cli.js";
+import type { LoadOptions, LoadResult } from "./load-generator.js";
 
-const soakScript = fileURLToPath(new URL("../../bench/soak.js", import.meta.url));
-
-export interface LoadOptions {
-  /** Calls a second to aim for. */
-  rate: number;
-  seconds: number;
-  /** Calls in flight at most; a call due beyond that is counted as skipped. */
-  concurrency: number;
-}
+const loadChild = fileURLToPath(new URL("./load-child.js", import.meta.url));
 
 /** Loads the daemon on `socket` from another process; rejects if the generator fails. */
 export async function loadFromProcess(socket: string, options: LoadOptions): Promise<LoadResult> {
@@ -22,7 +14,7 @@ export async function loadFromProcess(socket: string, options: LoadOptions): Pro
     `--${name}`,
     String(value),
   ]);
-  const result = await runProgram(process.execPath, [soakScript, ...flags], {
+  const result = await runProgram(process.execPath, [loadChild, ...flags], {
     cwd: process.cwd(),
     env: process.env,
     // The calls still in flight at the end get a minute to finish.

@@ -1,4 +1,6 @@
 /** Waiting for a condition that a real process will make true. */
+import type { DaemonClient } from "../../cli/client.js";
+import type { Session, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 
 export async function waitFor<T>(
   what: string,
@@ -31,4 +33,22 @@ export function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Waits until the session is in `state`; resolves with it. */
+export function waitForState(
+  client: DaemonClient,
+  sessionId: string,
+  state: SessionState,
+  timeoutMs = 10_000,
+): Promise<Session> {
+  return waitFor(
+    `session ${sessionId} to be in state ${state}`,
+    async () => {
+      const { session } = await client.sessions.getSession({ sessionId });
+      return session?.state === state ? session : undefined;
+    },
+    timeoutMs,
+    25,
+  );
 }

@@ -4,9 +4,9 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { useDaemon, waitForState } from "../helpers/fixture.js";
+import { useDaemon } from "../helpers/daemon-fixture.js";
 import { attachTerminalClient } from "../helpers/terminal-client.js";
-import { waitFor } from "../helpers/wait.js";
+import { waitFor, waitForState } from "../helpers/wait.js";
 
 const fullscreenFixture = fileURLToPath(
   new URL("../../../test/fixtures/fullscreen.py", import.meta.url),

@@ -12,11 +12,10 @@ import {
   StartSessionRequestSchema,
   StartSessionResponseSchema,
 } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import { type DaemonHandle, startDaemon } from "../helpers/daemon-process.js";
+import { DaemonFixture, type DaemonHandle } from "../helpers/daemon-fixture.js";
 import { expectStatus } from "../helpers/rpc.js";
 import { savedRecord } from "../helpers/saved-record.js";
-import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
-import { isAlive, waitFor } from "../helpers/wait.js";
+import type { TempHome } from "../helpers/temp-home.js";
 
 /**
  * Two saved sessions whose ids share "abcd1234": random v4 ids would need hundreds of sessions
@@ -34,6 +33,7 @@ interface Case {
 }
 
 describe("bad input over the socket", () => {
+  const fixture = new DaemonFixture();
   let home: TempHome;
   let work: TempHome;
   let daemon: DaemonHandle;
@@ -41,23 +41,20 @@ describe("bad input over the socket", () => {
   let env: Record<string, string>;
 
   before(async () => {
-    home = tempHome();
-    work = tempDir();
+    home = fixture.home;
+    work = fixture.work;
     env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path };
     const saved = TWINS.map((id, index) =>
       savedRecord(id, work.path, { name: index === 0 ? TAKEN_NAME : "", env }),
     );
     writeFileSync(`${home.path}/state.json`, JSON.stringify({ version: 1, sessions: saved }));
-    daemon = await startDaemon({ home: home.path });
+    daemon = await fixture.start();
     channel = new grpc.Client(socketAddress(daemon.socket), grpc.credentials.createInsecure());
   });
 
   after(async () => {
     channel.close();
-    await daemon.stop();
-    await waitFor("daemon exit", () => !isAlive(daemon.pid), 15_000);
-    home.remove();
-    work.remove();
+    await fixture.cleanup();
   });
 
   /** A StartSession whose name is not valid UTF-8: the typed client cannot even encode it. */

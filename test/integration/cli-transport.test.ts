@@ -9,7 +9,7 @@ import { DaemonConnection } from "../../cli/daemon-connection.js";
 import { CallError, Status } from "../../cli/rpc/call-error.js";
 import type { Http2Channel } from "../../cli/rpc/http2-channel.js";
 import { LogEntryKind } from "../../gen/claude_sessions/v1/session_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { DaemonFixture, type DaemonHandle } from "../helpers/daemon-fixture.js";
 import { tempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -24,17 +24,18 @@ async function rejection(promise: Promise<unknown>): Promise<CallError> {
 }
 
 describe("CLI transport: HTTP/2 gRPC calls to the daemon", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void>; tempHome: { path: string } };
+  const fixture = new DaemonFixture();
+  let daemon: DaemonHandle;
   let connection: DaemonConnection;
 
   before(async () => {
-    daemon = await withDaemon();
+    daemon = await fixture.start();
     connection = new DaemonConnection(daemon.socket);
   });
 
   after(async () => {
     connection.close();
-    await daemon.cleanup();
+    await fixture.cleanup();
   });
 
   const startSession = async (command: string[]) => {

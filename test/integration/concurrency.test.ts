@@ -4,10 +4,10 @@
  * are back to where they were.
  */
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import * as grpc from "@grpc/grpc-js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { type DaemonHandle, useDaemon } from "../helpers/daemon-fixture.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import {
   fdTargets,
@@ -17,23 +17,19 @@ import {
   openFds,
   zombieChildren,
 } from "../helpers/proc.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import type { TempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
 const COUNT = 50;
 
 describe("50 sessions at once", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void> };
+  const fixture = useDaemon();
+  let daemon: DaemonHandle;
   let work: TempHome;
 
   before(async () => {
-    daemon = await withDaemon();
-    work = tempDir();
-  });
-
-  after(async () => {
-    await daemon.cleanup();
-    work.remove();
+    daemon = fixture.daemon;
+    work = fixture.work;
   });
 
   it("50 concurrent StartSession then 50 concurrent StopSession: no process, zombie or fd left", async () => {

@@ -5,59 +5,30 @@
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { after, afterEach, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
 import { homePaths, MAX_SOCKET_PATH_BYTES } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
-import {
-  type DaemonHandle,
-  type RawDaemon,
-  spawnDaemon,
-  startDaemon,
-} from "../helpers/daemon-process.js";
+import { type DaemonHandle, fixturePerTest, type RawDaemon } from "../helpers/daemon-fixture.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { isRunning, leftovers, sessionProcesses } from "../helpers/proc.js";
-import { type TempHome, tempDir, tempHome } from "../helpers/temp-home.js";
+import type { TempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
-/** Everything a test started, ended and removed after it whatever happened. */
-const started: { daemons: RawDaemon[]; handles: DaemonHandle[]; dirs: TempHome[] } = {
-  daemons: [],
-  handles: [],
-  dirs: [],
-};
+const fixture = fixturePerTest();
 
 function home(): TempHome {
-  const dir = tempHome();
-  started.dirs.push(dir);
-  return dir;
+  return fixture().home;
 }
 
 function raw(homePath: string, args: readonly string[] = []): RawDaemon {
-  const daemon = spawnDaemon(homePath, args);
-  started.daemons.push(daemon);
-  return daemon;
+  return fixture({ home: homePath }).spawn(args);
 }
 
-async function handle(homePath: string, args: string[] = []): Promise<DaemonHandle> {
-  const daemon = await startDaemon({ home: homePath, args });
-  started.handles.push(daemon);
-  return daemon;
+function handle(homePath: string, args: string[] = []): Promise<DaemonHandle> {
+  return fixture({ home: homePath }).start({ args });
 }
-
-afterEach(async () => {
-  for (const daemon of started.handles.splice(0)) {
-    await daemon.stop();
-  }
-  for (const daemon of started.daemons.splice(0)) {
-    if (daemon.process.exitCode === null && daemon.process.signalCode === null) {
-      daemon.process.kill("SIGKILL");
-    }
-    await daemon.exited;
-  }
-  for (const dir of started.dirs.splice(0)) dir.remove();
-});
 
 function mode(path: string): string {
   return (statSync(path).mode & 0o777).toString(8).padStart(4, "0");
@@ -128,8 +99,7 @@ describe("a private home", () => {
     assert.equal(mode(paths.socket), "0600");
     assert.equal(mode(paths.pid), "0600");
     assert.equal(mode(paths.logs), "0700");
-    const work = tempDir();
-    started.dirs.push(work);
+    const { work } = fixture();
     const session = (
       await daemon.client.sessions.startSession({ workingDir: work.path, command: ["true"] })
     ).session;
@@ -177,8 +147,7 @@ describe("a private home", () => {
 describe("SIGTERM", () => {
   it("ends sessions, removes socket and pid file, exits 0; the sessions are INTERRUPTED and resumable", async () => {
     const dir = home();
-    const work = tempDir();
-    started.dirs.push(work);
+    const { work } = fixture();
     const paths = homePaths(dir.path);
     const daemon = await handle(dir.path);
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path };
@@ -226,8 +195,4 @@ describe("SIGTERM", () => {
       assert.equal(SessionState[session?.state ?? 0], "RUNNING", id);
     }
   });
-});
-
-after(() => {
-  assert.deepEqual(started.dirs, []);
 });

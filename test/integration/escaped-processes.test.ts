@@ -8,14 +8,13 @@ import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
 import { homePaths } from "../../daemon/common/paths.js";
-import type { DaemonHandle } from "../helpers/daemon-process.js";
+import { type DaemonHandle, fixturePerTest } from "../helpers/daemon-fixture.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { cliBin } from "../helpers/paths.js";
-import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { carryingSessionId, isRunning, type ProcInfo } from "../helpers/proc.js";
 import { waitFor } from "../helpers/wait.js";
 
-const cleanup = perTestCleanup();
+const fixture = fixturePerTest();
 /** Sessions whose processes must not outlive the test, whatever the daemon did. */
 const ids: string[] = [];
 
@@ -101,8 +100,9 @@ async function assertNoneLeft(sessions: readonly Escaped[]): Promise<void> {
 
 describe("processes that left their session's terminal session", () => {
   it("stop ends them: setsid, a double-forked daemon ignoring SIGTERM, (setsid sleep &) in bash -i", async () => {
-    const { home, work } = cleanup.tempDirs();
-    const daemon = await cleanup.daemon({ home: home.path });
+    const daemons = fixture();
+    const { work } = daemons;
+    const daemon = await daemons.start();
     const sessions = await startEscapers(daemon, work.path);
     for (const session of sessions) {
       await daemon.client.sessions.stopSession({
@@ -114,27 +114,28 @@ describe("processes that left their session's terminal session", () => {
   });
 
   it("after kill -9 of the daemon, the next one ends them before it serves", async () => {
-    const { home, work } = cleanup.tempDirs();
-    const first = await cleanup.daemon({ home: home.path });
+    const daemons = fixture();
+    const { work } = daemons;
+    const first = await daemons.start();
     const sessions = await startEscapers(first, work.path);
     await first.kill();
-    cleanup.forget(first);
     for (const session of sessions)
       assert.ok(
         carryingSessionId(session.id).length > 0,
         "the escaped processes outlived the crash",
       );
 
-    const second = await cleanup.daemon({ home: home.path });
+    const second = await daemons.start();
     const left = sessions.flatMap((session) => carryingSessionId(session.id));
     assert.deepEqual(left, [], "every escaped process was ended before the new daemon served");
     assert.match(second.output(), /ending \d+ process\(es\) left by the previous daemon/);
   });
 
   it("a daemon started from inside a session, for another home, is not one of its processes", async () => {
-    const { home, work } = cleanup.tempDirs();
-    const other = cleanup.tempDirs().home;
-    const daemon = await cleanup.daemon({ home: home.path });
+    const daemons = fixture();
+    const { work } = daemons;
+    const other = fixture().home;
+    const daemon = await daemons.start();
     const env = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
       HOME: work.path,

@@ -22,21 +22,20 @@ import { homePaths } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { runCli } from "../helpers/cli.js";
-import { type DaemonHandle, startDaemon } from "../helpers/daemon-process.js";
+import {
+  type DaemonFixture,
+  type DaemonHandle,
+  fixturePerTest,
+} from "../helpers/daemon-fixture.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
 import { daemonMain } from "../helpers/paths.js";
-import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { daemonsFor, isRunning, leftovers } from "../helpers/proc.js";
 import { waitFor } from "../helpers/wait.js";
 
-const cleanup = perTestCleanup();
-const dirs = () => cleanup.tempDirs();
-const daemonOn = (home: string, wrapper?: string[]) =>
-  cleanup.daemon({ home, ...(wrapper ? { wrapper } : {}) });
+const fixture = fixturePerTest();
 
 async function crash(daemon: DaemonHandle): Promise<void> {
   await daemon.kill();
-  cleanup.forget(daemon);
 }
 
 interface SavedState {
@@ -48,7 +47,8 @@ const env = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8",
 
 describe("kill -9 of the daemon during heavy output", () => {
   it("leaves parseable state and logs with strictly increasing seqs; the next daemon lists the sessions INTERRUPTED", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
     const ROUNDS = 4;
     const WRITERS = 2;
@@ -59,7 +59,7 @@ describe("kill -9 of the daemon during heavy output", () => {
     let torn = 0;
     let bytes = 0;
     let records = 0;
-    let daemon = await daemonOn(home.path);
+    let daemon = await daemons.start();
     for (let round = 1; round <= ROUNDS; round++) {
       const mine: typeof all = [];
       for (let i = 0; i < WRITERS; i++) {
@@ -69,7 +69,7 @@ describe("kill -9 of the daemon during heavy output", () => {
           env: env(),
         });
         assert.ok(session);
-        cleanup.pids.push(session.pid);
+        daemons.reap(session.pid);
         mine.push({ id: session.id, logPath: session.logPath, pid: session.pid });
       }
       // Each round kills at a different point: more output written, more batches in flight.
@@ -102,7 +102,7 @@ describe("kill -9 of the daemon during heavy output", () => {
         lastSeqs.set(session.id, log.records.at(-1)?.seq as number);
       }
 
-      daemon = await daemonOn(home.path);
+      daemon = await daemons.start();
       const listed = (await daemon.client.sessions.listSessions({})).sessions;
       for (const session of all) {
         const found = listed.find((candidate) => candidate.id === session.id);
@@ -136,9 +136,10 @@ describe("kill -9 of the daemon during heavy output", () => {
 
 describe("kill -9 of the daemon right after it answered", () => {
   it("a session it reported started is known to the next daemon; one it reported stopped stays STOPPED", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { work } = daemons;
     const ROUNDS = 3;
-    let daemon = await daemonOn(home.path);
+    let daemon = await daemons.start();
     const started: string[] = [];
     const stopped: string[] = [];
     for (let round = 1; round <= ROUNDS; round++) {
@@ -150,7 +151,7 @@ describe("kill -9 of the daemon right after it answered", () => {
         })
       ).session;
       assert.ok(ended);
-      cleanup.pids.push(ended.pid);
+      daemons.reap(ended.pid);
       const made = await Promise.all(
         [1, 2, 3].map(() =>
           daemon.client.sessions.startSession({
@@ -167,13 +168,13 @@ describe("kill -9 of the daemon right after it answered", () => {
       assert.equal(stop.session?.state, SessionState.STOPPED);
       for (const { session } of made) {
         assert.ok(session);
-        cleanup.pids.push(session.pid);
+        daemons.reap(session.pid);
         started.push(session.id);
       }
       stopped.push(ended.id);
       // The crash comes the moment the answers are in.
       await crash(daemon);
-      daemon = await daemonOn(home.path);
+      daemon = await daemons.start();
       const listed = new Map(
         (await daemon.client.sessions.listSessions({})).sessions.map((session) => [
           session.id,
@@ -190,15 +191,16 @@ describe("kill -9 of the daemon right after it answered", () => {
 
 describe("a session's program killed from outside", () => {
   it("kill -9 of its pid: EXITED with exit_signal SIGKILL, the event in its log", async () => {
-    const { home, work } = dirs();
-    const daemon = await daemonOn(home.path);
+    const daemons = fixture();
+    const { work } = daemons;
+    const daemon = await daemons.start();
     const { session } = await daemon.client.sessions.startSession({
       workingDir: work.path,
       command: ["sh", "-c", "echo up; exec sleep 1000"],
       env: env(),
     });
     assert.ok(session);
-    cleanup.pids.push(session.pid);
+    daemons.reap(session.pid);
     await waitFor("the program to run", () =>
       outputText(readLog(session.logPath).records).includes("up"),
     );
@@ -219,11 +221,12 @@ describe("a session's program killed from outside", () => {
 
 describe("a file size limit (RLIMIT_FSIZE) that the log runs into", () => {
   it("the session keeps running and answering, the error is in log_error and the daemon log, Ping works", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
     const LIMIT = 256 * 1024;
     // Holds for root too, unlike file permissions: the kernel refuses writes past the limit.
-    const daemon = await daemonOn(home.path, ["prlimit", `--fsize=${LIMIT}`]);
+    const daemon = await daemons.start({ wrapper: ["prlimit", `--fsize=${LIMIT}`] });
     const { sessions } = daemon.client;
     const { session } = await sessions.startSession({
       workingDir: work.path,
@@ -233,7 +236,7 @@ describe("a file size limit (RLIMIT_FSIZE) that the log runs into", () => {
       rows: 24,
     });
     assert.ok(session);
-    cleanup.pids.push(session.pid);
+    daemons.reap(session.pid);
     // A follower reads from memory while the file is stuck: it must see the session go on.
     const follow = sessions.attachSession({ sessionId: session.id, follow: true });
     let followed = "";
@@ -303,13 +306,13 @@ describe("a file size limit (RLIMIT_FSIZE) that the log runs into", () => {
     assert.equal(daemon.process.exitCode, null, "the daemon is alive");
     assert.doesNotMatch(daemon.output(), /uncaught exception|unhandled rejection/);
     assert.equal(await daemon.stop(), 0, daemon.output());
-    cleanup.forget(daemon);
   });
 });
 
 describe("the daemon's own log failing", () => {
   /** Starts a session, checks Ping, then SIGTERM: the daemon must serve and exit 0 throughout. */
   async function stillServes(
+    daemons: DaemonFixture,
     client: DaemonClient,
     pid: number,
     work: string,
@@ -325,7 +328,7 @@ describe("the daemon's own log failing", () => {
         { deadline: Date.now() + 5000 },
       );
       assert.ok(session);
-      cleanup.pids.push(session.pid);
+      daemons.reap(session.pid);
       const pong = await client.daemon.ping({}, { deadline: Date.now() + 5000 });
       assert.equal(pong.pid, pid);
       await client.sessions.stopSession(
@@ -346,23 +349,21 @@ describe("the daemon's own log failing", () => {
   }
 
   it("stderr a pipe nobody reads any more (EPIPE): it keeps serving and exits 0 on SIGTERM", async () => {
-    const { home, work } = dirs();
-    const daemon = await startDaemon({ home: home.path });
+    const daemons = fixture();
+    const { work } = daemons;
+    const daemon = await daemons.start();
     // The process that started it in the foreground is gone, and its end of the pipes with it.
     daemon.process.stdout?.destroy();
     daemon.process.stderr?.destroy();
-    try {
-      assert.equal(await stillServes(daemon.client, daemon.pid, work.path, daemon.exited), 0);
-    } finally {
-      daemon.client.close();
-      if (daemon.process.exitCode === null && daemon.process.signalCode === null)
-        daemon.process.kill("SIGKILL");
-      await daemon.exited;
-    }
+    assert.equal(
+      await stillServes(daemons, daemon.client, daemon.pid, work.path, daemon.exited),
+      0,
+    );
   });
 
   it("daemon.log at a file size limit (EFBIG): it starts, serves and exits 0 on SIGTERM", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const LIMIT = 64 * 1024;
     const logPath = homePaths(home.path).log;
     writeFileSync(logPath, "x".repeat(LIMIT), { mode: 0o600 });
@@ -384,7 +385,7 @@ describe("the daemon's own log failing", () => {
         },
         15_000,
       );
-      const code = await stillServes(client, child.pid as number, work.path, exited);
+      const code = await stillServes(daemons, client, child.pid as number, work.path, exited);
       assert.equal(code, 0);
       assert.equal(statSync(logPath).size, LIMIT);
     } finally {
@@ -397,9 +398,10 @@ describe("the daemon's own log failing", () => {
 
 describe("the socket file deleted under a running daemon", () => {
   it("the next CLI call works, `daemon` says one runs, and no second daemon is left", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
-    const daemon = await daemonOn(home.path);
+    const daemon = await daemons.start();
     const { session } = await daemon.client.sessions.startSession({
       workingDir: work.path,
       command: ["cat"],
@@ -407,7 +409,7 @@ describe("the socket file deleted under a running daemon", () => {
       name: "survivor",
     });
     assert.ok(session);
-    cleanup.pids.push(session.pid);
+    daemons.reap(session.pid);
 
     rmSync(paths.socket);
     const started = Date.now();

@@ -7,9 +7,9 @@ import { describe, it } from "node:test";
 import type { DaemonClient } from "../../cli/client.js";
 import { LogEntryKind, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import { useDaemon, waitForState } from "../helpers/fixture.js";
+import { useDaemon } from "../helpers/daemon-fixture.js";
 import { readLog } from "../helpers/log-reader.js";
-import { waitFor } from "../helpers/wait.js";
+import { waitFor, waitForState } from "../helpers/wait.js";
 
 interface Collected {
   seqs: number[];

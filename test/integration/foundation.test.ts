@@ -14,7 +14,7 @@ import { createServiceClient } from "../../daemon/rpc/service-binding.js";
 import { Health, HealthCheckResponse_ServingStatus } from "../../gen/grpc/health/v1/health_pb.js";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { DaemonFixture, type DaemonHandle } from "../helpers/daemon-fixture.js";
 import { repoRoot } from "../helpers/paths.js";
 
 type Reflection = typeof v1.ServerReflection | typeof v1alpha.ServerReflection;
@@ -48,17 +48,18 @@ function fileNames(response: {
 }
 
 describe("foundation: reflection, health and ping over the real socket", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void> };
+  const fixture = new DaemonFixture();
+  let daemon: DaemonHandle;
   let channel: grpc.Client;
 
   before(async () => {
-    daemon = await withDaemon();
+    daemon = await fixture.start();
     channel = new grpc.Client(socketAddress(daemon.socket), grpc.credentials.createInsecure());
   });
 
   after(async () => {
     channel.close();
-    await daemon.cleanup();
+    await fixture.cleanup();
   });
 
   for (const [version, service] of [

@@ -14,17 +14,17 @@ import * as grpc from "@grpc/grpc-js";
 import { homePaths } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
+import { fixturePerTest } from "../helpers/daemon-fixture.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
-import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { allProcesses, isRunning } from "../helpers/proc.js";
 import { expectStatus } from "../helpers/rpc.js";
 import { type SmallDisk, smallDisk, smallDiskSkip } from "../helpers/small-disk.js";
 import { waitFor } from "../helpers/wait.js";
 
 const SKIP = smallDiskSkip();
-const cleanup = perTestCleanup();
+const fixture = fixturePerTest();
 const disks: SmallDisk[] = [];
-// Registered after perTestCleanup's hook, so the daemons are stopped before their disk goes.
+// Registered after the fixtures' hook, so the daemons are stopped before their disk goes.
 afterEach(() => {
   for (const disk of disks.splice(0)) disk.remove();
 });
@@ -62,15 +62,16 @@ function processesWith(token: string): number[] {
 describe("state.json on a full disk", { skip: SKIP }, () => {
   it("StartSession fails with RESOURCE_EXHAUSTED and leaves nothing running; a change is written once space returns", async () => {
     const disk = newDisk();
-    const { work } = cleanup.tempDirs();
-    let daemon = await cleanup.daemon({ home: disk.path });
+    const daemons = fixture({ home: disk.path });
+    const { work } = daemons;
+    let daemon = await daemons.start();
     const { session: kept } = await daemon.client.sessions.startSession({
       workingDir: work.path,
       command: ["cat"],
       env: env(),
     });
     assert.ok(kept);
-    cleanup.pids.push(kept.pid);
+    daemons.reap(kept.pid);
 
     disk.fill();
     // It ignores the hang-up a dying daemon's terminal sends: left unmanaged, it would live on.
@@ -102,8 +103,7 @@ describe("state.json on a full disk", { skip: SKIP }, () => {
     );
 
     await daemon.kill();
-    cleanup.forget(daemon);
-    daemon = await cleanup.daemon({ home: disk.path });
+    daemon = await daemons.start();
     const after = (await daemon.client.sessions.listSessions({})).sessions;
     assert.deepEqual(
       after.map((session) => [session.id, SessionState[session.state], session.cols]),
@@ -116,8 +116,9 @@ describe("state.json on a full disk", { skip: SKIP }, () => {
 describe("a session's log on a full disk", { skip: SKIP }, () => {
   it("output made while the disk is full is logged once space returns; what did not fit is marked and kept on the session", async () => {
     const disk = newDisk();
-    const { work } = cleanup.tempDirs();
-    let daemon = await cleanup.daemon({ home: disk.path });
+    const daemons = fixture({ home: disk.path });
+    const { work } = daemons;
+    let daemon = await daemons.start();
     const { sessions } = daemon.client;
     const { session } = await sessions.startSession({
       workingDir: work.path,
@@ -125,7 +126,7 @@ describe("a session's log on a full disk", { skip: SKIP }, () => {
       env: env(),
     });
     assert.ok(session);
-    cleanup.pids.push(session.pid);
+    daemons.reap(session.pid);
     const send = (text: string) =>
       sessions.sendInput({ sessionId: session.id, input: { case: "text", value: text } });
     const current = async () => (await sessions.getSession({ sessionId: session.id })).session;
@@ -177,12 +178,11 @@ describe("a session's log on a full disk", { skip: SKIP }, () => {
     // The fact outlives the daemon.
     await sessions.stopSession({ sessionId: session.id, gracePeriod: { seconds: 2n } });
     assert.equal(await daemon.stop(), 0, daemon.output());
-    cleanup.forget(daemon);
     assert.equal(
       savedState(disk.path).sessions.find((saved) => saved.id === session.id)?.logBytesLost,
       lost,
     );
-    daemon = await cleanup.daemon({ home: disk.path });
+    daemon = await daemons.start();
     const shown = await runCli(["show", "--json", session.id], { home: disk.path });
     assert.equal(shown.code, 0, shown.stderr);
     const json = JSON.parse(shown.stdout) as { log_error: unknown; log_bytes_lost: number };
@@ -195,7 +195,7 @@ describe("a daemon started on a full disk", { skip: SKIP }, () => {
   it("fails with a one-line reason and leaves no scratch file in the home", async () => {
     const disk = newDisk();
     disk.fill();
-    const daemon = cleanup.spawn(disk.path);
+    const daemon = fixture({ home: disk.path }).spawn();
     const code = await daemon.exited;
     assert.notEqual(code, 0);
     assert.match(daemon.output(), /ENOSPC|no space/i);

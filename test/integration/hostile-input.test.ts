@@ -43,7 +43,7 @@ import {
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { DaemonFixture, type DaemonHandle } from "../helpers/daemon-fixture.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
 import { fdTargets, openFds } from "../helpers/proc.js";
 import {
@@ -53,7 +53,7 @@ import {
   rawUnary,
   spliceBytes,
 } from "../helpers/raw-call.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import type { TempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
 const SERVICES = [
@@ -98,7 +98,8 @@ function encode<D extends DescMessage>(schema: D, init: MessageInitShape<D>): Bu
 }
 
 describe("hostile input over the socket", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void> };
+  const fixture = new DaemonFixture();
+  let daemon: DaemonHandle;
   let work: TempHome;
   let channel: grpc.Client;
   let bash: { id: string; logPath: string; pid: number };
@@ -112,8 +113,8 @@ describe("hostile input over the socket", () => {
   let env: Record<string, string>;
 
   before(async () => {
-    daemon = await withDaemon();
-    work = tempDir();
+    daemon = await fixture.start();
+    work = fixture.work;
     channel = new grpc.Client(socketAddress(daemon.socket), grpc.credentials.createInsecure());
     env = {
       PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -170,8 +171,7 @@ describe("hostile input over the socket", () => {
   after(async () => {
     follower?.stream.cancel();
     channel?.close();
-    await daemon?.cleanup();
-    work?.remove();
+    await fixture.cleanup();
   });
 
   /** Runs one case: its status must be `expect` (or any clean one), and Ping must still work. */

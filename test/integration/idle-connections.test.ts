@@ -10,11 +10,11 @@ import { status } from "@grpc/grpc-js";
 import { CLIENT_PREFACE, encodeFrame, FrameType } from "../../cli/rpc/http2-frame.js";
 import { homePaths } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { perTestCleanup } from "../helpers/per-test-cleanup.js";
+import { fixturePerTest } from "../helpers/daemon-fixture.js";
 import { openFds } from "../helpers/proc.js";
 import { waitFor } from "../helpers/wait.js";
 
-const cleanup = perTestCleanup();
+const fixture = fixturePerTest();
 /** Client ends of raw connections, destroyed after each test. */
 const opened: Socket[] = [];
 afterEach(() => {
@@ -64,8 +64,9 @@ function stateIds(home: string): string[] {
 
 describe("connections that do not complete the HTTP/2 handshake", () => {
   it("are closed after the handshake time, while clients that spoke keep working", async () => {
-    const { home, work } = cleanup.tempDirs();
-    const daemon = await cleanup.daemon({ home: home.path });
+    const daemons = fixture();
+    const { work } = daemons;
+    const daemon = await daemons.start();
     const { sessions } = daemon.client;
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path };
     await daemon.client.isRunning();
@@ -100,9 +101,9 @@ describe("connections that do not complete the HTTP/2 handshake", () => {
 
   it("at a low fd limit they cannot take the last descriptors: sessions start, state.json is written, then a clear refusal", async () => {
     const LIMIT = 160;
-    const { home, work } = cleanup.tempDirs();
-    const daemon = await cleanup.daemon({
-      home: home.path,
+    const daemons = fixture();
+    const { home, work } = daemons;
+    const daemon = await daemons.start({
       wrapper: ["prlimit", `--nofile=${LIMIT}:${LIMIT}`],
     });
     const { sessions } = daemon.client;

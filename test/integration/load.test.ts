@@ -3,14 +3,14 @@
  * write, each getting every entry; and mixed ListSessions/GetSession/CaptureScreen at a target
  * of 1000 calls a second from another process. No errors, no fd, process or zombie left. The
  * rates, the daemon's CPU per call and its memory under this load are measured by
- * `bench/rows/load.ts`, not asserted here.
+ * the `load` benchmark row, not asserted here.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import { withDaemon } from "../helpers/daemon-process.js";
+import { fixturePerTest } from "../helpers/daemon-fixture.js";
 import { loadFromProcess } from "../helpers/load-process.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import {
@@ -21,7 +21,6 @@ import {
   openFds,
   zombieChildren,
 } from "../helpers/proc.js";
-import { tempDir } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
 const env = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8" });
@@ -40,10 +39,13 @@ async function fdsBackTo(pid: number, before: number, targetsBefore: string[]): 
 }
 
 describe("load", () => {
+  const fixture = fixturePerTest();
+
   it("200 sessions started at once all run; stopped at once, no process, zombie or fd is left", async () => {
     const COUNT = 200;
-    const daemon = await withDaemon();
-    const work = tempDir();
+    const home = fixture();
+    const daemon = await home.start();
+    const { work } = home;
     try {
       const { sessions } = daemon.client;
       const fdsBefore = openFds(daemon.pid);
@@ -117,8 +119,7 @@ describe("load", () => {
       assert.equal(ping.runningCount, 0);
       assert.equal(ping.sessionCount, COUNT);
     } finally {
-      await daemon.cleanup();
-      work.remove();
+      await home.cleanup();
     }
   });
 
@@ -127,8 +128,9 @@ describe("load", () => {
     const PER_SESSION = 10;
     const BURSTS = 200;
     const LINES = 10 * BURSTS;
-    const daemon = await withDaemon();
-    const work = tempDir();
+    const home = fixture();
+    const daemon = await home.start();
+    const { work } = home;
     const clients = Array.from(
       { length: SESSIONS * PER_SESSION },
       () => new DaemonClient(daemon.socket),
@@ -229,8 +231,7 @@ describe("load", () => {
       await fdsBackTo(daemon.pid, fdsBefore, targetsBefore);
     } finally {
       for (const client of clients) client.close();
-      await daemon.cleanup();
-      work.remove();
+      await home.cleanup();
     }
   });
 
@@ -238,8 +239,9 @@ describe("load", () => {
     const RATE = 1000;
     const SECONDS = 5;
     const CONCURRENCY = 64;
-    const daemon = await withDaemon();
-    const work = tempDir();
+    const home = fixture();
+    const daemon = await home.start();
+    const { work } = home;
     try {
       const { sessions } = daemon.client;
       for (let i = 0; i < 20; i++) {
@@ -276,8 +278,7 @@ describe("load", () => {
       assert.equal(liveChildren(daemon.pid).length, children, "no process started or lost");
       assert.deepEqual(zombieChildren(daemon.pid), []);
     } finally {
-      await daemon.cleanup();
-      work.remove();
+      await home.cleanup();
     }
   });
 });

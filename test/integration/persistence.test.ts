@@ -10,14 +10,12 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { homePaths } from "../../daemon/common/paths.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { fixturePerTest } from "../helpers/daemon-fixture.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
-import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { isRunning, leftovers } from "../helpers/proc.js";
 import { waitFor } from "../helpers/wait.js";
 
-const cleanup = perTestCleanup();
-const dirs = () => cleanup.tempDirs();
-const daemonOn = (home: string, args: string[] = []) => cleanup.daemon({ home, args });
+const fixture = fixturePerTest();
 
 interface StateFile {
   version: number;
@@ -30,16 +28,17 @@ function readState(path: string): StateFile {
 
 describe("after kill -9 of the daemon", () => {
   it("the next daemon lists sessions INTERRUPTED, ends survivors, and resumes one with its log continuing", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
     const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path, LANG: "C.UTF-8" };
-    const first = await daemonOn(home.path);
+    const first = await daemons.start();
     const { sessions } = first.client;
     const start = async (command: string[]) => {
       const session = (await sessions.startSession({ workingDir: work.path, command, env }))
         .session;
       assert.ok(session);
-      cleanup.pids.push(session.pid);
+      daemons.reap(session.pid);
       return session;
     };
     const shell = await start(["bash", "--norc", "--noprofile"]);
@@ -62,7 +61,6 @@ describe("after kill -9 of the daemon", () => {
     );
 
     await first.kill();
-    cleanup.forget(first);
     assert.ok(isRunning(stubborn.pid), "the HUP-ignoring program outlived the daemon");
     // What the crashed daemon left: every complete line is a record, seqs without a gap.
     for (const session of [shell, cat, stubborn])
@@ -75,7 +73,7 @@ describe("after kill -9 of the daemon", () => {
       ["running", "running", "running"],
     );
 
-    const second = await daemonOn(home.path);
+    const second = await daemons.start();
     assert.ok(!isRunning(stubborn.pid), "the survivor was ended before the new daemon served");
     assert.deepEqual(leftovers(stubborn.pid), []);
 
@@ -102,7 +100,7 @@ describe("after kill -9 of the daemon", () => {
     assert.ok(lastSeq > 2, `lastSeq ${lastSeq}`);
     const resumed = (await second.client.sessions.resumeSession({ sessionId: shell.id })).session;
     assert.ok(resumed);
-    cleanup.pids.push(resumed.pid);
+    daemons.reap(resumed.pid);
     assert.equal(SessionState[resumed.state], "RUNNING");
     assert.ok(resumed.pid > 1 && resumed.pid !== shell.pid);
     await second.client.sessions.sendInput({
@@ -138,9 +136,10 @@ describe("after kill -9 of the daemon", () => {
 
 describe("a damaged state.json", () => {
   it("the daemon loads state.json.bak, and keeps that good copy", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
-    const first = await daemonOn(home.path);
+    const first = await daemons.start();
     const made = (
       await first.client.sessions.startSession({
         workingDir: work.path,
@@ -151,7 +150,6 @@ describe("a damaged state.json", () => {
     assert.ok(made);
     await first.client.sessions.stopSession({ sessionId: made.id });
     assert.equal(await first.stop(), 0);
-    cleanup.forget(first);
     assert.ok(
       readState(`${paths.state}.bak`).sessions.some((session) => session.id === made.id),
       "the backup holds the session",
@@ -159,7 +157,7 @@ describe("a damaged state.json", () => {
 
     const damaged = '{"version":1,"sessions":[{"id":"';
     writeFileSync(paths.state, damaged);
-    const second = await daemonOn(home.path);
+    const second = await daemons.start();
     const listed = (await second.client.sessions.listSessions({})).sessions;
     assert.deepEqual(
       listed.map((session) => [session.id, session.name]),

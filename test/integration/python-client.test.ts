@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { type CliResult, runProgram } from "../helpers/cli.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { DaemonFixture, type DaemonHandle } from "../helpers/daemon-fixture.js";
 import { repoRoot } from "../helpers/paths.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import type { TempHome } from "../helpers/temp-home.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
 
 /** Debian's interpreter: the one python3-grpcio and python3-grpc-tools install into. */
@@ -37,7 +37,8 @@ function printed(stdout: string, kind: string): string[] {
 }
 
 describe("examples/python: a client generated from proto/ drives a real daemon", () => {
-  let daemon: (DaemonHandle & { cleanup(): Promise<void> }) | undefined;
+  const fixture = new DaemonFixture();
+  let daemon: DaemonHandle | undefined;
   let workDir: TempHome | undefined;
 
   before(async () => {
@@ -51,13 +52,12 @@ describe("examples/python: a client generated from proto/ drives a real daemon",
       `${python} cannot import grpc and grpc_tools; install python3-grpcio and python3-grpc-tools ` +
         `(apt-get install -y python3-grpcio python3-grpc-tools): ${probe.error?.message ?? probe.stderr}`,
     );
-    daemon = await withDaemon();
-    workDir = tempDir();
+    daemon = await fixture.start();
+    workDir = fixture.work;
   });
 
   after(async () => {
-    await daemon?.cleanup();
-    workDir?.remove();
+    await fixture.cleanup();
   });
 
   it("generate.sh writes the message and service modules into examples/python/gen", async () => {

@@ -27,8 +27,8 @@ import {
   type ServerReflectionResponse,
   ServerReflectionResponseSchema,
 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import { DaemonFixture, type DaemonHandle } from "../helpers/daemon-fixture.js";
+import type { TempHome } from "../helpers/temp-home.js";
 
 const SESSION_SERVICE = "claude_sessions.v1.SessionService";
 
@@ -139,7 +139,8 @@ interface SessionJson {
 }
 
 describe("reflection client: the API learnt from the socket alone", () => {
-  let daemon: (DaemonHandle & { cleanup(): Promise<void> }) | undefined;
+  const fixture = new DaemonFixture();
+  let daemon: DaemonHandle | undefined;
   let workDir: TempHome | undefined;
   let channel: grpc.Client;
   let reflection: ReflectionStream;
@@ -147,8 +148,8 @@ describe("reflection client: the API learnt from the socket alone", () => {
   let sessionId = "";
 
   before(async () => {
-    daemon = await withDaemon();
-    workDir = tempDir();
+    daemon = await fixture.start();
+    workDir = fixture.work;
     channel = new grpc.Client(`unix:${daemon.socket}`, grpc.credentials.createInsecure());
     reflection = new ReflectionStream(channel);
   });
@@ -156,8 +157,7 @@ describe("reflection client: the API learnt from the socket alone", () => {
   after(async () => {
     reflection?.close();
     channel?.close();
-    await daemon?.cleanup();
-    workDir?.remove();
+    await fixture.cleanup();
   });
 
   it("list_services names the session service", async () => {

@@ -20,10 +20,10 @@ import {
   SessionService,
 } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { runCli } from "../helpers/cli.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { DaemonFixture, type DaemonHandle } from "../helpers/daemon-fixture.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { expectStatus } from "../helpers/rpc.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import type { TempHome } from "../helpers/temp-home.js";
 import { attachTerminalClient } from "../helpers/terminal-client.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -68,23 +68,23 @@ function listWithDefaults(
 }
 
 describe("request limits", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void> };
+  const fixture = new DaemonFixture();
+  let daemon: DaemonHandle;
   let work: TempHome;
   let channel: grpc.Client;
   let env: Record<string, string>;
   const made: string[] = [];
 
   before(async () => {
-    daemon = await withDaemon();
-    work = tempDir();
+    daemon = await fixture.start();
+    work = fixture.work;
     channel = new grpc.Client(socketAddress(daemon.socket), grpc.credentials.createInsecure());
     env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path, LANG: "C.UTF-8" };
   });
 
   after(async () => {
     channel?.close();
-    await daemon?.cleanup();
-    work?.remove();
+    await fixture.cleanup();
   });
 
   async function start(command: string[], extra: { name?: string } = {}): Promise<Session> {

@@ -31,15 +31,11 @@ import { homePaths } from "../../daemon/common/paths.js";
 import { homeLockKey, LOCK_KEY_FILE, lockName } from "../../daemon/server/instance-lock.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
-import { exitOf } from "../helpers/daemon-process.js";
+import { exitOf, fixturePerTest } from "../helpers/daemon-fixture.js";
 import { cliBin } from "../helpers/paths.js";
-import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
 
-const cleanup = perTestCleanup();
-const dirs = () => cleanup.tempDirs();
-const daemonOn = (home: string) => cleanup.daemon({ home });
-const raw = (home: string) => cleanup.spawn(home);
+const fixture = fixturePerTest();
 
 const NOBODY = 65534;
 /** setpriv's arguments that run a program as user nobody, with no group of ours. */
@@ -116,7 +112,8 @@ function modeOf(path: string): string {
 
 describe("another local user", { skip: AS_NOBODY_SKIP }, () => {
   it("cannot connect to the socket or read state, logs or the daemon log; every file is private even under umask 000", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
     // A user whose umask lets everyone read: the daemon must not rely on it.
     const launched = spawnSync(
@@ -130,7 +127,7 @@ describe("another local user", { skip: AS_NOBODY_SKIP }, () => {
     );
     assert.equal(launched.status, 0, launched.stderr);
     const pid = Number(readFileSync(paths.pid, "utf8"));
-    cleanup.pids.push(pid);
+    daemons.reap(pid);
     try {
       // Sessions started and stopped, so state.json has been rewritten and has a backup.
       const started = await runCli(
@@ -211,7 +208,8 @@ describe("another local user", { skip: AS_NOBODY_SKIP }, () => {
 
 describe("another local user squatting the lock", { skip: AS_NOBODY_SKIP }, () => {
   it("cannot keep the daemon from starting, by a name it guessed or one it saw in use", async () => {
-    const { home } = dirs();
+    const daemons = fixture();
+    const { home } = daemons;
     // Names without their leading NUL, which a command line cannot carry.
     const key = homeLockKey(home.path);
     const seen = lockName(home.path, key, 0).slice(1);
@@ -222,7 +220,7 @@ describe("another local user squatting the lock", { skip: AS_NOBODY_SKIP }, () =
 
     // Nobody watches /proc/net/unix while a daemon runs, waits for it to stop, then binds the
     // name it saw (and the guessable one) before the daemon starts again.
-    const first = await daemonOn(home.path);
+    const first = await daemons.start();
     const squatter = spawn(
       "setpriv",
       [
@@ -266,12 +264,12 @@ describe("another local user squatting the lock", { skip: AS_NOBODY_SKIP }, () =
       const bound = await nextLine();
       assert.equal(bound.trim(), "bound", "nobody holds both names");
 
-      const daemon = await daemonOn(home.path);
+      const daemon = await daemons.start();
       const { pid } = await daemon.client.daemon.ping({});
       assert.equal(pid, daemon.pid);
       assert.match(readFileSync("/proc/net/unix", "latin1"), new RegExp(`@${next}@`));
       // And the lock still does its job against a second daemon of the same home.
-      const second = raw(home.path);
+      const second = daemons.spawn();
       assert.equal(await exitOf(second), 1);
       assert.match(second.output(), /a daemon is already running for/);
     } finally {
@@ -282,7 +280,8 @@ describe("another local user squatting the lock", { skip: AS_NOBODY_SKIP }, () =
 
 describe("planted symbolic links", () => {
   it("at the socket path: the daemon exits 1 saying so, the link's target untouched", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
     const target = join(work.path, "precious");
     writeFileSync(target, "do not touch\n");
@@ -293,7 +292,7 @@ describe("planted symbolic links", () => {
       ["a directory", work.path],
     ] as const) {
       symlinkSync(pointsAt, paths.socket);
-      const daemon = raw(home.path);
+      const daemon = daemons.spawn();
       assert.equal(await exitOf(daemon), 1, `${what}: ${daemon.output()}`);
       assert.match(
         daemon.output(),
@@ -310,7 +309,8 @@ describe("planted symbolic links", () => {
   });
 
   it("at daemon.log: the CLI refuses to start a daemon writing through it, in one line", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
     const target = join(work.path, "precious");
     writeFileSync(target, "do not touch\n");
@@ -326,7 +326,8 @@ describe("planted symbolic links", () => {
   });
 
   it("in place of logs/, or logs/ not private: the daemon exits 1 saying how to fix it, nothing written elsewhere", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
     const elsewhere = join(work.path, "elsewhere");
     mkdirSync(elsewhere, { mode: 0o700 });
@@ -357,7 +358,7 @@ describe("planted symbolic links", () => {
     ];
     for (const [what, plant, message] of cases) {
       plant();
-      const daemon = raw(home.path);
+      const daemon = daemons.spawn();
       assert.equal(await exitOf(daemon), 1, `${what}: ${daemon.output()}`);
       assert.match(daemon.output(), message, what);
       assert.doesNotMatch(daemon.output(), /\n\s+at /, "no stack trace");
@@ -371,11 +372,12 @@ describe("planted symbolic links", () => {
   it("logs/ owned by another user: the daemon exits 1 saying how to take it back", {
     skip: needsRoot("gives logs/ to user nobody with chown"),
   }, async () => {
-    const { home } = dirs();
+    const daemons = fixture();
+    const { home } = daemons;
     const paths = homePaths(home.path);
     mkdirSync(paths.logs, { mode: 0o700 });
     chownSync(paths.logs, NOBODY, NOBODY);
-    const daemon = raw(home.path);
+    const daemon = daemons.spawn();
     assert.equal(await exitOf(daemon), 1, daemon.output());
     assert.match(
       daemon.output(),
@@ -386,14 +388,15 @@ describe("planted symbolic links", () => {
   });
 
   it("at a log file, the state's temp file and the pid file: never written through", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
     const target = join(work.path, "precious");
     writeFileSync(target, "do not touch\n");
     // Left by a crash: a pid file and a state temp file, both links to the precious file.
     symlinkSync(target, paths.pid);
     symlinkSync(target, `${paths.state}.tmp`);
-    const daemon = await daemonOn(home.path);
+    const daemon = await daemons.start();
     assert.ok(lstatSync(paths.pid).isFile(), "the pid file is a new file, not the link");
     assert.equal(readFileSync(paths.pid, "utf8").trim(), String(daemon.pid));
     const { sessions } = daemon.client;
@@ -405,7 +408,7 @@ describe("planted symbolic links", () => {
       name: "victim",
     });
     assert.ok(session);
-    cleanup.pids.push(session.pid);
+    daemons.reap(session.pid);
     await waitFor("state.json to hold the session", () => {
       try {
         return readFileSync(paths.state, "utf8").includes(session.id);
@@ -450,12 +453,11 @@ describe("planted symbolic links", () => {
       env,
     });
     assert.ok(other);
-    cleanup.pids.push(other.pid);
+    daemons.reap(other.pid);
     await daemon.kill();
-    cleanup.forget(daemon);
     rmSync(other.logPath);
     symlinkSync(target, other.logPath);
-    const next = await daemonOn(home.path);
+    const next = await daemons.start();
     const interrupted = (await next.client.sessions.getSession({ sessionId: other.id })).session;
     assert.equal(interrupted?.state, SessionState.INTERRUPTED);
     assert.match(interrupted?.logError ?? "", /is a symbolic link/);

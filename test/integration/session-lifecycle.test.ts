@@ -4,30 +4,26 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { type DaemonHandle, withDaemon } from "../helpers/daemon-process.js";
+import { type DaemonHandle, useDaemon } from "../helpers/daemon-fixture.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
 import { isRunning, leftovers, sessionProcesses, zombieChildren } from "../helpers/proc.js";
-import { type TempHome, tempDir } from "../helpers/temp-home.js";
+import type { TempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
 const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 describe("session lifecycle", () => {
-  let daemon: DaemonHandle & { cleanup(): Promise<void> };
+  const fixture = useDaemon();
+  let daemon: DaemonHandle;
   let work: TempHome;
   let env: Record<string, string>;
 
   before(async () => {
-    daemon = await withDaemon();
-    work = tempDir();
+    daemon = fixture.daemon;
+    work = fixture.work;
     env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path, LANG: "C.UTF-8" };
-  });
-
-  after(async () => {
-    await daemon.cleanup();
-    work.remove();
   });
 
   it("bash: typed commands' output reaches logs/<id>.jsonl in seq order; exit 3 is EXITED 3", async () => {

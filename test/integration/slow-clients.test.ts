@@ -3,14 +3,15 @@
  * five times the backlog a terminal client may hold. Nothing is lost for the follower, the
  * terminal gets a fresh screen and its exit, and the daemon's own counters show it never held
  * more for either than its design allows. What this costs the session's speed and the daemon's
- * RSS is measured by `bench/rows/slow-clients.ts`, not asserted here.
+ * RSS is measured by the `slow-clients` benchmark row, not asserted here.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LogEntryKind, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { useDaemon, waitForState } from "../helpers/fixture.js";
+import { useDaemon } from "../helpers/daemon-fixture.js";
 import { readLog } from "../helpers/log-reader.js";
 import { stallClients } from "../helpers/stalled-clients.js";
+import { waitForState } from "../helpers/wait.js";
 
 const BYTES = 20 * 1024 * 1024;
 const DONE = "writer-done";

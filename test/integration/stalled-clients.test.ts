@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { useDaemon, waitForState } from "../helpers/fixture.js";
+import { useDaemon } from "../helpers/daemon-fixture.js";
 import { type StoppedClients, stoppedClients } from "../helpers/stalled-clients.js";
 import { attachTerminalClient } from "../helpers/terminal-client.js";
-import { waitFor } from "../helpers/wait.js";
+import { waitFor, waitForState } from "../helpers/wait.js";
 
 /** More than a terminal client's backlog (4 MiB), so a stopped client falls behind for good. */
 const FLOOD_BYTES = 6_000_000;

@@ -9,11 +9,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { StateStore } from "../../daemon/store/state-store.js";
+import { fixturePerTest } from "../helpers/daemon-fixture.js";
 import { repoRoot } from "../helpers/paths.js";
-import { perTestCleanup } from "../helpers/per-test-cleanup.js";
 import { waitFor } from "../helpers/wait.js";
 
-const cleanup = perTestCleanup();
+const fixture = fixturePerTest();
 
 /** Rewrites the state at argv[1] in a loop, one session named after the write's number. */
 const WRITER = `
@@ -29,7 +29,7 @@ for (let i = 0; ; i++) await store.save(() => [record("write-" + i)]);
 describe("kill -9 while state.json is rewritten", () => {
   it("every kill leaves a complete state.json that load() uses as it is", async () => {
     const KILLS = 32;
-    const { home } = cleanup.tempDirs();
+    const { home } = fixture();
     const path = join(home.path, "state.json");
     let last = -1;
     for (let kill = 0; kill < KILLS; kill++) {

@@ -25,15 +25,17 @@ import type { DaemonClient } from "../../cli/client.js";
 import { homePaths } from "../../daemon/common/paths.js";
 import { type Session, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { runCli } from "../helpers/cli.js";
-import { type DaemonHandle, exitOf } from "../helpers/daemon-process.js";
-import { perTestCleanup } from "../helpers/per-test-cleanup.js";
+import {
+  type DaemonFixture,
+  type DaemonHandle,
+  exitOf,
+  fixturePerTest,
+} from "../helpers/daemon-fixture.js";
 import { expectStatus } from "../helpers/rpc.js";
 import { savedRecord } from "../helpers/saved-record.js";
 import { waitFor } from "../helpers/wait.js";
 
-const cleanup = perTestCleanup();
-const dirs = () => cleanup.tempDirs();
-const daemonOn = (home: string) => cleanup.daemon({ home });
+const fixture = fixturePerTest();
 const env = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin" });
 
 function mkfifo(path: string): void {
@@ -54,10 +56,15 @@ function releaseFifo(path: string): void {
 }
 
 /** Starts `command` in a session and waits for it to exit. */
-async function endedSession(client: DaemonClient, workingDir: string, command: string[]) {
+async function endedSession(
+  daemons: DaemonFixture,
+  client: DaemonClient,
+  workingDir: string,
+  command: string[],
+) {
   const { session } = await client.sessions.startSession({ workingDir, command, env: env() });
   assert.ok(session);
-  cleanup.pids.push(session.pid);
+  daemons.reap(session.pid);
   return waitFor("the session to exit", async () => {
     const current = (await client.sessions.getSession({ sessionId: session.id })).session;
     return current?.state === SessionState.EXITED ? current : undefined;
@@ -87,18 +94,18 @@ function readLogOf(
 
 describe("a FIFO where the daemon expects a regular file", () => {
   it("at a session's log while the daemon is down: it starts, reports that log, serves the others", async () => {
-    const { home, work } = dirs();
-    const first = await daemonOn(home.path);
-    const fifo = await endedSession(first.client, work.path, ["sh", "-c", "echo one"]);
-    const good = await endedSession(first.client, work.path, ["sh", "-c", "echo two"]);
+    const daemons = fixture();
+    const { work } = daemons;
+    const first = await daemons.start();
+    const fifo = await endedSession(daemons, first.client, work.path, ["sh", "-c", "echo one"]);
+    const good = await endedSession(daemons, first.client, work.path, ["sh", "-c", "echo two"]);
     assert.equal(await first.stop(), 0);
-    cleanup.forget(first);
     rmSync(fifo.logPath);
     mkfifo(fifo.logPath);
 
     let second: DaemonHandle;
     try {
-      second = await daemonOn(home.path);
+      second = await daemons.start();
     } finally {
       releaseFifo(fifo.logPath);
     }
@@ -125,13 +132,13 @@ describe("a FIFO where the daemon expects a regular file", () => {
   });
 
   it("at a log under a running daemon: each read fails at once, and the thread pool stays free", async () => {
-    const { home, work } = dirs();
-    const first = await daemonOn(home.path);
-    const ended = await endedSession(first.client, work.path, ["sh", "-c", "echo hello"]);
+    const daemons = fixture();
+    const { work } = daemons;
+    const first = await daemons.start();
+    const ended = await endedSession(daemons, first.client, work.path, ["sh", "-c", "echo hello"]);
     assert.equal(await first.stop(), 0);
-    cleanup.forget(first);
     // A new daemon holds none of the log in memory: a read must open the file.
-    const daemon = await daemonOn(home.path);
+    const daemon = await daemons.start();
     rmSync(ended.logPath);
     mkfifo(ended.logPath);
     try {
@@ -152,17 +159,18 @@ describe("a FIFO where the daemon expects a regular file", () => {
       { deadline: Date.now() + 5000 },
     );
     assert.equal(session?.state, SessionState.RUNNING);
-    cleanup.pids.push(session?.pid ?? 0);
+    daemons.reap(session?.pid ?? 0);
     await daemon.client.sessions.stopSession({ sessionId: session?.id ?? "" });
   });
 
   it("at state.json, its backup or lock.key: the daemon exits 1 naming it, the lock released; at daemon.log the CLI refuses", async () => {
-    const { home } = dirs();
+    const daemons = fixture();
+    const { home } = daemons;
     const paths = homePaths(home.path);
     for (const path of [paths.state, `${paths.state}.bak`, join(home.path, "lock.key")]) {
       rmSync(path, { force: true });
       mkfifo(path);
-      const daemon = cleanup.spawn(home.path);
+      const daemon = daemons.spawn();
       let code: number | string;
       try {
         code = await exitOf(daemon);
@@ -182,9 +190,8 @@ describe("a FIFO where the daemon expects a regular file", () => {
       assert.equal(existsSync(paths.socket), false, `${basename(path)}: no socket left`);
       rmSync(path);
       // The lock was released: a daemon starts once the FIFO is gone.
-      const next = await daemonOn(home.path);
+      const next = await daemons.start();
       assert.equal(await next.stop(), 0);
-      cleanup.forget(next);
       rmSync(paths.state, { force: true });
       rmSync(`${paths.state}.bak`, { force: true });
     }
@@ -210,9 +217,10 @@ function soundRecord(workingDir: string, id: string): Record<string, unknown> {
 
 describe("tampered records in state.json", () => {
   it("are set aside with a warning naming each; nothing outside logs/ is touched; the good ones are listed, resumable and removable", async () => {
-    const { home, work } = dirs();
+    const daemons = fixture();
+    const { home, work } = daemons;
     const paths = homePaths(home.path);
-    const outside = dirs().work.path;
+    const outside = fixture().work.path;
     const victim = join(outside, "victim.jsonl");
     writeFileSync(victim, "precious\n");
     const climb = (name: string) => `../../${basename(outside)}/${name}`;
@@ -252,7 +260,7 @@ describe("tampered records in state.json", () => {
     sessions.push(sound(goodIds[1] as string));
     writeFileSync(paths.state, JSON.stringify({ version: 1, sessions }), { mode: 0o600 });
 
-    const daemon = await daemonOn(home.path);
+    const daemon = await daemons.start();
     const { client } = daemon;
     const listed = (await client.sessions.listSessions({})).sessions;
     assert.deepEqual(
@@ -298,7 +306,7 @@ describe("tampered records in state.json", () => {
     const resumable = goodIds[0] as string;
     const resumed = (await client.sessions.resumeSession({ sessionId: resumable })).session;
     assert.equal(resumed?.state, SessionState.RUNNING);
-    cleanup.pids.push(resumed?.pid ?? 0);
+    daemons.reap(resumed?.pid ?? 0);
     await waitFor("the resumed session to exit", async () => {
       const current = (await client.sessions.getSession({ sessionId: resumable })).session;
       return current?.state === SessionState.EXITED;
@@ -311,6 +319,5 @@ describe("tampered records in state.json", () => {
     assert.deepEqual(readdirSync(paths.logs), []);
     assert.equal(readFileSync(victim, "utf8"), "precious\n");
     assert.equal(await daemon.stop(), 0);
-    cleanup.forget(daemon);
   });
 });

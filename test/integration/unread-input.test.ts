@@ -15,12 +15,12 @@ import { setTimeout as delay } from "node:timers/promises";
 import { status } from "@grpc/grpc-js";
 import type { DaemonClient } from "../../cli/client.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { useDaemon, waitForState } from "../helpers/fixture.js";
+import { useDaemon } from "../helpers/daemon-fixture.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { cpuTicks, procInfo } from "../helpers/proc.js";
 import { expectStatus } from "../helpers/rpc.js";
 import { attachTerminalClient } from "../helpers/terminal-client.js";
-import { waitFor } from "../helpers/wait.js";
+import { waitFor, waitForState } from "../helpers/wait.js";
 
 /** What a session holds for a program that is not reading (README, "How it works"). */
 const PENDING_LIMIT = 1024 * 1024;

@@ -6,7 +6,7 @@ import {
   SessionEventKind,
   type WatchSessionsResponse,
 } from "../../gen/claude_sessions/v1/session_service_pb.js";
-import { useDaemon } from "../helpers/fixture.js";
+import { useDaemon } from "../helpers/daemon-fixture.js";
 import { waitFor } from "../helpers/wait.js";
 
 describe("watching sessions", () => {
