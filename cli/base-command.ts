@@ -1,8 +1,9 @@
 /**
  * What every command shares: `--socket`, turning failures into one-line errors with the right
- * exit code (1 for errors, 2 for misuse), and reaching a daemon, starting one when a command
- * needs it.
+ * exit code (1 for errors, 2 for misuse), and the one way a command reaches its daemon: it
+ * connects, and only when nothing listens does what its {@link DaemonNeed} says.
  */
+import { existsSync } from "node:fs";
 import { type BaseContext, Command, Option, UsageError } from "clipanion";
 import { homePaths, resolveHome } from "../daemon/common/paths.js";
 import { ClientError, toClientError } from "./client-error.js";
@@ -19,6 +20,20 @@ export interface CliContext extends BaseContext {
   passthrough: string[] | undefined;
 }
 
+/**
+ * What a command needs of a daemon, which decides what it does when none runs for the home:
+ * - `answer`: its answer needs one (`start`, `list`, `watch`): one is started, and it says so
+ *   on stderr.
+ * - `session`: it acts on sessions, and a home no daemon has ever run on (no state.json) has
+ *   none: it exits 1 saying that no session matches, without starting one. A home a daemon has
+ *   run on may hold sessions to act on (interrupted ones, after a crash or `stop-daemon`; a
+ *   crashed daemon's leftover processes, which the next daemon ends): one is started, as for
+ *   `answer`.
+ * - `none`: it asks about the daemon itself (`status`, `stop-daemon`, `version`, `daemon`) and
+ *   never starts one.
+ */
+export type DaemonNeed = "answer" | "session" | "none";
+
 export abstract class BaseCommand extends Command<CliContext> {
   socket = Option.String("--socket", {
     description:
@@ -26,6 +41,9 @@ export abstract class BaseCommand extends Command<CliContext> {
   });
 
   private connection: DaemonConnection | undefined;
+
+  /** What the command needs of a daemon; see {@link DaemonNeed}. */
+  protected abstract readonly daemonNeed: DaemonNeed;
 
   /** The command's work; returns the exit code (0 when nothing is returned). */
   abstract run(): Promise<number | undefined>;
@@ -56,86 +74,107 @@ export abstract class BaseCommand extends Command<CliContext> {
     return this.connection?.socketPath ?? this.socket ?? homePaths(resolveHome()).socket;
   }
 
-  /** A connection to the daemon, without starting one. */
+  /** A connection to the daemon, not yet connected, never starting one. */
   client(): DaemonConnection {
     this.connection ??= DaemonConnection.open(this.socket);
     return this.connection;
   }
 
-  /** A client for a running daemon: one is started (and we say so) if none answers. */
-  async daemonClient(): Promise<DaemonConnection> {
+  /**
+   * A connection to the home's daemon, connected: the one way a command reaches it. When nothing
+   * listens on the socket (so nothing was sent), the command's {@link DaemonNeed} decides:
+   * start a daemon, or fail with a one-line error. `sessionId` names the session the command
+   * acts on, for that error.
+   */
+  async daemon(sessionId?: string): Promise<DaemonConnection> {
     const client = this.client();
-    if (await client.isRunning()) return client;
-    return this.startDaemon();
-  }
-
-  /** Starts a daemon, says so on stderr, and returns a new connection to it. */
-  private async startDaemon(): Promise<DaemonConnection> {
+    try {
+      await client.connect();
+      return client;
+    } catch (error) {
+      if (!isUnanswered(error) || this.daemonNeed === "none") {
+        throw toClientError(error, client.socketPath);
+      }
+    }
     if (this.socket !== undefined) {
+      // A socket named by hand has no home to start a daemon for.
       throw new ClientError(
         `daemon is not running (nothing answers on ${this.socket})`,
         Status.UNAVAILABLE,
       );
     }
-    // Loaded only here: most commands find a daemon running and never spawn anything.
-    const { DaemonLaunchError, launchDaemon } = await import("./daemon-launcher.js");
-    let pid: number;
-    try {
-      pid = await launchDaemon(resolveHome());
-    } catch (error) {
-      // Nothing answered, yet a daemon holds the home: its socket file was deleted under it.
-      // It binds the socket again shortly; use it then rather than fail.
-      if (!(error instanceof DaemonLaunchError && error.alreadyRunning)) throw error;
-      this.connection?.close();
-      this.connection = DaemonConnection.open(this.socket);
-      if (await answersWithin(this.connection, SOCKET_RECOVERY_MS)) return this.connection;
-      throw error;
+    const home = resolveHome();
+    if (this.daemonNeed === "session" && !existsSync(homePaths(home).state)) {
+      const what = sessionId === undefined ? "no session" : `no session matches '${sessionId}'`;
+      throw new ClientError(`${what} (no daemon is running for ${home})`, Status.NOT_FOUND);
     }
-    this.context.stderr.write(`claude-sessions: started daemon (pid ${pid})\n`);
-    // The old connection failed; start afresh.
-    this.connection?.close();
-    this.connection = DaemonConnection.open(this.socket);
-    return this.connection;
+    return this.startDaemon(home);
   }
 
   /**
-   * Runs one call, turning gRPC failures into actionable errors. The call goes straight to the
-   * socket: only when nothing listens there, so that nothing was sent, is a daemon started
-   * (unless `start` is false) and the call made again.
+   * Runs `work` on the daemon reached by {@link daemon}, turning gRPC failures into actionable
+   * errors.
    */
-  async call<T>(
-    work: (client: DaemonConnection) => Promise<T>,
-    options: { start?: boolean } = {},
-  ): Promise<T> {
-    const client = this.client();
+  async call<T>(work: (client: DaemonConnection) => Promise<T>, sessionId?: string): Promise<T> {
+    const client = await this.daemon(sessionId);
     try {
       return await work(client);
     } catch (error) {
-      const unanswered = error instanceof CallError && !error.requestSent;
-      if (!unanswered || options.start === false) throw toClientError(error, client.socketPath);
-    }
-    const started = await this.startDaemon();
-    try {
-      return await work(started);
-    } catch (error) {
-      throw toClientError(error, started.socketPath);
+      throw toClientError(error, client.socketPath);
     }
   }
+
+  /**
+   * Starts a daemon for `home`, says so on stderr, and returns a new connection to it. If one
+   * already runs for the home (it started meanwhile, or its socket was deleted under it and it
+   * binds it again, or it was too busy to accept the connection), that one is used.
+   */
+  private async startDaemon(home: string): Promise<DaemonConnection> {
+    // Loaded only here: most commands find a daemon running and never spawn anything.
+    const { DaemonLaunchError, launchDaemon } = await import("./daemon-launcher.js");
+    this.connection?.close();
+    this.connection = undefined;
+    let pid: number;
+    try {
+      pid = await launchDaemon(home);
+    } catch (error) {
+      if (!(error instanceof DaemonLaunchError && error.alreadyRunning)) throw error;
+      if (await this.connectWithin(this.client().callTimeoutMs)) return this.client();
+      throw error;
+    }
+    this.context.stderr.write(`claude-sessions: started daemon (pid ${pid})\n`);
+    const client = this.client();
+    await client.connect().catch((error: unknown) => {
+      throw toClientError(error, client.socketPath);
+    });
+    return client;
+  }
+
+  /** Connects to a daemon known to run, trying again while nothing listens, for `waitMs`. */
+  private async connectWithin(waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    for (let pauseMs = 10; ; pauseMs = Math.min(pauseMs * 2, 200)) {
+      const client = this.client();
+      try {
+        await client.connect();
+        return true;
+      } catch (error) {
+        if (!isUnanswered(error)) throw toClientError(error, client.socketPath);
+      }
+      client.close();
+      this.connection = undefined;
+      if (Date.now() + pauseMs >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, pauseMs));
+    }
+  }
+}
+
+/** A failure to connect: nothing listens on the socket, and no request left. */
+function isUnanswered(error: unknown): boolean {
+  return error instanceof CallError && !error.requestSent;
 }
 
 /** How a failure is reported: "error: " and its message on one printable line. */
 export function errorLine(error: Error): string {
   return `error: ${printable(error.message.replace(/\s*\n\s*/g, "; "))}\n`;
-}
-
-/** How long a daemon whose socket was deleted may take to bind it again. */
-const SOCKET_RECOVERY_MS = 5000;
-
-async function answersWithin(connection: DaemonConnection, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await connection.isRunning(Math.min(500, Math.max(1, deadline - Date.now())))) return true;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return false;
 }

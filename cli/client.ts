@@ -9,6 +9,7 @@ import { homePaths, resolveHome, socketAddress } from "../daemon/common/paths.js
 import { createServiceClient, type ServiceClient } from "../daemon/rpc/service-binding.js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
+import { LIVENESS_TIMEOUT_MS } from "./liveness.js";
 
 export { ClientError, toClientError } from "./client-error.js";
 
@@ -71,7 +72,7 @@ export class DaemonClient {
   }
 
   /** Whether a daemon answers Ping within `timeoutMs`. */
-  async isRunning(timeoutMs = 2000): Promise<boolean> {
+  async isRunning(timeoutMs = LIVENESS_TIMEOUT_MS): Promise<boolean> {
     try {
       await this.daemon.ping({}, { deadline: Date.now() + timeoutMs });
       return true;

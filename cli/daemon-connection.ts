@@ -9,6 +9,7 @@ import { homePaths, resolveHome } from "../daemon/common/paths.js";
 import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
 import { parseDuration } from "./durations.js";
+import { LIVENESS_TIMEOUT_MS } from "./liveness.js";
 import { Http2Channel } from "./rpc/http2-channel.js";
 import { createServiceStub, type ServiceStub } from "./rpc/service-stub.js";
 
@@ -56,8 +57,16 @@ export class DaemonConnection {
     return Date.now() + waitMs + this.callTimeoutMs;
   }
 
+  /**
+   * Resolves once the socket is connected. Rejects with a `CallError` whose `requestSent` is
+   * false when nothing listens there: no daemon runs, and no call has been made.
+   */
+  connect(): Promise<void> {
+    return this.channel.connect();
+  }
+
   /** Whether a daemon answers Ping within `timeoutMs`. */
-  async isRunning(timeoutMs = 2000): Promise<boolean> {
+  async isRunning(timeoutMs = LIVENESS_TIMEOUT_MS): Promise<boolean> {
     try {
       await this.daemon.ping({}, { deadline: Date.now() + timeoutMs });
       return true;

@@ -19,6 +19,8 @@ export class AttachCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "session";
+
   readOnly = Option.Boolean("-r,--read-only", false, { description: "Watch only" });
   detachKeys = Option.String("--detach-keys", {
     description: `Key sequence that detaches (default ${DEFAULT_DETACH_KEYS})`,
@@ -28,7 +30,7 @@ export class AttachCommand extends BaseCommand {
   async run(): Promise<number> {
     // Check the keys before touching the terminal.
     parseDetachKeys(this.detachKeys ?? DEFAULT_DETACH_KEYS);
-    const client = await this.daemonClient();
+    const client = await this.daemon(this.id);
     return attachTerminal(client, this.id, {
       readOnly: this.readOnly,
       detachKeys: this.detachKeys,

@@ -13,6 +13,8 @@ export class CaptureCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "session";
+
   escapes = Option.Boolean("-e,--escapes", false, {
     description: "Include colours and attributes",
   });
@@ -20,12 +22,14 @@ export class CaptureCommand extends BaseCommand {
   id = Option.String({ name: "id" });
 
   async run(): Promise<number> {
-    const screen = await this.call((client) =>
-      client.sessions.captureScreen({
-        sessionId: this.id,
-        escapes: this.escapes,
-        scrollback: this.scrollback,
-      }),
+    const screen = await this.call(
+      (client) =>
+        client.sessions.captureScreen({
+          sessionId: this.id,
+          escapes: this.escapes,
+          scrollback: this.scrollback,
+        }),
+      this.id,
     );
     this.context.stdout.write(`${screen.text}\n`);
     return 0;

@@ -22,6 +22,8 @@ export class DaemonCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "none";
+
   foreground = Option.Boolean("--foreground", false, { description: "Stay in the foreground" });
   resume = Option.Boolean("--resume", false, {
     description: "Resume interrupted sessions at start",

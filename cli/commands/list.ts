@@ -20,6 +20,8 @@ export class ListCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "answer";
+
   all = Option.Boolean("-a,--all", false, { description: "Include ended sessions" });
   json = Option.Boolean("--json", false, { description: "Print JSON" });
   state = Option.Array("--state", { description: "Only sessions in this state (repeatable)" });

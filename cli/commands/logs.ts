@@ -4,6 +4,7 @@ import { LogEntryKind } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { parseSince } from "../durations.js";
 import { isoTime, jsonText } from "../output.js";
+import { CallError, Status } from "../rpc/call-error.js";
 
 export class LogsCommand extends BaseCommand {
   static override paths = [["logs"]];
@@ -20,6 +21,8 @@ export class LogsCommand extends BaseCommand {
       ["The last 10 minutes as JSON", "$0 logs --since 10m --json api"],
     ],
   });
+
+  protected override readonly daemonNeed = "session";
 
   follow = Option.Boolean("-f,--follow", false, { description: "Keep printing new output" });
   tail = Option.String("-n,--tail", { description: "Start with the last N records" });
@@ -43,7 +46,7 @@ export class LogsCommand extends BaseCommand {
           : this.since !== undefined
             ? { case: "since" as const, value: timestampFromDate(parseSince(this.since)) }
             : undefined;
-    const client = await this.daemonClient();
+    const client = await this.daemon(this.id);
     const stream = client.sessions.attachSession({
       sessionId: this.id,
       follow: this.follow,
@@ -66,7 +69,7 @@ export class LogsCommand extends BaseCommand {
         }
       }
     } catch (error) {
-      if ((error as { code?: number }).code === 1) return 130;
+      if (error instanceof CallError && error.code === Status.CANCELLED) return 130;
       throw error;
     } finally {
       process.off("SIGINT", stop);

@@ -9,6 +9,8 @@ export class ResizeCommand extends BaseCommand {
     examples: [["Make it 100 columns by 30 rows", "$0 resize api 100 30"]],
   });
 
+  protected override readonly daemonNeed = "session";
+
   id = Option.String({ name: "id" });
   cols = Option.String({ name: "cols" });
   rows = Option.String({ name: "rows" });
@@ -21,8 +23,9 @@ export class ResizeCommand extends BaseCommand {
     };
     const cols = number(this.cols, "cols");
     const rows = number(this.rows, "rows");
-    const { session } = await this.call((client) =>
-      client.sessions.resizeSession({ sessionId: this.id, cols, rows }),
+    const { session } = await this.call(
+      (client) => client.sessions.resizeSession({ sessionId: this.id, cols, rows }),
+      this.id,
     );
     this.context.stdout.write(
       `✅ Session ${printable(session?.id ?? this.id)} resized to ${cols}x${rows}\n`,

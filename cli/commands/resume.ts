@@ -17,14 +17,18 @@ export class ResumeCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "session";
+
   attach = Option.Boolean("--attach", false, { description: "Attach once resumed" });
   json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
   id = Option.String({ name: "id" });
 
   async run(): Promise<number> {
     const size = terminalSize(this.context.stdout);
-    const { session } = await this.call((client) =>
-      client.sessions.resumeSession({ sessionId: this.id, env: clientEnv(), ...(size ?? {}) }),
+    const { session } = await this.call(
+      (client) =>
+        client.sessions.resumeSession({ sessionId: this.id, env: clientEnv(), ...(size ?? {}) }),
+      this.id,
     );
     if (session === undefined) throw new Error("the daemon returned no session");
     if (this.json) this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);
@@ -33,7 +37,7 @@ export class ResumeCommand extends BaseCommand {
         `✅ Session resumed: ${printable(session.id)} (pid ${session.pid})\n`,
       );
     if (!this.attach) return 0;
-    return attachTerminal(await this.daemonClient(), session.id, {
+    return attachTerminal(await this.daemon(session.id), session.id, {
       readOnly: false,
       detachKeys: undefined,
       context: this.context,

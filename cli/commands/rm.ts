@@ -14,6 +14,8 @@ export class RemoveCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "session";
+
   deleteLog = Option.Boolean("--delete-log", false, { description: "Also delete the log file" });
   ids = Option.Rest({ name: "id", required: 1 });
 
@@ -21,8 +23,9 @@ export class RemoveCommand extends BaseCommand {
     let failed = false;
     for (const id of this.ids) {
       try {
-        const { session } = await this.call((client) =>
-          client.sessions.removeSession({ sessionId: id, deleteLog: this.deleteLog }),
+        const { session } = await this.call(
+          (client) => client.sessions.removeSession({ sessionId: id, deleteLog: this.deleteLog }),
+          id,
         );
         this.context.stdout.write(`🗑️  Session removed: ${printable(session?.id ?? id)}\n`);
       } catch (error) {

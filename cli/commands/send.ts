@@ -14,6 +14,8 @@ export class SendCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "session";
+
   enter = Option.Boolean("--enter", false, { description: "Press Enter after the text" });
   id = Option.String({ name: "id" });
   text = Option.String({ required: false, name: "text" });
@@ -26,8 +28,10 @@ export class SendCommand extends BaseCommand {
     }
     const typed = this.text ?? (after ?? []).join(" ");
     const text = this.enter ? `${typed}\r` : typed;
-    await this.call((client) =>
-      client.sessions.sendInput({ sessionId: this.id, input: { case: "text", value: text } }),
+    await this.call(
+      (client) =>
+        client.sessions.sendInput({ sessionId: this.id, input: { case: "text", value: text } }),
+      this.id,
     );
     return 0;
   }

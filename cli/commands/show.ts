@@ -14,12 +14,15 @@ export class ShowCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "session";
+
   json = Option.Boolean("--json", false, { description: "Print JSON" });
   id = Option.String({ name: "id" });
 
   async run(): Promise<number> {
-    const { session } = await this.call((client) =>
-      client.sessions.getSession({ sessionId: this.id }),
+    const { session } = await this.call(
+      (client) => client.sessions.getSession({ sessionId: this.id }),
+      this.id,
     );
     if (session === undefined) throw new Error("the daemon returned no session");
     this.context.stdout.write(

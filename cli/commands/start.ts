@@ -23,6 +23,8 @@ export class StartCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "answer";
+
   name = Option.String("--name", { description: "A unique name, usable instead of the id" });
   attach = Option.Boolean("--attach", false, { description: "Attach to the session once started" });
   json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
@@ -50,7 +52,7 @@ export class StartCommand extends BaseCommand {
       );
     }
     if (!this.attach) return 0;
-    return attachTerminal(await this.daemonClient(), session.id, {
+    return attachTerminal(await this.daemon(), session.id, {
       readOnly: false,
       detachKeys: undefined,
       context: this.context,

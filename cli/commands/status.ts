@@ -1,13 +1,12 @@
 import { Command, Option } from "clipanion";
 import type { DaemonCounters } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { BaseCommand } from "../base-command.js";
+import { LIVENESS_TIMEOUT_MS } from "../liveness.js";
 import { jsonText, printable } from "../output.js";
 import { CallError, Status } from "../rpc/call-error.js";
 
 /** LSB: "program is not running". */
 const EXIT_NOT_RUNNING = 3;
-/** How long a running daemon may take to answer Ping before it counts as not answering. */
-const PING_TIMEOUT_MS = 3000;
 
 function formatUptime(ms: number): string {
   const seconds = Math.floor(ms / 1000);
@@ -46,6 +45,8 @@ export class StatusCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "none";
+
   json = Option.Boolean("--json", false, { description: "Print JSON" });
 
   async run(): Promise<number> {
@@ -53,7 +54,7 @@ export class StatusCommand extends BaseCommand {
     let ping: Awaited<ReturnType<typeof client.daemon.ping>> | undefined;
     let hung = false;
     try {
-      ping = await client.daemon.ping({}, { deadline: Date.now() + PING_TIMEOUT_MS });
+      ping = await client.daemon.ping({}, { deadline: Date.now() + LIVENESS_TIMEOUT_MS });
     } catch (error) {
       // Something accepted the connection but never answered.
       hung = error instanceof CallError && error.code === Status.DEADLINE_EXCEEDED;

@@ -17,6 +17,8 @@ export class StopDaemonCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "none";
+
   timeout = Option.String("--timeout", {
     description: "Grace period between SIGTERM and SIGKILL (default 5s)",
   });
@@ -28,12 +30,10 @@ export class StopDaemonCommand extends BaseCommand {
       return 0;
     }
     const grace = this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
-    const { pid } = await this.call(
-      (daemon) =>
-        daemon.daemon.shutdown(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }, {
-          deadline: daemon.deadlineAfter(grace ?? DEFAULT_GRACE_MS),
-        }),
-      { start: false },
+    const { pid } = await this.call((daemon) =>
+      daemon.daemon.shutdown(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }, {
+        deadline: daemon.deadlineAfter(grace ?? DEFAULT_GRACE_MS),
+      }),
     );
     // Wait for the process to be gone, so a following `daemon` starts cleanly.
     const waitMs = (grace ?? DEFAULT_GRACE_MS) + 10_000;

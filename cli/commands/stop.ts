@@ -17,6 +17,8 @@ export class StopCommand extends BaseCommand {
     ],
   });
 
+  protected override readonly daemonNeed = "session";
+
   timeout = Option.String("-t,--timeout", {
     description: "Grace period before SIGKILL (default 5s)",
   });
@@ -27,14 +29,16 @@ export class StopCommand extends BaseCommand {
     let failed = false;
     for (const id of this.ids) {
       try {
-        const { session } = await this.call((client) =>
-          client.sessions.stopSession(
-            {
-              sessionId: id,
-              ...(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }),
-            },
-            { deadline: client.deadlineAfter(grace ?? DEFAULT_GRACE_MS) },
-          ),
+        const { session } = await this.call(
+          (client) =>
+            client.sessions.stopSession(
+              {
+                sessionId: id,
+                ...(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }),
+              },
+              { deadline: client.deadlineAfter(grace ?? DEFAULT_GRACE_MS) },
+            ),
+          id,
         );
         this.context.stdout.write(
           `✅ Session stopped: ${printable(session?.id ?? id)}${session ? ` (${describeEnd(session)})` : ""}\n`,

@@ -1,6 +1,7 @@
 import { Command } from "clipanion";
 import { VERSION } from "../../daemon/common/version.js";
 import { BaseCommand } from "../base-command.js";
+import { LIVENESS_TIMEOUT_MS } from "../liveness.js";
 import { printable } from "../output.js";
 
 export class VersionCommand extends BaseCommand {
@@ -12,11 +13,13 @@ export class VersionCommand extends BaseCommand {
     examples: [["Print versions", "$0 version"]],
   });
 
+  protected override readonly daemonNeed = "none";
+
   async run(): Promise<number> {
     this.context.stdout.write(`claude-sessions ${VERSION}\n`);
     const client = this.client();
     try {
-      const ping = await client.daemon.ping({}, { deadline: Date.now() + 1000 });
+      const ping = await client.daemon.ping({}, { deadline: Date.now() + LIVENESS_TIMEOUT_MS });
       this.context.stdout.write(`daemon ${printable(ping.version)} (pid ${ping.pid})\n`);
     } catch {
       this.context.stdout.write("daemon not running\n");

@@ -2,6 +2,7 @@ import { Command, Option } from "clipanion";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { describeState, jsonText, sessionJson, sessionTitle } from "../output.js";
+import { CallError, Status } from "../rpc/call-error.js";
 
 const kinds: Record<SessionEventKind, string> = {
   [SessionEventKind.UNSPECIFIED]: "unknown",
@@ -22,13 +23,15 @@ export class WatchCommand extends BaseCommand {
     examples: [["Watch everything", "$0 watch --existing"]],
   });
 
+  protected override readonly daemonNeed = "answer";
+
   existing = Option.Boolean("--existing", false, {
     description: "First print the existing sessions",
   });
   json = Option.Boolean("--json", false, { description: "Print JSON lines" });
 
   async run(): Promise<number> {
-    const client = await this.daemonClient();
+    const client = await this.daemon();
     const stream = client.sessions.watchSessions({ includeExisting: this.existing });
     const stop = () => stream.cancel();
     process.once("SIGINT", stop);
@@ -52,7 +55,7 @@ export class WatchCommand extends BaseCommand {
         );
       }
     } catch (error) {
-      if ((error as { code?: number }).code === 1) return 0;
+      if (error instanceof CallError && error.code === Status.CANCELLED) return 0;
       throw error;
     } finally {
       process.off("SIGINT", stop);

@@ -248,6 +248,8 @@ export class ClientCall<I, O> extends EventEmitter {
 /** An HTTP/2 connection to a unix socket, opened on the first call and again if it drops. */
 export class Http2Channel {
   private connection: Http2Connection | undefined;
+  /** Settles when the current connection's socket connects, or fails to. */
+  private connected: Promise<void> = Promise.resolve();
   private active = 0;
 
   constructor(readonly socketPath: string) {}
@@ -277,6 +279,19 @@ export class Http2Channel {
     return call;
   }
 
+  /**
+   * Opens the connection, if it is not open, and resolves once its socket is connected. Rejects
+   * with a {@link CallError} whose `requestSent` is false when nothing listens on the socket.
+   */
+  async connect(): Promise<void> {
+    this.open();
+    try {
+      await this.connected;
+    } catch (error) {
+      throw transportFailure(error as Error);
+    }
+  }
+
   /** Closes the connection once its calls are done. */
   close(): void {
     this.connection?.close();
@@ -285,7 +300,20 @@ export class Http2Channel {
 
   private open(): Http2Connection {
     if (this.connection?.usable) return this.connection;
-    this.connection = new Http2Connection(connectSocket(this.socketPath));
+    const socket = connectSocket(this.socketPath);
+    this.connected = new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        socket.off("connect", settle);
+        socket.off("error", settle);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      socket.once("connect", settle);
+      socket.once("error", settle);
+    });
+    // Calls report the same failure; this promise is only for connect().
+    this.connected.catch(() => undefined);
+    this.connection = new Http2Connection(socket);
     return this.connection;
   }
 }
