@@ -112,6 +112,20 @@ export abstract class BaseCommand extends Command<CliContext> {
   }
 
   /**
+   * {@link daemon}, for a command that then opens a stream (attach, logs, watch). A stream waits
+   * as long as it must for its messages, so a daemon that accepts connections but never answers
+   * would hold it forever: the daemon must first answer a Ping within the call timeout
+   * (`CLAUDE_SESSIONS_CALL_TIMEOUT`), as every unary call must.
+   */
+  async streamingDaemon(sessionId?: string): Promise<DaemonConnection> {
+    const client = await this.daemon(sessionId);
+    await client.daemon.ping({}).catch((error: unknown) => {
+      throw toClientError(error, client.socketPath);
+    });
+    return client;
+  }
+
+  /**
    * Runs `work` on the daemon reached by {@link daemon}, turning gRPC failures into actionable
    * errors.
    */

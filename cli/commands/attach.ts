@@ -30,7 +30,7 @@ export class AttachCommand extends BaseCommand {
   async run(): Promise<number> {
     // Check the keys before touching the terminal.
     parseDetachKeys(this.detachKeys ?? DEFAULT_DETACH_KEYS);
-    const client = await this.daemon(this.id);
+    const client = await this.streamingDaemon(this.id);
     return attachTerminal(client, this.id, {
       readOnly: this.readOnly,
       detachKeys: this.detachKeys,

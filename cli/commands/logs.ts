@@ -46,7 +46,7 @@ export class LogsCommand extends BaseCommand {
           : this.since !== undefined
             ? { case: "since" as const, value: timestampFromDate(parseSince(this.since)) }
             : undefined;
-    const client = await this.daemon(this.id);
+    const client = await this.streamingDaemon(this.id);
     const stream = client.sessions.attachSession({
       sessionId: this.id,
       follow: this.follow,

@@ -31,7 +31,7 @@ export class WatchCommand extends BaseCommand {
   json = Option.Boolean("--json", false, { description: "Print JSON lines" });
 
   async run(): Promise<number> {
-    const client = await this.daemon();
+    const client = await this.streamingDaemon();
     const stream = client.sessions.watchSessions({ includeExisting: this.existing });
     const stop = () => stream.cancel();
     process.once("SIGINT", stop);

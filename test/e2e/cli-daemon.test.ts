@@ -221,6 +221,20 @@ describe("e2e: a daemon that accepts connections but never answers", () => {
       );
       assertNoStackTrace(list.stderr);
 
+      // A stream waits as long as it must for its messages: it starts only once the daemon has
+      // answered, so these do not hang either.
+      for (const args of [["attach", "some-id"], ["logs", "-f", "some-id"], ["watch"]]) {
+        const stream = await home.run([...args, "--socket", socket], { env });
+        assert.equal(stream.code, 1, `${args.join(" ")}: ${stream.stdout}`);
+        assert.match(
+          stream.stderr,
+          new RegExp(
+            `^error: the daemon on ${socket} did not answer \\(no answer within 1 s\\);.*\n$`,
+          ),
+          args.join(" "),
+        );
+      }
+
       const status = await home.run(["status", "--socket", socket]);
       assert.equal(status.code, EXIT_NOT_RUNNING);
       assert.match(
