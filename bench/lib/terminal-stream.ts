@@ -2,6 +2,7 @@
  * A lean AttachTerminal client for benchmarks: it keeps no output, only hands each message to
  * the caller as it arrives, so measuring costs the same however much output flows.
  */
+import { status } from "@grpc/grpc-js";
 import type { DaemonClient } from "../../cli/client.js";
 import type { AttachTerminalResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
 
@@ -35,7 +36,7 @@ export function openTerminal(
     call.on("end", () => resolve(exit));
     call.on("error", (error: Error & { code?: number }) =>
       // CANCELLED follows our own detach.
-      error.code === 1 ? resolve(exit) : reject(error),
+      error.code === status.CANCELLED ? resolve(exit) : reject(error),
     );
   });
   call.write({ message: { case: "start", value: { sessionId, readOnly: false } } });
