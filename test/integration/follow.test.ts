@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { status } from "@grpc/grpc-js";
 import type { DaemonClient } from "../../cli/client.js";
 import { LogEntryKind, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
@@ -43,7 +44,8 @@ async function follow(
       }
     }
   } catch (error) {
-    if ((error as { code?: number }).code !== 1) throw error;
+    // CANCELLED is our own cancel above.
+    if ((error as { code?: number }).code !== status.CANCELLED) throw error;
   }
 }
 
