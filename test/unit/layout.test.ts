@@ -1,0 +1,78 @@
+/**
+ * The rules of the source tree that ARCHITECTURE.md states: which part may import which. Read
+ * from the sources, so a change that breaks one fails here, naming the file and the import.
+ */
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+import { describe, it } from "node:test";
+import { repoRoot } from "../helpers/paths.js";
+
+/** Every TypeScript source under `dir` (relative to the repository), with what it imports. */
+function sources(dir: string): Array<{ file: string; imports: string[] }> {
+  const found: Array<{ file: string; imports: string[] }> = [];
+  const walk = (path: string) => {
+    for (const name of readdirSync(join(repoRoot, path))) {
+      const child = join(path, name);
+      if (statSync(join(repoRoot, child)).isDirectory()) walk(child);
+      else if (name.endsWith(".ts")) found.push({ file: child, imports: importsOf(child) });
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+/** What a file imports, relative specifiers resolved against the repository's root. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(join(repoRoot, file), "utf8");
+  const specifiers = [...text.matchAll(/(?:from|import)\s*\(?\s*"([^"]+)"/g)].map(
+    (match) => match[1] as string,
+  );
+  return specifiers.map((specifier) =>
+    specifier.startsWith(".") ? relative(".", join(dirname(file), specifier)) : specifier,
+  );
+}
+
+function violations(dir: string, broken: (file: string, imported: string) => boolean): string[] {
+  return sources(dir).flatMap(({ file, imports }) =>
+    imports
+      .filter((imported) => broken(file, imported))
+      .map((imported) => `${file} -> ${imported}`),
+  );
+}
+
+describe("the source tree's rules", () => {
+  it("only daemon/rpc/ imports grpc-js in the daemon", () => {
+    assert.deepEqual(
+      violations(
+        "daemon",
+        (file, imported) => imported.startsWith("@grpc/") && !file.startsWith("daemon/rpc/"),
+      ),
+      [],
+    );
+  });
+
+  it("the daemon never imports the CLI", () => {
+    assert.deepEqual(
+      violations("daemon", (_, imported) => imported.startsWith("cli/")),
+      [],
+    );
+  });
+
+  it("daemon/common/ needs nothing but Node and itself, so that every client may load it", () => {
+    assert.deepEqual(
+      violations(
+        "daemon/common",
+        (_, imported) => !imported.startsWith("node:") && !imported.startsWith("daemon/common/"),
+      ),
+      [],
+    );
+  });
+
+  it("tests never import the benchmarks (both share test/helpers/)", () => {
+    assert.deepEqual(
+      violations("test", (_, imported) => imported.startsWith("bench/")),
+      [],
+    );
+  });
+});
