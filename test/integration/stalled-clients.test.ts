@@ -91,7 +91,9 @@ describe("stalled clients", () => {
         sessionId: ids[0] as string,
         input: { case: "text", value: "go\n" },
       });
-      await fresh.waitForText("run-2-done");
+      // The whole flood passes through the terminal first: on a loaded machine, longer than a
+      // quick wait's 10 s (the first run's end is given 30 s above for the same reason).
+      await fresh.waitForText("run-2-done", 30_000);
 
       // The client still stopped from the first run, continued, gets that run's last screen
       // and its end, and nothing of the second.
