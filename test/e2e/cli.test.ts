@@ -125,6 +125,18 @@ describe("e2e: sessions through the CLI", () => {
     await home.ok(["rm", "api"]);
   });
 
+  it("stop of a session that has already ended says so, and how it ended", async () => {
+    const exit3 = ["bash", "-c", "exit 3"];
+    const session = await home.json<SessionJson>(["start", work.path, "--", ...exit3]);
+    await waitFor(
+      "the session to exit",
+      async () => (await home.json<SessionJson>(["show", session.id])).state === "exited",
+    );
+    const stopped = await home.ok(["stop", session.id]);
+    assert.equal(stopped, `Session already ended: ${session.id} (exit code 3)\n`);
+    await home.ok(["rm", session.id]);
+  });
+
   it("list --json holds every Session field of SPEC 4; list prints the seed's layout", async () => {
     const a = await home.json<SessionJson>([
       "start",
