@@ -15,7 +15,7 @@ export class StartCommand extends BaseCommand {
     details: `
       Starts a program in a new pseudo-terminal run by the daemon, in the given directory (default: the current one). Relative directories resolve against the current directory; \`~\` expands.
 
-      The program is Claude Code by default (\`claude --session-id <session id>\`, so the session id is the conversation id), or \`$CLAUDE_SESSIONS_COMMAND\`, or whatever follows \`--\`. The session gets this shell's environment and terminal size. A program that ends within half a second is reported so, with how it ended (the exit code stays 0: the start worked).
+      The program is Claude Code by default (\`claude --session-id <session id>\`, so the session id is the conversation id), or \`$CLAUDE_SESSIONS_COMMAND\`, or whatever follows \`--\`. The session gets this shell's environment and terminal size. A program that exits within 0.5 s is reported so, with how it ended (the exit code stays 0: the start worked).
 
       Starts the daemon if none is running.
     `,
