@@ -120,6 +120,11 @@ export function describeState(session: Session): string {
   }
 }
 
+/** Whether the session's program has not ended yet. */
+export function isLive(session: Session): boolean {
+  return session.state === SessionState.RUNNING || session.state === SessionState.STARTING;
+}
+
 /** How an ended session's program ended: "exit code 3", "killed by SIGTERM", or its state. */
 export function describeEnd(session: Session): string {
   if (session.exitSignal) return `killed by ${printable(session.exitSignal)}`;

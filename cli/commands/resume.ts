@@ -9,7 +9,7 @@ export class ResumeCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Start an ended or interrupted session again",
     details: `
-      Runs the session again with the same id, directory and command, in this shell's environment (as \`start\` does). Claude Code sessions continue their conversation (\`claude --resume <id>\`). The log continues where it ended.
+      Runs the session again with the same id, directory and command, in this shell's environment (as \`start\` does). Claude Code sessions continue their conversation (\`claude --resume <id>\`), or start it afresh (\`claude --session-id <id>\`) if Claude Code has no transcript of it yet because no prompt was sent. The log continues where it ended.
     `,
     examples: [
       ["Resume a session", "$0 resume api"],

@@ -1,8 +1,12 @@
 import { Command, Option } from "clipanion";
+import type { Session } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
-import { jsonText, printable, sessionJson, sessionTitle } from "../output.js";
+import { describeEnd, isLive, jsonText, printable, sessionJson, sessionTitle } from "../output.js";
 import { clientEnv, resolveDirectory, terminalSize } from "../session-args.js";
 import { attachTerminal } from "../terminal-attach.js";
+
+/** How long a start watches its program for an end at once, to say so rather than "started". */
+const SETTLE_MS = 500;
 
 export class StartCommand extends BaseCommand {
   static override paths = [["start"]];
@@ -11,7 +15,7 @@ export class StartCommand extends BaseCommand {
     details: `
       Starts a program in a new pseudo-terminal run by the daemon, in the given directory (default: the current one). Relative directories resolve against the current directory; \`~\` expands.
 
-      The program is Claude Code by default (\`claude --session-id <session id>\`, so the session id is the conversation id), or \`$CLAUDE_SESSIONS_COMMAND\`, or whatever follows \`--\`. The session gets this shell's environment and terminal size.
+      The program is Claude Code by default (\`claude --session-id <session id>\`, so the session id is the conversation id), or \`$CLAUDE_SESSIONS_COMMAND\`, or whatever follows \`--\`. The session gets this shell's environment and terminal size. A program that exits within 0.5 s is reported so, with how it ended (the exit code stays 0: the start worked).
 
       Starts the daemon if none is running.
     `,
@@ -47,8 +51,12 @@ export class StartCommand extends BaseCommand {
     if (this.json) {
       this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);
     } else if (!this.attach) {
+      const ended = await this.endedAtOnce(session);
+      const started = ended
+        ? `Session started, and exited at once: ${sessionTitle(ended)} (${describeEnd(ended)})`
+        : `✅ Session started: ${sessionTitle(session)}`;
       this.context.stdout.write(
-        `✅ Session started: ${sessionTitle(session)}\n📂 Working directory: ${jsonText(session.workingDir)}\n📝 Logs: ${printable(session.logPath)}\n`,
+        `${started}\n📂 Working directory: ${jsonText(session.workingDir)}\n📝 Logs: ${printable(session.logPath)}\n`,
       );
     }
     if (!this.attach) return 0;
@@ -57,5 +65,27 @@ export class StartCommand extends BaseCommand {
       detachKeys: undefined,
       context: this.context,
     });
+  }
+
+  /**
+   * The session, if its program ended within {@link SETTLE_MS} of its start: the log's follow
+   * stream completes when the session ends. A start is not a failure either way (exit 0).
+   */
+  private async endedAtOnce(session: Session): Promise<Session | undefined> {
+    const client = await this.daemon(session.id);
+    const stream = client.sessions.attachSession({ sessionId: session.id, follow: true });
+    const timer = setTimeout(() => stream.cancel(), SETTLE_MS);
+    try {
+      for await (const _ of stream) {
+        // Output says nothing about an end; the stream's completion does.
+      }
+    } catch {
+      // Cancelled at SETTLE_MS: still running. Any other failure leaves the start reported as is.
+      return undefined;
+    } finally {
+      clearTimeout(timer);
+    }
+    const { session: ended } = await client.sessions.getSession({ sessionId: session.id });
+    return ended !== undefined && !isLive(ended) ? ended : undefined;
   }
 }

@@ -2,14 +2,14 @@ import { Command, Option } from "clipanion";
 import { DEFAULT_GRACE_MS } from "../../daemon/common/grace.js";
 import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
-import { describeEnd, printable } from "../output.js";
+import { describeEnd, isLive, printable } from "../output.js";
 
 export class StopCommand extends BaseCommand {
   static override paths = [["stop"]];
   static override usage = Command.Usage({
     description: "Stop sessions",
     details: `
-      Sends SIGTERM to each session's processes, then SIGKILL after the grace period (\`--timeout\`, default 5s), and waits until they are gone. Stopping a session that has already ended changes nothing.
+      Sends SIGTERM to each session's processes, then SIGKILL after the grace period (\`--timeout\`, default 5s), and waits until they are gone. Stopping a session that has already ended changes nothing, and says how it ended.
     `,
     examples: [
       ["Stop a session", "$0 stop api"],
@@ -29,6 +29,11 @@ export class StopCommand extends BaseCommand {
     let failed = false;
     for (const id of this.ids) {
       try {
+        // StopSession returns an ended session unchanged; only its state before tells the two apart.
+        const before = await this.call(
+          (client) => client.sessions.getSession({ sessionId: id }),
+          id,
+        );
         const { session } = await this.call(
           (client) =>
             client.sessions.stopSession(
@@ -40,8 +45,12 @@ export class StopCommand extends BaseCommand {
             ),
           id,
         );
+        const done =
+          before.session !== undefined && !isLive(before.session)
+            ? "Session already ended"
+            : "✅ Session stopped";
         this.context.stdout.write(
-          `✅ Session stopped: ${printable(session?.id ?? id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
+          `${done}: ${printable(session?.id ?? id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
         );
       } catch (error) {
         failed = true;

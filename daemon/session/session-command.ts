@@ -1,7 +1,8 @@
 /**
  * Which program a session runs. The default is Claude Code, started with
  * `--session-id <session id>` so the daemon's session id is the conversation id; resuming it
- * uses `claude --resume <id>` so the conversation continues.
+ * uses `claude --resume <id>` so the conversation continues, or `--session-id <id>` again when
+ * Claude Code has no transcript of it yet (no prompt was ever sent).
  */
 import { accessSync, constants, statSync } from "node:fs";
 import { basename, delimiter, isAbsolute, join, resolve } from "node:path";
@@ -101,9 +102,15 @@ export function commandForStart(
 
 /**
  * The command that continues a session: Claude Code resumes its conversation
- * (`--resume <id>`, or `--continue` if that is how it was started); anything else runs again.
+ * (`--resume <id>`, or `--continue` if that is how it was started), or starts it afresh
+ * (`--session-id <id>`) when `hasTranscript` says Claude Code never wrote one, since it then
+ * answers `--resume` with "No conversation found"; anything else runs again.
  */
-export function commandForResume(original: readonly string[], sessionId: string): string[] {
+export function commandForResume(
+  original: readonly string[],
+  sessionId: string,
+  hasTranscript: (conversationId: string) => boolean,
+): string[] {
   if (!isClaudeCode(original)) return [...original];
   const [program, ...args] = original as [string, ...string[]];
   const kept: string[] = [];
@@ -122,9 +129,9 @@ export function commandForResume(original: readonly string[], sessionId: string)
       kept.push(arg);
     }
   }
-  return continued
-    ? [program, ...kept, "--continue"]
-    : [program, ...kept, "--resume", conversation];
+  if (continued) return [program, ...kept, "--continue"];
+  const flag = hasTranscript(conversation) ? "--resume" : "--session-id";
+  return [program, ...kept, flag, conversation];
 }
 
 /**

@@ -23,6 +23,7 @@ import {
 } from "../terminal/process-tree.js";
 import { MAX_PENDING_INPUT_BYTES } from "../terminal/pty-writer.js";
 import type { AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
+import { hasClaudeTranscript } from "./claude-transcript.js";
 import { resolveSession } from "./id-resolver.js";
 import { Session, type SessionChange } from "./session.js";
 import {
@@ -406,7 +407,8 @@ export class SessionManager {
 
   /**
    * Starts an ended or interrupted session again, same id, directory and command, in the
-   * environment given, else the daemon's own (no session's environment is kept).
+   * environment given, else the daemon's own (no session's environment is kept). Claude Code
+   * looks for its transcript in that environment's HOME, so the check does too.
    */
   resume(query: string, options: ResumeOptions = {}): Session {
     this.checkOpen();
@@ -422,7 +424,9 @@ export class SessionManager {
     });
     const env = sessionEnv(options.env, record.id);
     checkFreeFds();
-    const argv = commandForResume(record.command, record.id);
+    const argv = commandForResume(record.command, record.id, (conversation) =>
+      hasClaudeTranscript(conversation, record.workingDir, env),
+    );
     const executable = findExecutable(argv[0] as string, record.workingDir, env);
     checkExecSize(executable, argv, env);
     session.amend({ cols, rows });

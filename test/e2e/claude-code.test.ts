@@ -179,6 +179,35 @@ describe("Claude Code through claude-sessions", () => {
     assert.equal((await cli("stop", id, "--timeout", "2s")).code, 0);
   });
 
+  it("resume of a session that never got a prompt starts its conversation afresh with --session-id <id>", async () => {
+    // Claude Code writes no transcript before the first prompt, and `claude --resume <id>` then
+    // answers "No conversation found" and exits 1.
+    const started = await cli("start", "--json", ".");
+    assert.equal(started.code, 0, started.stderr);
+    const fresh = (JSON.parse(started.stdout) as { id: string }).id;
+    await waitFor(
+      "Claude Code's prompt box",
+      async () => PROMPT_BOX.test((await cli("capture", fresh)).stdout),
+      30_000,
+      250,
+    );
+    assert.equal((await cli("stop", fresh, "--timeout", "2s")).code, 0);
+
+    const resumed = await cli("resume", "--json", fresh);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const pid = (JSON.parse(resumed.stdout) as { pid: number }).pid;
+    assert.deepEqual(argvOf(pid).slice(-2), ["--session-id", fresh]);
+    await waitFor(
+      "Claude Code's prompt box in the resumed session",
+      async () => PROMPT_BOX.test((await cli("capture", fresh)).stdout),
+      30_000,
+      250,
+    );
+    const current = JSON.parse((await cli("show", fresh, "--json")).stdout) as { state: string };
+    assert.equal(current.state, "running");
+    assert.equal((await cli("stop", fresh, "--timeout", "2s")).code, 0);
+  });
+
   it("without claude on PATH, start exits 1 with the install hint", async () => {
     // A PATH with nothing on it: the daemon looks the program up in the session's PATH.
     const empty = tempDir("cse-");

@@ -125,6 +125,18 @@ describe("e2e: sessions through the CLI", () => {
     await home.ok(["rm", "api"]);
   });
 
+  it("start of a program that exits at once says so, and stop of it says it had already ended", async () => {
+    const started = await home.ok(["start", work.path, "--", "bash", "-c", "exit 3"]);
+    const id = /^Session started, and exited at once: ([0-9a-f-]{36}) \(exit code 3\)$/m.exec(
+      started,
+    )?.[1];
+    assert.ok(id, `unexpected start output: ${started}`);
+    assert.doesNotMatch(started, /✅/);
+    const stopped = await home.ok(["stop", id]);
+    assert.equal(stopped, `Session already ended: ${id} (exit code 3)\n`);
+    await home.ok(["rm", id]);
+  });
+
   it("list --json holds every Session field of SPEC 4; list prints the seed's layout", async () => {
     const a = await home.json<SessionJson>([
       "start",

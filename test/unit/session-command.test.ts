@@ -15,6 +15,8 @@ import {
 import { SessionError } from "../../daemon/session/session-error.js";
 
 const id = "3f0c9a1e-5b7d-4c2a-9e8f-1a2b3c4d5e6f";
+/** Claude Code has written a transcript of every conversation asked about. */
+const withTranscript = () => true;
 
 describe("session command: start", () => {
   let saved: string | undefined;
@@ -102,31 +104,52 @@ describe("session command: start", () => {
 });
 
 describe("session command: resume", () => {
+  it("claude with no transcript of its conversation starts it afresh with --session-id <id>", () => {
+    const other = "11111111-2222-4333-8444-555555555555";
+    const asked: string[] = [];
+    const none = (conversation: string) => {
+      asked.push(conversation);
+      return false;
+    };
+    assert.deepEqual(
+      commandForResume(["claude", "--model", "opus", "--session-id", id], id, none),
+      ["claude", "--model", "opus", "--session-id", id],
+    );
+    assert.deepEqual(commandForResume(["claude", "--resume", other], id, none), [
+      "claude",
+      "--session-id",
+      other,
+    ]);
+    assert.deepEqual(asked, [id, other]);
+    assert.deepEqual(commandForResume(["claude", "--continue"], id, none), [
+      "claude",
+      "--continue",
+    ]);
+    assert.deepEqual(commandForResume(["bash"], id, none), ["bash"]);
+  });
+
   it("claude started with --session-id resumes with --resume <id>", () => {
     const started = commandForStart([], id, {}).argv;
-    assert.deepEqual(commandForResume(started, id), ["claude", "--resume", id]);
-    assert.deepEqual(commandForResume(["claude", "--model", "opus", "--session-id", id], id), [
-      "claude",
-      "--model",
-      "opus",
-      "--resume",
-      id,
-    ]);
+    assert.deepEqual(commandForResume(started, id, withTranscript), ["claude", "--resume", id]);
+    assert.deepEqual(
+      commandForResume(["claude", "--model", "opus", "--session-id", id], id, withTranscript),
+      ["claude", "--model", "opus", "--resume", id],
+    );
   });
 
   it("claude started on another conversation resumes that conversation", () => {
     const other = "11111111-2222-4333-8444-555555555555";
-    assert.deepEqual(commandForResume(["claude", `--session-id=${other}`], id), [
+    assert.deepEqual(commandForResume(["claude", `--session-id=${other}`], id, withTranscript), [
       "claude",
       "--resume",
       other,
     ]);
-    assert.deepEqual(commandForResume(["claude", "--resume", other], id), [
+    assert.deepEqual(commandForResume(["claude", "--resume", other], id, withTranscript), [
       "claude",
       "--resume",
       other,
     ]);
-    assert.deepEqual(commandForResume(["claude", "-r", other, "--verbose"], id), [
+    assert.deepEqual(commandForResume(["claude", "-r", other, "--verbose"], id, withTranscript), [
       "claude",
       "--verbose",
       "--resume",
@@ -135,8 +158,11 @@ describe("session command: resume", () => {
   });
 
   it("claude started with --continue continues again", () => {
-    assert.deepEqual(commandForResume(["claude", "--continue"], id), ["claude", "--continue"]);
-    assert.deepEqual(commandForResume(["claude", "-c", "--verbose"], id), [
+    assert.deepEqual(commandForResume(["claude", "--continue"], id, withTranscript), [
+      "claude",
+      "--continue",
+    ]);
+    assert.deepEqual(commandForResume(["claude", "-c", "--verbose"], id, withTranscript), [
       "claude",
       "--verbose",
       "--continue",
@@ -144,8 +170,12 @@ describe("session command: resume", () => {
   });
 
   it("any other program runs again as it was", () => {
-    assert.deepEqual(commandForResume(["bash", "--norc"], id), ["bash", "--norc"]);
-    assert.deepEqual(commandForResume(["vim", "--resume", "x"], id), ["vim", "--resume", "x"]);
+    assert.deepEqual(commandForResume(["bash", "--norc"], id, withTranscript), ["bash", "--norc"]);
+    assert.deepEqual(commandForResume(["vim", "--resume", "x"], id, withTranscript), [
+      "vim",
+      "--resume",
+      "x",
+    ]);
   });
 });
 
