@@ -19,6 +19,9 @@ export class ResumeCommand extends BaseCommand {
 
   protected override readonly daemonNeed = "session";
 
+  /** What the command did, for its message: "resumed". */
+  protected readonly verb: string = "resumed";
+
   attach = Option.Boolean("--attach", false, { description: "Attach once resumed" });
   json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
   id = Option.String({ name: "id" });
@@ -34,7 +37,7 @@ export class ResumeCommand extends BaseCommand {
     if (this.json) this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);
     else if (!this.attach)
       this.context.stdout.write(
-        `✅ Session resumed: ${printable(session.id)} (pid ${session.pid})\n`,
+        `✅ Session ${this.verb}: ${printable(session.id)} (pid ${session.pid})\n`,
       );
     if (!this.attach) return 0;
     return attachTerminal(await this.daemon(session.id), session.id, {
