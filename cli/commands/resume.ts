@@ -2,6 +2,7 @@ import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
 import { jsonText, printable, sessionJson } from "../output.js";
 import { clientEnv, terminalSize } from "../session-args.js";
+import { sessionLabel } from "../session-table.js";
 import { attachTerminal } from "../terminal-attach.js";
 
 export class ResumeCommand extends BaseCommand {
@@ -44,6 +45,7 @@ export class ResumeCommand extends BaseCommand {
       readOnly: false,
       detachKeys: undefined,
       context: this.context,
+      title: sessionLabel(session),
     });
   }
 }

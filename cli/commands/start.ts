@@ -2,6 +2,7 @@ import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
 import { jsonText, printable, sessionJson, sessionTitle } from "../output.js";
 import { clientEnv, resolveDirectory, terminalSize } from "../session-args.js";
+import { sessionLabel } from "../session-table.js";
 import { attachTerminal } from "../terminal-attach.js";
 
 export class StartCommand extends BaseCommand {
@@ -56,6 +57,7 @@ export class StartCommand extends BaseCommand {
       readOnly: false,
       detachKeys: undefined,
       context: this.context,
+      title: sessionLabel(session),
     });
   }
 }
