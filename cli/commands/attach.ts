@@ -41,7 +41,8 @@ export class AttachCommand extends BaseCommand {
     parseDetachKeys(this.detachKeys ?? DEFAULT_DETACH_KEYS);
     const session = await this.call((connection) => this.target(connection), this.id);
     const client = await this.streamingDaemon(this.id);
-    return attachTerminal(client, this.id ?? session.id, {
+    // Named as the user would name it, in attach's messages ("attach again with: ...").
+    return attachTerminal(client, this.id ?? (session.name || session.id), {
       readOnly: this.readOnly,
       detachKeys: this.detachKeys,
       context: this.context,
