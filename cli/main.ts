@@ -10,7 +10,9 @@ import { CaptureCommand } from "./commands/capture.js";
 import { DaemonCommand } from "./commands/daemon.js";
 import { ListCommand } from "./commands/list.js";
 import { LogsCommand } from "./commands/logs.js";
+import { RenameCommand } from "./commands/rename.js";
 import { ResizeCommand } from "./commands/resize.js";
+import { RestartCommand } from "./commands/restart.js";
 import { ResumeCommand } from "./commands/resume.js";
 import { RemoveCommand } from "./commands/rm.js";
 import { SendCommand } from "./commands/send.js";
@@ -34,6 +36,8 @@ const commands: Array<CommandClass<CliContext>> = [
   StopCommand,
   RemoveCommand,
   ResumeCommand,
+  RestartCommand,
+  RenameCommand,
   AttachCommand,
   LogsCommand,
   CaptureCommand,

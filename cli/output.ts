@@ -87,7 +87,8 @@ export function isoTime(timestamp: Timestamp | undefined): string | null {
   ).toISOString();
 }
 
-function stateColor(state: SessionState): Color {
+/** The colour a state is shown in. */
+export function stateColor(state: SessionState): Color {
   switch (state) {
     case SessionState.RUNNING:
     case SessionState.STARTING:

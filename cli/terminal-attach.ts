@@ -21,10 +21,22 @@ const LEAVE_ALT_SCREEN = "\x1b[?1049l";
 const ALT_ON = /\x1b\[\?(?:1049|1047|47)h/g;
 const ALT_OFF = /\x1b\[\?(?:1049|1047|47)l/g;
 
+/**
+ * The terminal's title while attached (OSC 2), the user's own saved first on the terminal's
+ * title stack (XTWINOPS 22;0) and restored on the way out (23;0): the program's screen keeps
+ * every row, and the window still says where the user is. A terminal without the stack ignores
+ * both and keeps the attach's title.
+ */
+const PUSH_TITLE = "\x1b[22;0t";
+const POP_TITLE = "\x1b[23;0t";
+const setTitle = (title: string) => `\x1b]2;claude-sessions: ${printable(title)}\x07`;
+
 export interface AttachOptions {
   readOnly: boolean;
   detachKeys: string | undefined;
   context: BaseContext;
+  /** The session as the terminal's title and the notice name it (its name or short id). */
+  title?: string | undefined;
 }
 
 /** Tracks whether the output left the terminal on the alternate screen. */
@@ -74,7 +86,17 @@ export async function attachTerminal(
     call.cancel();
   };
 
+  const titled = interactive && (stdout as NodeJS.WriteStream).isTTY === true;
   if (interactive) {
+    // On the normal screen before the first frame, so it stays in the scrollback after detach.
+    const label = printable(options.title ?? sessionId);
+    const keys = options.detachKeys ?? DEFAULT_DETACH_KEYS;
+    stderr.write(
+      readOnly
+        ? `claude-sessions: watching ${label} read-only; leave with ctrl-c or ${keys}\n`
+        : `claude-sessions: attached to ${label}; detach with ${keys}\n`,
+    );
+    if (titled) stdout.write(PUSH_TITLE + setTitle(options.title ?? sessionId));
     tty.setRawMode(true);
     rawMode = true;
     tty.resume();
@@ -118,6 +140,7 @@ export async function attachTerminal(
     }
     if (interactive) {
       stdout.write(RESTORE_MODES + (alt.active ? LEAVE_ALT_SCREEN : ""));
+      if (titled) stdout.write(POP_TITLE);
       tty.pause();
     }
   };

@@ -1,7 +1,9 @@
 import { Command, Option, UsageError } from "clipanion";
-import { type Session, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { jsonText, parseState, sessionBlock, sessionJson, useColor } from "../output.js";
+import { listAllSessions } from "../session-list.js";
+import { sessionTable } from "../session-table.js";
 
 /** What `list` shows without --all: sessions that run, or should. */
 const ACTIVE = [SessionState.STARTING, SessionState.RUNNING, SessionState.INTERRUPTED];
@@ -11,10 +13,11 @@ export class ListCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "List sessions",
     details: `
-      Lists running and interrupted sessions, or every session with \`--all\`, oldest first. \`--json\` prints a JSON array of sessions (the format is described in the README).
+      Lists running and interrupted sessions, or every session with \`--all\`, oldest first, as a table: the id's first 8 characters (enough to name the session), the name, the state, the age (since it was created: 45s, 3m, 2h, 5d) and the directory, cut on the left to fit the terminal's width (80 columns when not a terminal). \`--long\` prints every session's details in a block instead; \`--json\` prints a JSON array of sessions (the format is described in the README).
     `,
     examples: [
       ["Active sessions", "$0 list"],
+      ["Every session, in detail", "$0 list --all --long"],
       ["Every session, as JSON", "$0 list --all --json"],
       ["Only exited sessions", "$0 list --state exited"],
     ],
@@ -23,6 +26,7 @@ export class ListCommand extends BaseCommand {
   protected override readonly daemonNeed = "answer";
 
   all = Option.Boolean("-a,--all", false, { description: "Include ended sessions" });
+  long = Option.Boolean("--long", false, { description: "Print each session in detail" });
   json = Option.Boolean("--json", false, { description: "Print JSON" });
   state = Option.Array("--state", { description: "Only sessions in this state (repeatable)" });
 
@@ -38,16 +42,7 @@ export class ListCommand extends BaseCommand {
       states.push(state);
     }
     if (states.length === 0 && !this.all) states.push(...ACTIVE);
-    const sessions = await this.call(async (client) => {
-      const all: Session[] = [];
-      let pageToken = "";
-      do {
-        const page = await client.sessions.listSessions({ states, pageToken });
-        all.push(...page.sessions);
-        pageToken = page.nextPageToken;
-      } while (pageToken !== "");
-      return all;
-    });
+    const sessions = await this.call((client) => listAllSessions(client, states));
     const { stdout } = this.context;
     if (this.json) {
       stdout.write(`${jsonText(sessions.map(sessionJson), 2)}\n`);
@@ -59,6 +54,13 @@ export class ListCommand extends BaseCommand {
       return 0;
     }
     const color = useColor(stdout);
+    if (!this.long) {
+      const width = (stdout as NodeJS.WriteStream).isTTY
+        ? (stdout as NodeJS.WriteStream).columns
+        : undefined;
+      stdout.write(sessionTable(sessions, { color, width }));
+      return 0;
+    }
     stdout.write(
       `📋 ${label} (${sessions.length}):\n\n${sessions.map((session) => sessionBlock(session, color)).join("\n\n")}\n`,
     );

@@ -2,6 +2,7 @@ import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
 import { jsonText, printable, sessionJson } from "../output.js";
 import { clientEnv, terminalSize } from "../session-args.js";
+import { sessionLabel } from "../session-table.js";
 import { attachTerminal } from "../terminal-attach.js";
 
 export class ResumeCommand extends BaseCommand {
@@ -19,6 +20,9 @@ export class ResumeCommand extends BaseCommand {
 
   protected override readonly daemonNeed = "session";
 
+  /** What the command did, for its message: "resumed". */
+  protected readonly verb: string = "resumed";
+
   attach = Option.Boolean("--attach", false, { description: "Attach once resumed" });
   json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
   id = Option.String({ name: "id" });
@@ -34,13 +38,14 @@ export class ResumeCommand extends BaseCommand {
     if (this.json) this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);
     else if (!this.attach)
       this.context.stdout.write(
-        `✅ Session resumed: ${printable(session.id)} (pid ${session.pid})\n`,
+        `✅ Session ${this.verb}: ${printable(session.id)} (pid ${session.pid})\n`,
       );
     if (!this.attach) return 0;
     return attachTerminal(await this.daemon(session.id), session.id, {
       readOnly: false,
       detachKeys: undefined,
       context: this.context,
+      title: sessionLabel(session),
     });
   }
 }

@@ -3,6 +3,7 @@ import type { Session } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { describeEnd, isLive, jsonText, printable, sessionJson, sessionTitle } from "../output.js";
 import { clientEnv, resolveDirectory, terminalSize } from "../session-args.js";
+import { sessionLabel } from "../session-table.js";
 import { attachTerminal } from "../terminal-attach.js";
 
 /** How long a start watches its program for an end at once, to say so rather than "started". */
@@ -64,6 +65,7 @@ export class StartCommand extends BaseCommand {
       readOnly: false,
       detachKeys: undefined,
       context: this.context,
+      title: sessionLabel(session),
     });
   }
 

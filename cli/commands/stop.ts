@@ -1,19 +1,22 @@
-import { Command, Option } from "clipanion";
+import { Command, Option, UsageError } from "clipanion";
 import { DEFAULT_GRACE_MS } from "../../daemon/common/grace.js";
+import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
 import { describeEnd, isLive, printable } from "../output.js";
+import { listAllSessions } from "../session-list.js";
 
 export class StopCommand extends BaseCommand {
   static override paths = [["stop"]];
   static override usage = Command.Usage({
     description: "Stop sessions",
     details: `
-      Sends SIGTERM to each session's processes, then SIGKILL after the grace period (\`--timeout\`, default 5s), and waits until they are gone. Stopping a session that has already ended changes nothing, and says how it ended.
+      Sends SIGTERM to each session's processes, then SIGKILL after the grace period (\`--timeout\`, default 5s), and waits until they are gone. Stopping a session that has already ended changes nothing, and says how it ended. \`--all\` stops every running session.
     `,
     examples: [
       ["Stop a session", "$0 stop api"],
       ["Stop two, killing after 1 second", "$0 stop api web --timeout 1s"],
+      ["Stop every running session", "$0 stop --all"],
     ],
   });
 
@@ -22,12 +25,17 @@ export class StopCommand extends BaseCommand {
   timeout = Option.String("-t,--timeout", {
     description: "Grace period before SIGKILL (default 5s)",
   });
-  ids = Option.Rest({ name: "id", required: 1 });
+  all = Option.Boolean("-a,--all", false, { description: "Stop every running session" });
+  ids = Option.Rest({ name: "id" });
 
   async run(): Promise<number> {
     const grace = this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
+    if (this.all === this.ids.length > 0)
+      throw new UsageError("name the sessions to stop, or give --all (not both)");
+    const ids = this.all ? await this.runningIds() : this.ids;
+    if (this.all && ids.length === 0) this.context.stdout.write("No running sessions.\n");
     let failed = false;
-    for (const id of this.ids) {
+    for (const id of ids) {
       try {
         // StopSession returns an ended session unchanged; only its state before tells the two apart.
         const before = await this.call(
@@ -58,5 +66,13 @@ export class StopCommand extends BaseCommand {
       }
     }
     return failed ? EXIT_ERROR : 0;
+  }
+
+  /** The full ids of the sessions that run (or are starting), for --all. */
+  private async runningIds(): Promise<string[]> {
+    const sessions = await this.call((client) =>
+      listAllSessions(client, [SessionState.STARTING, SessionState.RUNNING]),
+    );
+    return sessions.map((session) => session.id);
   }
 }

@@ -100,6 +100,12 @@ export function sessionService(
       return { session: message };
     },
 
+    async renameSession(request) {
+      return {
+        session: sessionMessageOf(await manager.rename(request.sessionId, request.name)),
+      };
+    },
+
     async attachSession(request, call) {
       const session = manager.get(request.sessionId);
       const log = session.log;

@@ -435,6 +435,23 @@ export class SessionManager {
   }
 
   /**
+   * Gives a session a new name (empty: none), checked as {@link start} checks it, whatever the
+   * session's state; resolves once the state file holds it.
+   */
+  async rename(query: string, newName: string): Promise<Session> {
+    this.checkOpen();
+    const session = this.get(query);
+    const name = checkName(newName);
+    if (name !== "") this.checkNameFree(name, session.id);
+    if (name === session.record.name) return session;
+    const previous = session.record.name;
+    session.update({ name });
+    await this.saved();
+    this.logger.info(`session ${session.id} renamed from '${previous}' to '${name}'`);
+    return session;
+  }
+
+  /**
    * Resumes every INTERRUPTED session (daemon --resume) in the daemon's own environment;
    * failures are logged, not thrown.
    */

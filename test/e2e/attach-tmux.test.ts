@@ -3,6 +3,8 @@
  * and read what the pane shows.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { runCli } from "../helpers/cli.js";
 import { DaemonFixture } from "../helpers/daemon-fixture.js";
@@ -111,5 +113,42 @@ describe("attach in a real terminal", () => {
     assert.match(text, /(^|\s)icanon(\s|$)/m, "canonical mode restored");
     assert.match(text, /(^|\s)echo(\s|$)/m, "echo restored");
     assert.doesNotMatch(text, /-icanon|-echo(\s|$)/);
+  });
+
+  it("attach with no id takes the newest running session, names it in the title and in a line before its screen", async () => {
+    await startShell("older");
+    await startShell("newest");
+    pane.type("clear; printf '\\e]2;outer-title\\a'");
+    pane.press("Enter");
+    await waitFor("the user's own title", () => pane.title() === "outer-title");
+    const raw = join(work.path, "pane.raw");
+    pane.record(raw);
+
+    pane.type(`node ${cliBin} attach`);
+    pane.press("Enter");
+    await pane.waitForText("inner$");
+    await waitFor("the session's title", () => pane.title() === "claude-sessions: newest");
+    const notice = "claude-sessions: attached to newest; detach with ctrl-\\";
+    const written = await waitFor("the screen after the notice", () => {
+      const bytes = readFileSync(raw, "latin1");
+      const at = bytes.indexOf(notice);
+      return at >= 0 && bytes.indexOf("inner$", at) > at ? bytes : undefined;
+    });
+    const at = written.indexOf(notice);
+    assert.ok(written.indexOf("\x1b]2;claude-sessions: newest\x07") > at, "title after the notice");
+
+    pane.press("C-\\");
+    await pane.waitForText("[detached from");
+    await waitFor("the user's title back", () => pane.title() === "outer-title");
+    await cli("stop", "older", "newest", "--timeout", "1s");
+
+    const none = await cli("stop", "--all", "--timeout", "1s");
+    assert.equal(none.code, 0, none.stderr);
+    const nothing = await cli("attach");
+    assert.equal(nothing.code, 1);
+    assert.equal(
+      nothing.stderr,
+      "error: no running session to attach to; start one with: claude-sessions start <dir>\n",
+    );
   });
 });

@@ -55,8 +55,9 @@ describe("e2e: output escaping with a real daemon", () => {
       ]);
       assertPrintable("start", started);
       const shown = `${work.path}/\\x1b]0;TITLE\\x07\\u009b2J\\u202eevil`;
-      const list = await home.ok(["list"]);
-      assertPrintable("list", list);
+      assertPrintable("list", await home.ok(["list"]));
+      const list = await home.ok(["list", "--long"]);
+      assertPrintable("list --long", list);
       assert.ok(list.includes(`Directory: ${shown}\n`), list);
       assert.ok(list.includes("Command: sh -c exec cat \\x1b[2J\n"), list);
       const show = await home.ok(["show", "esc"]);
@@ -182,9 +183,12 @@ describe("e2e: output escaping with a daemon that sends anything", () => {
     }
     try {
       const run = (args: string[]) => runCli(args, { home: home.path });
-      const list = await run(["list"]);
+      const table = await run(["list"]);
+      assert.equal(table.code, 0, table.stderr);
+      assertPrintable("list", table.stdout);
+      const list = await run(["list", "--long"]);
       assert.equal(list.code, 0, list.stderr);
-      assertPrintable("list", list.stdout);
+      assertPrintable("list --long", list.stdout);
       for (const shown of [
         "0123abcd-\\x1b[2J-\\u009b31m (na\\u009bme\\u202e\\x1b]0;NAME\\x07)",
         "Directory: /tmp/\\x1b]0;DIR\\x07",

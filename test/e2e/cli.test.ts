@@ -173,7 +173,23 @@ describe("e2e: sessions through the CLI", () => {
       assert.equal(session.rows, 40);
     }
 
-    const text = await home.ok(["list"]);
+    // The table: a header, then one line per session, oldest first.
+    const table = (await home.ok(["list"])).split("\n");
+    assert.match(table[0] ?? "", /^ID +NAME +STATE +AGE +DIRECTORY$/);
+    assert.equal(table.length, 4, `two rows and a final newline:\n${table.join("\n")}`);
+    for (const [index, session] of [a, b].entries()) {
+      const row = table[index + 1] ?? "";
+      const fields = row.split(/ {2,}/);
+      assert.deepEqual(
+        fields,
+        [session.id.slice(0, 8), session.name || "-", "running", fields[3], work.path],
+        row,
+      );
+      assert.match(fields[3] ?? "", /^\d+s$/, `age in seconds: ${row}`);
+      assert.ok([...row].length <= 80, `wider than 80 columns: ${row}`);
+    }
+
+    const text = await home.ok(["list", "--long"]);
     const lines = text.split("\n");
     assert.equal(lines[0], "📋 Active sessions (2):");
     assert.equal(lines[1], "");

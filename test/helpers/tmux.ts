@@ -45,6 +45,16 @@ export class TmuxPane {
     this.tmux("send-keys", "-t", "t", ...keys);
   }
 
+  /** The pane's title, as the program in it set it (OSC 2). */
+  title(): string {
+    return this.tmux("display-message", "-p", "-t", "t", "#{pane_title}").trimEnd();
+  }
+
+  /** Appends every byte the pane's program writes from now on to `file`. */
+  record(file: string): void {
+    this.tmux("pipe-pane", "-o", "-t", "t", `cat >> '${file}'`);
+  }
+
   /** The pane's visible text, one string per row. */
   capture(): string[] {
     return this.tmux("capture-pane", "-p", "-t", "t").split("\n");

@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/session_service.proto.
  */
 export const file_claude_sessions_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CihjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbl9zZXJ2aWNlLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEi7AEKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSEwoLd29ya2luZ19kaXIYASABKAkSDwoHY29tbWFuZBgCIAMoCRI9CgNlbnYYAyADKAsyMC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIMCgRuYW1lGAQgASgJEhEKBGNvbHMYBSABKA1IAIgBARIRCgRyb3dzGAYgASgNSAGIAQEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyJEChRTdGFydFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ifAoTTGlzdFNlc3Npb25zUmVxdWVzdBIwCgZzdGF0ZXMYASADKA4yIC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvblN0YXRlEgwKBG5hbWUYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoUTGlzdFNlc3Npb25zUmVzcG9uc2USLQoIc2Vzc2lvbnMYASADKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJCChJHZXRTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIlkKElN0b3BTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi8KDGdyYWNlX3BlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJDChNTdG9wU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiI+ChRSZW1vdmVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmRlbGV0ZV9sb2cYAiABKAgiRQoVUmVtb3ZlU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiLOAQoUUmVzdW1lU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRI+CgNlbnYYAiADKAsyMS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QuRW52RW50cnkSEQoEY29scxgDIAEoDUgAiAEBEhEKBHJvd3MYBCABKA1IAYgBARoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgcKBV9jb2xzQgcKBV9yb3dzIkUKFVJlc3VtZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ilAEKFEF0dGFjaFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoIZnJvbV9zZXEYAiABKARIABIOCgR0YWlsGAMgASgESAASKwoFc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASDgoGZm9sbG93GAUgASgIQgcKBXN0YXJ0IkYKFUF0dGFjaFNlc3Npb25SZXNwb25zZRItCgdlbnRyaWVzGAEgAygLMhwuY2xhdWRlX3Nlc3Npb25zLnYxLkxvZ0VudHJ5It0BChVBdHRhY2hUZXJtaW5hbFJlcXVlc3QSOAoFc3RhcnQYASABKAsyJy5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoVGVybWluYWxTdGFydEgAEg8KBWlucHV0GAIgASgMSAASMgoGcmVzaXplGAMgASgLMiAuY2xhdWRlX3Nlc3Npb25zLnYxLlRlcm1pbmFsU2l6ZUgAEjoKBmRldGFjaBgEIAEoCzIoLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbERldGFjaEgAQgkKB21lc3NhZ2UibAoTQXR0YWNoVGVybWluYWxTdGFydBISCgpzZXNzaW9uX2lkGAEgASgJEi4KBHNpemUYAiABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxTaXplEhEKCXJlYWRfb25seRgDIAEoCCIWChRBdHRhY2hUZXJtaW5hbERldGFjaCIqCgxUZXJtaW5hbFNpemUSDAoEY29scxgBIAEoDRIMCgRyb3dzGAIgASgNIp0BChZBdHRhY2hUZXJtaW5hbFJlc3BvbnNlEjQKBnNjcmVlbhgBIAEoCzIiLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbFNjcmVlbkgAEhAKBm91dHB1dBgCIAEoDEgAEjAKBGV4aXQYAyABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxFeGl0SABCCQoHbWVzc2FnZSI6Cg5UZXJtaW5hbFNjcmVlbhIMCgRkYXRhGAEgASgMEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDSI8CgxUZXJtaW5hbEV4aXQSLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk8KEFNlbmRJbnB1dFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgRkYXRhGAIgASgMSAASDgoEdGV4dBgDIAEoCUgAQgcKBWlucHV0IioKEVNlbmRJbnB1dFJlc3BvbnNlEhUKDWJ5dGVzX3dyaXR0ZW4YASABKA0iRgoUUmVzaXplU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRjb2xzGAIgASgNEgwKBHJvd3MYAyABKA0iRQoVUmVzaXplU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiJPChRDYXB0dXJlU2NyZWVuUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2VzY2FwZXMYAiABKAgSEgoKc2Nyb2xsYmFjaxgDIAEoCCJlChVDYXB0dXJlU2NyZWVuUmVzcG9uc2USDAoEdGV4dBgBIAEoCRIMCgRjb2xzGAIgASgNEgwKBHJvd3MYAyABKA0SEAoIY3Vyc29yX3gYBCABKA0SEAoIY3Vyc29yX3kYBSABKA0iMAoUV2F0Y2hTZXNzaW9uc1JlcXVlc3QSGAoQaW5jbHVkZV9leGlzdGluZxgBIAEoCCKqAQoVV2F0Y2hTZXNzaW9uc1Jlc3BvbnNlEjIKBGtpbmQYASABKA4yJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbkV2ZW50S2luZBIsCgdzZXNzaW9uGAIgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SFgoOc2tpcHBlZF9ldmVudHMYAyABKAQSFwoPbGlzdGVkX3Nlc3Npb25zGAQgASgNKvsBChBTZXNzaW9uRXZlbnRLaW5kEiIKHlNFU1NJT05fRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG1NFU1NJT05fRVZFTlRfS0lORF9FWElTVElORxABEh4KGlNFU1NJT05fRVZFTlRfS0lORF9TVEFSVEVEEAISJAogU0VTU0lPTl9FVkVOVF9LSU5EX1NUQVRFX0NIQU5HRUQQAxIdChlTRVNTSU9OX0VWRU5UX0tJTkRfRVhJVEVEEAQSHgoaU0VTU0lPTl9FVkVOVF9LSU5EX1JFTU9WRUQQBRIdChlTRVNTSU9OX0VWRU5UX0tJTkRfUkVTWU5DEAYywgkKDlNlc3Npb25TZXJ2aWNlEmEKDFN0YXJ0U2Vzc2lvbhInLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydFNlc3Npb25SZXF1ZXN0GiguY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlc3BvbnNlEmEKDExpc3RTZXNzaW9ucxInLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiguY2xhdWRlX3Nlc3Npb25zLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlElsKCkdldFNlc3Npb24SJS5jbGF1ZGVfc2Vzc2lvbnMudjEuR2V0U2Vzc2lvblJlcXVlc3QaJi5jbGF1ZGVfc2Vzc2lvbnMudjEuR2V0U2Vzc2lvblJlc3BvbnNlEl4KC1N0b3BTZXNzaW9uEiYuY2xhdWRlX3Nlc3Npb25zLnYxLlN0b3BTZXNzaW9uUmVxdWVzdBonLmNsYXVkZV9zZXNzaW9ucy52MS5TdG9wU2Vzc2lvblJlc3BvbnNlEmQKDVJlbW92ZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVtb3ZlU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVtb3ZlU2Vzc2lvblJlc3BvbnNlEmQKDVJlc3VtZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlc3BvbnNlEmYKDUF0dGFjaFNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoU2Vzc2lvblJlc3BvbnNlMAESawoOQXR0YWNoVGVybWluYWwSKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoVGVybWluYWxSZXF1ZXN0GiouY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsUmVzcG9uc2UoATABElgKCVNlbmRJbnB1dBIkLmNsYXVkZV9zZXNzaW9ucy52MS5TZW5kSW5wdXRSZXF1ZXN0GiUuY2xhdWRlX3Nlc3Npb25zLnYxLlNlbmRJbnB1dFJlc3BvbnNlEmQKDVJlc2l6ZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzaXplU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzaXplU2Vzc2lvblJlc3BvbnNlEmQKDUNhcHR1cmVTY3JlZW4SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuQ2FwdHVyZVNjcmVlblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQ2FwdHVyZVNjcmVlblJlc3BvbnNlEmYKDVdhdGNoU2Vzc2lvbnMSKC5jbGF1ZGVfc2Vzc2lvbnMudjEuV2F0Y2hTZXNzaW9uc1JlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuV2F0Y2hTZXNzaW9uc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_claude_sessions_v1_session, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CihjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbl9zZXJ2aWNlLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEi7AEKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSEwoLd29ya2luZ19kaXIYASABKAkSDwoHY29tbWFuZBgCIAMoCRI9CgNlbnYYAyADKAsyMC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIMCgRuYW1lGAQgASgJEhEKBGNvbHMYBSABKA1IAIgBARIRCgRyb3dzGAYgASgNSAGIAQEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyJEChRTdGFydFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ifAoTTGlzdFNlc3Npb25zUmVxdWVzdBIwCgZzdGF0ZXMYASADKA4yIC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvblN0YXRlEgwKBG5hbWUYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoUTGlzdFNlc3Npb25zUmVzcG9uc2USLQoIc2Vzc2lvbnMYASADKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJCChJHZXRTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIlkKElN0b3BTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi8KDGdyYWNlX3BlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJDChNTdG9wU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiI+ChRSZW1vdmVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmRlbGV0ZV9sb2cYAiABKAgiRQoVUmVtb3ZlU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiLOAQoUUmVzdW1lU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRI+CgNlbnYYAiADKAsyMS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QuRW52RW50cnkSEQoEY29scxgDIAEoDUgAiAEBEhEKBHJvd3MYBCABKA1IAYgBARoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgcKBV9jb2xzQgcKBV9yb3dzIkUKFVJlc3VtZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iOAoUUmVuYW1lU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkUKFVJlbmFtZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ilAEKFEF0dGFjaFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoIZnJvbV9zZXEYAiABKARIABIOCgR0YWlsGAMgASgESAASKwoFc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASDgoGZm9sbG93GAUgASgIQgcKBXN0YXJ0IkYKFUF0dGFjaFNlc3Npb25SZXNwb25zZRItCgdlbnRyaWVzGAEgAygLMhwuY2xhdWRlX3Nlc3Npb25zLnYxLkxvZ0VudHJ5It0BChVBdHRhY2hUZXJtaW5hbFJlcXVlc3QSOAoFc3RhcnQYASABKAsyJy5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoVGVybWluYWxTdGFydEgAEg8KBWlucHV0GAIgASgMSAASMgoGcmVzaXplGAMgASgLMiAuY2xhdWRlX3Nlc3Npb25zLnYxLlRlcm1pbmFsU2l6ZUgAEjoKBmRldGFjaBgEIAEoCzIoLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbERldGFjaEgAQgkKB21lc3NhZ2UibAoTQXR0YWNoVGVybWluYWxTdGFydBISCgpzZXNzaW9uX2lkGAEgASgJEi4KBHNpemUYAiABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxTaXplEhEKCXJlYWRfb25seRgDIAEoCCIWChRBdHRhY2hUZXJtaW5hbERldGFjaCIqCgxUZXJtaW5hbFNpemUSDAoEY29scxgBIAEoDRIMCgRyb3dzGAIgASgNIp0BChZBdHRhY2hUZXJtaW5hbFJlc3BvbnNlEjQKBnNjcmVlbhgBIAEoCzIiLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbFNjcmVlbkgAEhAKBm91dHB1dBgCIAEoDEgAEjAKBGV4aXQYAyABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxFeGl0SABCCQoHbWVzc2FnZSI6Cg5UZXJtaW5hbFNjcmVlbhIMCgRkYXRhGAEgASgMEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDSI8CgxUZXJtaW5hbEV4aXQSLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk8KEFNlbmRJbnB1dFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgRkYXRhGAIgASgMSAASDgoEdGV4dBgDIAEoCUgAQgcKBWlucHV0IioKEVNlbmRJbnB1dFJlc3BvbnNlEhUKDWJ5dGVzX3dyaXR0ZW4YASABKA0iRgoUUmVzaXplU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRjb2xzGAIgASgNEgwKBHJvd3MYAyABKA0iRQoVUmVzaXplU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiJPChRDYXB0dXJlU2NyZWVuUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2VzY2FwZXMYAiABKAgSEgoKc2Nyb2xsYmFjaxgDIAEoCCJlChVDYXB0dXJlU2NyZWVuUmVzcG9uc2USDAoEdGV4dBgBIAEoCRIMCgRjb2xzGAIgASgNEgwKBHJvd3MYAyABKA0SEAoIY3Vyc29yX3gYBCABKA0SEAoIY3Vyc29yX3kYBSABKA0iMAoUV2F0Y2hTZXNzaW9uc1JlcXVlc3QSGAoQaW5jbHVkZV9leGlzdGluZxgBIAEoCCKqAQoVV2F0Y2hTZXNzaW9uc1Jlc3BvbnNlEjIKBGtpbmQYASABKA4yJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbkV2ZW50S2luZBIsCgdzZXNzaW9uGAIgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SFgoOc2tpcHBlZF9ldmVudHMYAyABKAQSFwoPbGlzdGVkX3Nlc3Npb25zGAQgASgNKvsBChBTZXNzaW9uRXZlbnRLaW5kEiIKHlNFU1NJT05fRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG1NFU1NJT05fRVZFTlRfS0lORF9FWElTVElORxABEh4KGlNFU1NJT05fRVZFTlRfS0lORF9TVEFSVEVEEAISJAogU0VTU0lPTl9FVkVOVF9LSU5EX1NUQVRFX0NIQU5HRUQQAxIdChlTRVNTSU9OX0VWRU5UX0tJTkRfRVhJVEVEEAQSHgoaU0VTU0lPTl9FVkVOVF9LSU5EX1JFTU9WRUQQBRIdChlTRVNTSU9OX0VWRU5UX0tJTkRfUkVTWU5DEAYyqAoKDlNlc3Npb25TZXJ2aWNlEmEKDFN0YXJ0U2Vzc2lvbhInLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydFNlc3Npb25SZXF1ZXN0GiguY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlc3BvbnNlEmEKDExpc3RTZXNzaW9ucxInLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiguY2xhdWRlX3Nlc3Npb25zLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlElsKCkdldFNlc3Npb24SJS5jbGF1ZGVfc2Vzc2lvbnMudjEuR2V0U2Vzc2lvblJlcXVlc3QaJi5jbGF1ZGVfc2Vzc2lvbnMudjEuR2V0U2Vzc2lvblJlc3BvbnNlEl4KC1N0b3BTZXNzaW9uEiYuY2xhdWRlX3Nlc3Npb25zLnYxLlN0b3BTZXNzaW9uUmVxdWVzdBonLmNsYXVkZV9zZXNzaW9ucy52MS5TdG9wU2Vzc2lvblJlc3BvbnNlEmQKDVJlbW92ZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVtb3ZlU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVtb3ZlU2Vzc2lvblJlc3BvbnNlEmQKDVJlc3VtZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlc3BvbnNlEmQKDVJlbmFtZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVuYW1lU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVuYW1lU2Vzc2lvblJlc3BvbnNlEmYKDUF0dGFjaFNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoU2Vzc2lvblJlc3BvbnNlMAESawoOQXR0YWNoVGVybWluYWwSKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoVGVybWluYWxSZXF1ZXN0GiouY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsUmVzcG9uc2UoATABElgKCVNlbmRJbnB1dBIkLmNsYXVkZV9zZXNzaW9ucy52MS5TZW5kSW5wdXRSZXF1ZXN0GiUuY2xhdWRlX3Nlc3Npb25zLnYxLlNlbmRJbnB1dFJlc3BvbnNlEmQKDVJlc2l6ZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzaXplU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzaXplU2Vzc2lvblJlc3BvbnNlEmQKDUNhcHR1cmVTY3JlZW4SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuQ2FwdHVyZVNjcmVlblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQ2FwdHVyZVNjcmVlblJlc3BvbnNlEmYKDVdhdGNoU2Vzc2lvbnMSKC5jbGF1ZGVfc2Vzc2lvbnMudjEuV2F0Y2hTZXNzaW9uc1JlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuV2F0Y2hTZXNzaW9uc1Jlc3BvbnNlMAFiBnByb3RvMw", [file_claude_sessions_v1_session, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * StartSessionRequest describes the program to run.
@@ -392,6 +392,56 @@ export const ResumeSessionResponseSchema: GenMessage<ResumeSessionResponse> = /*
   messageDesc(file_claude_sessions_v1_session_service, 11);
 
 /**
+ * RenameSessionRequest names a session and its new name.
+ *
+ * @generated from message claude_sessions.v1.RenameSessionRequest
+ */
+export type RenameSessionRequest = Message<"claude_sessions.v1.RenameSessionRequest"> & {
+  /**
+   * Full id, unique prefix (>= 4 characters) or current name.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The new name, with the limits of StartSessionRequest.name; empty removes
+   * the session's name.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.RenameSessionRequest.
+ * Use `create(RenameSessionRequestSchema)` to create a new message.
+ */
+export const RenameSessionRequestSchema: GenMessage<RenameSessionRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 12);
+
+/**
+ * RenameSessionResponse carries the renamed session.
+ *
+ * @generated from message claude_sessions.v1.RenameSessionResponse
+ */
+export type RenameSessionResponse = Message<"claude_sessions.v1.RenameSessionResponse"> & {
+  /**
+   * The session with its new name.
+   *
+   * @generated from field: claude_sessions.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.RenameSessionResponse.
+ * Use `create(RenameSessionResponseSchema)` to create a new message.
+ */
+export const RenameSessionResponseSchema: GenMessage<RenameSessionResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 13);
+
+/**
  * AttachSessionRequest says which log entries to stream. With none of
  * from_seq, tail or since set, the stream starts at the first entry.
  *
@@ -450,7 +500,7 @@ export type AttachSessionRequest = Message<"claude_sessions.v1.AttachSessionRequ
  * Use `create(AttachSessionRequestSchema)` to create a new message.
  */
 export const AttachSessionRequestSchema: GenMessage<AttachSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 12);
+  messageDesc(file_claude_sessions_v1_session_service, 14);
 
 /**
  * AttachSessionResponse carries log entries, in seq order, each exactly once.
@@ -471,7 +521,7 @@ export type AttachSessionResponse = Message<"claude_sessions.v1.AttachSessionRes
  * Use `create(AttachSessionResponseSchema)` to create a new message.
  */
 export const AttachSessionResponseSchema: GenMessage<AttachSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 13);
+  messageDesc(file_claude_sessions_v1_session_service, 15);
 
 /**
  * AttachTerminalRequest is one message from an interactive client.
@@ -526,7 +576,7 @@ export type AttachTerminalRequest = Message<"claude_sessions.v1.AttachTerminalRe
  * Use `create(AttachTerminalRequestSchema)` to create a new message.
  */
 export const AttachTerminalRequestSchema: GenMessage<AttachTerminalRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 14);
+  messageDesc(file_claude_sessions_v1_session_service, 16);
 
 /**
  * AttachTerminalStart opens an interactive attach.
@@ -562,7 +612,7 @@ export type AttachTerminalStart = Message<"claude_sessions.v1.AttachTerminalStar
  * Use `create(AttachTerminalStartSchema)` to create a new message.
  */
 export const AttachTerminalStartSchema: GenMessage<AttachTerminalStart> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 15);
+  messageDesc(file_claude_sessions_v1_session_service, 17);
 
 /**
  * AttachTerminalDetach asks the server to end the attach.
@@ -577,7 +627,7 @@ export type AttachTerminalDetach = Message<"claude_sessions.v1.AttachTerminalDet
  * Use `create(AttachTerminalDetachSchema)` to create a new message.
  */
 export const AttachTerminalDetachSchema: GenMessage<AttachTerminalDetach> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 16);
+  messageDesc(file_claude_sessions_v1_session_service, 18);
 
 /**
  * TerminalSize is a terminal's size in character cells.
@@ -605,7 +655,7 @@ export type TerminalSize = Message<"claude_sessions.v1.TerminalSize"> & {
  * Use `create(TerminalSizeSchema)` to create a new message.
  */
 export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 17);
+  messageDesc(file_claude_sessions_v1_session_service, 19);
 
 /**
  * AttachTerminalResponse is one message to an interactive client.
@@ -651,7 +701,7 @@ export type AttachTerminalResponse = Message<"claude_sessions.v1.AttachTerminalR
  * Use `create(AttachTerminalResponseSchema)` to create a new message.
  */
 export const AttachTerminalResponseSchema: GenMessage<AttachTerminalResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 18);
+  messageDesc(file_claude_sessions_v1_session_service, 20);
 
 /**
  * TerminalScreen is a serialized screen.
@@ -687,7 +737,7 @@ export type TerminalScreen = Message<"claude_sessions.v1.TerminalScreen"> & {
  * Use `create(TerminalScreenSchema)` to create a new message.
  */
 export const TerminalScreenSchema: GenMessage<TerminalScreen> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 19);
+  messageDesc(file_claude_sessions_v1_session_service, 21);
 
 /**
  * TerminalExit reports how the session ended.
@@ -708,7 +758,7 @@ export type TerminalExit = Message<"claude_sessions.v1.TerminalExit"> & {
  * Use `create(TerminalExitSchema)` to create a new message.
  */
 export const TerminalExitSchema: GenMessage<TerminalExit> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 20);
+  messageDesc(file_claude_sessions_v1_session_service, 22);
 
 /**
  * SendInputRequest carries input for a session.
@@ -752,7 +802,7 @@ export type SendInputRequest = Message<"claude_sessions.v1.SendInputRequest"> & 
  * Use `create(SendInputRequestSchema)` to create a new message.
  */
 export const SendInputRequestSchema: GenMessage<SendInputRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 21);
+  messageDesc(file_claude_sessions_v1_session_service, 23);
 
 /**
  * SendInputResponse confirms the write.
@@ -773,7 +823,7 @@ export type SendInputResponse = Message<"claude_sessions.v1.SendInputResponse"> 
  * Use `create(SendInputResponseSchema)` to create a new message.
  */
 export const SendInputResponseSchema: GenMessage<SendInputResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 22);
+  messageDesc(file_claude_sessions_v1_session_service, 24);
 
 /**
  * ResizeSessionRequest sets a session's terminal size.
@@ -808,7 +858,7 @@ export type ResizeSessionRequest = Message<"claude_sessions.v1.ResizeSessionRequ
  * Use `create(ResizeSessionRequestSchema)` to create a new message.
  */
 export const ResizeSessionRequestSchema: GenMessage<ResizeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 23);
+  messageDesc(file_claude_sessions_v1_session_service, 25);
 
 /**
  * ResizeSessionResponse carries the resized session.
@@ -829,7 +879,7 @@ export type ResizeSessionResponse = Message<"claude_sessions.v1.ResizeSessionRes
  * Use `create(ResizeSessionResponseSchema)` to create a new message.
  */
 export const ResizeSessionResponseSchema: GenMessage<ResizeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 24);
+  messageDesc(file_claude_sessions_v1_session_service, 26);
 
 /**
  * CaptureScreenRequest names the session whose screen to capture.
@@ -864,7 +914,7 @@ export type CaptureScreenRequest = Message<"claude_sessions.v1.CaptureScreenRequ
  * Use `create(CaptureScreenRequestSchema)` to create a new message.
  */
 export const CaptureScreenRequestSchema: GenMessage<CaptureScreenRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 25);
+  messageDesc(file_claude_sessions_v1_session_service, 27);
 
 /**
  * CaptureScreenResponse is the screen.
@@ -913,7 +963,7 @@ export type CaptureScreenResponse = Message<"claude_sessions.v1.CaptureScreenRes
  * Use `create(CaptureScreenResponseSchema)` to create a new message.
  */
 export const CaptureScreenResponseSchema: GenMessage<CaptureScreenResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 26);
+  messageDesc(file_claude_sessions_v1_session_service, 28);
 
 /**
  * WatchSessionsRequest opens a stream of session events.
@@ -934,7 +984,7 @@ export type WatchSessionsRequest = Message<"claude_sessions.v1.WatchSessionsRequ
  * Use `create(WatchSessionsRequestSchema)` to create a new message.
  */
 export const WatchSessionsRequestSchema: GenMessage<WatchSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 27);
+  messageDesc(file_claude_sessions_v1_session_service, 29);
 
 /**
  * WatchSessionsResponse is one session event.
@@ -977,7 +1027,7 @@ export type WatchSessionsResponse = Message<"claude_sessions.v1.WatchSessionsRes
  * Use `create(WatchSessionsResponseSchema)` to create a new message.
  */
 export const WatchSessionsResponseSchema: GenMessage<WatchSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 28);
+  messageDesc(file_claude_sessions_v1_session_service, 30);
 
 /**
  * SessionEventKind says what happened to a session.
@@ -1126,6 +1176,20 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof ResumeSessionRequestSchema;
     output: typeof ResumeSessionResponseSchema;
+  },
+  /**
+   * RenameSession gives a session a new name (or none, with an empty name),
+   * whatever its state, and persists it. The name is checked as StartSession
+   * checks it: a bad one is INVALID_ARGUMENT, one in use by another session
+   * ALREADY_EXISTS. Watchers are told with a SESSION_EVENT_KIND_STATE_CHANGED
+   * event.
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.RenameSession
+   */
+  renameSession: {
+    methodKind: "unary";
+    input: typeof RenameSessionRequestSchema;
+    output: typeof RenameSessionResponseSchema;
   },
   /**
    * AttachSession streams the session's log entries: all of them, the last N,
