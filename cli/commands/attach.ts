@@ -8,7 +8,7 @@ export class AttachCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Attach to a session's terminal",
     details: `
-      Shows the session's current screen, then its live output; what you type goes to the session and your window size follows. Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code.
+      Shows the session's current screen on your terminal's alternate screen (your screen and scrollback come back when you leave), then its live output; what you type goes to the session and your window size follows. Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code.
 
       \`--read-only\` watches without sending input (ctrl-c leaves). Without a terminal on stdin, attach streams the output read-only.
     `,
