@@ -5,6 +5,7 @@
  */
 import type { BaseContext } from "clipanion";
 import type { AttachTerminalResponse } from "../gen/claude_sessions/v1/session_service_pb.js";
+import { AttachOutputFilter, ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from "./alternate-screen.js";
 import { toClientError } from "./client-error.js";
 import type { DaemonConnection } from "./daemon-connection.js";
 import { DEFAULT_DETACH_KEYS, DetachDetector, parseDetachKeys } from "./detach-keys.js";
@@ -13,13 +14,12 @@ import { terminalSize } from "./session-args.js";
 
 /**
  * Undoes what the session's program may have switched on in the user's terminal: mouse
- * reporting, bracketed paste, application keys, hidden cursor, colours.
+ * reporting and its encodings, focus events, bracketed paste, application keys, insert and
+ * origin modes, the scroll region, line drawing, the cursor's look, colours.
  */
 const RESTORE_MODES =
-  "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1004l\x1b[?2004l\x1b[?1l\x1b>\x1b[?25h\x1b[0m";
-const LEAVE_ALT_SCREEN = "\x1b[?1049l";
-const ALT_ON = /\x1b\[\?(?:1049|1047|47)h/g;
-const ALT_OFF = /\x1b\[\?(?:1049|1047|47)l/g;
+  "\x1b[?9l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?1016l\x1b[?1004l\x1b[?2004l" +
+  "\x1b[?1l\x1b>\x1b[4l\x1b[?6l\x1b[?45l\x1b[?7h\x1b[r\x1b(B\x1b)B\x0f\x1b[0 q\x1b[?25h\x1b[0m";
 
 /**
  * The terminal's title while attached (OSC 2), the user's own saved first on the terminal's
@@ -39,23 +39,6 @@ export interface AttachOptions {
   title?: string | undefined;
 }
 
-/** Tracks whether the output left the terminal on the alternate screen. */
-class AltScreenTracker {
-  active = false;
-  private carry = "";
-
-  feed(data: Uint8Array): void {
-    const text = this.carry + Buffer.from(data).toString("latin1");
-    let lastOn = -1;
-    let lastOff = -1;
-    for (const match of text.matchAll(ALT_ON)) lastOn = match.index;
-    for (const match of text.matchAll(ALT_OFF)) lastOff = match.index;
-    if (lastOn > lastOff) this.active = true;
-    else if (lastOff > lastOn) this.active = false;
-    this.carry = text.slice(-8);
-  }
-}
-
 /** Attaches to `sessionId`; resolves with the exit code for the CLI. */
 export async function attachTerminal(
   client: DaemonConnection,
@@ -68,7 +51,8 @@ export async function attachTerminal(
   const readOnly = options.readOnly || !interactive;
   const detachSequence = parseDetachKeys(options.detachKeys ?? DEFAULT_DETACH_KEYS);
   const detector = new DetachDetector(detachSequence);
-  const alt = new AltScreenTracker();
+  const screen = interactive ? new AttachOutputFilter() : undefined;
+  const show = (data: Uint8Array) => stdout.write(screen ? screen.filter(data) : data);
   const size = terminalSize(stdout);
 
   const call = client.sessions.attachTerminal();
@@ -99,6 +83,7 @@ export async function attachTerminal(
     if (titled) stdout.write(PUSH_TITLE + setTitle(options.title ?? sessionId));
     tty.setRawMode(true);
     rawMode = true;
+    stdout.write(ENTER_ALT_SCREEN);
     tty.resume();
     const onInput = (chunk: Buffer) => {
       const { forward, detach } = detector.feed(chunk);
@@ -139,7 +124,7 @@ export async function attachTerminal(
       rawMode = false;
     }
     if (interactive) {
-      stdout.write(RESTORE_MODES + (alt.active ? LEAVE_ALT_SCREEN : ""));
+      stdout.write(RESTORE_MODES + LEAVE_ALT_SCREEN);
       if (titled) stdout.write(POP_TITLE);
       tty.pause();
     }
@@ -151,12 +136,10 @@ export async function attachTerminal(
         const message = response.message;
         switch (message.case) {
           case "screen":
-            alt.feed(message.value.data);
-            stdout.write(message.value.data);
+            show(message.value.data);
             break;
           case "output":
-            alt.feed(message.value);
-            stdout.write(message.value);
+            show(message.value);
             break;
           case "exit": {
             const session = message.value.session;

@@ -14,9 +14,9 @@ export class AttachCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Attach to a session's terminal",
     details: `
-      Shows the session's current screen, then its live output; what you type goes to the session and your window size follows. Without an id, attaches the running session started most recently (as \`tmux attach\` does). Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code.
+      Shows the session's current screen on your terminal's alternate screen (your screen and scrollback come back when you leave), then its live output; what you type goes to the session and your window size follows. Without an id, attaches the running session started most recently (as \`tmux attach\` does). Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code.
 
-      While attached, the terminal's title says which session it is ("claude-sessions: api"; your own title comes back when you leave, on terminals that keep a title stack), and one line printed before the session's screen names it and the detach keys.
+      While attached, the terminal's title says which session it is ("claude-sessions: api"; your own title comes back when you leave, on terminals that keep a title stack), and one line printed before the session's screen (on your normal screen, so it stays in the scrollback) names it and the detach keys.
 
       \`--read-only\` watches without sending input (ctrl-c leaves). Without a terminal on stdin, attach streams the output read-only.
     `,

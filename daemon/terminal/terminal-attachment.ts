@@ -50,6 +50,12 @@ export interface ScreenSource {
   readonly rows: number;
 }
 
+/**
+ * The program leaves its alternate screen. A client that draws the session on its own
+ * alternate screen (the CLI) has no normal screen to go back to, so it is sent one.
+ */
+const LEAVE_ALT_SCREEN = /\x1b\[\?(?:1049|1047|47)l/;
+
 /** For attachments nobody counts (unit tests). */
 const UNCOUNTED: AttachmentCounters = { backlog: () => undefined, resynced: () => undefined };
 
@@ -59,6 +65,10 @@ export class TerminalAttachment {
   private blocked = false;
   private syncing = false;
   private stale = false;
+  /** A fresh screen is due once the output queued before it is sent. */
+  private redraw = false;
+  /** The end of the last output, for a sequence cut between two reads. */
+  private tail = "";
   private closed = false;
   private pumpScheduled = false;
   /** When the last output message was handed to the client, and how large it was. */
@@ -91,6 +101,10 @@ export class TerminalAttachment {
    */
   push(data: Uint8Array): void {
     if (this.closed || this.stale) return;
+    const text = this.tail + Buffer.from(data).toString("latin1");
+    const leaves = LEAVE_ALT_SCREEN.test(text);
+    if (leaves) this.redraw = true;
+    this.tail = leaves ? "" : text.slice(-8);
     this.queue.push(data);
     this.queuedBytes += data.length;
     // Counted before the check: the read that tips the backlog over is held for that moment.
@@ -152,6 +166,7 @@ export class TerminalAttachment {
   private resync(): void {
     this.syncing = true;
     this.stale = false;
+    this.redraw = false;
     this.queue = [];
     this.queuedBytes = 0;
     const screen = this.screen;
@@ -174,8 +189,8 @@ export class TerminalAttachment {
       this.lastSentBytes = data.length;
       if (!this.sink.sendOutput(data)) this.blocked = true;
     }
-    if (!this.blocked && this.stale) {
-      this.counters.resynced();
+    if (!this.blocked && (this.stale || this.redraw)) {
+      if (this.stale) this.counters.resynced();
       this.resync();
       return;
     }

@@ -6,6 +6,7 @@
 import serializeAddon from "@xterm/addon-serialize";
 import xtermHeadless from "@xterm/headless";
 import { ScreenBacklog } from "./screen-backlog.js";
+import { serializeFrame, type Viewport } from "./screen-frame.js";
 
 const { Terminal } = xtermHeadless;
 const { SerializeAddon } = serializeAddon;
@@ -15,9 +16,9 @@ export const SCROLLBACK_LINES = 1000;
 
 /**
  * What a newly attached terminal needs before the screen: leave the alternate screen, reset
- * attributes and modes (DECSTR), clear, home.
+ * attributes and modes (DECSTR), clear, home. Never ESC[3J: the user's scrollback is theirs.
  */
-const RESET_PREFIX = "\x1b[?1049l\x1b[!p\x1b[0m\x1b[H\x1b[2J\x1b[3J";
+const RESET_PREFIX = "\x1b[?1049l\x1b[!p\x1b[0m\x1b[H\x1b[2J";
 const ALT_SCREEN_MARK = "\x1b[?1049h\x1b[H";
 
 export interface ScreenText {
@@ -147,12 +148,16 @@ export class TerminalScreen {
   /**
    * Calls `deliver` with the serialized screen as it stands after everything written so far, and
    * nothing written later: the caller forwards later output after it, with no gap or overlap.
+   * The active buffer only, cropped to `viewport` when one is given.
    */
-  snapshot(deliver: (frame: string) => void): void {
+  snapshot(deliver: (frame: string) => void, viewport?: Viewport): void {
     this.feedNow();
-    this.terminal.write("", () =>
-      deliver(RESET_PREFIX + this.serializer.serialize({ scrollback: 0 })),
-    );
+    this.terminal.write("", () => {
+      const alternate = this.terminal.buffer.active.type === "alternate";
+      deliver(
+        RESET_PREFIX + (alternate ? "\x1b[?1049h" : "") + serializeFrame(this.terminal, viewport),
+      );
+    });
   }
 
   /** Resolves once everything written so far has been parsed. */

@@ -60,6 +60,21 @@ export class TmuxPane {
     return this.tmux("capture-pane", "-p", "-t", "t").split("\n");
   }
 
+  /** The pane's visible screen with its colours and attributes, as `capture-pane -e -p`. */
+  captureEscapes(): string {
+    return this.tmux("capture-pane", "-e", "-p", "-t", "t");
+  }
+
+  /** Every line the pane holds, its scrollback first. */
+  history(): string {
+    return this.tmux("capture-pane", "-p", "-S", "-", "-t", "t");
+  }
+
+  /** A format expanded for the pane: `#{cursor_flag}`, `#{history_size}`, ... */
+  format(format: string): string {
+    return this.tmux("display-message", "-p", "-t", "t", format).trimEnd();
+  }
+
   text(): string {
     return this.capture().join("\n");
   }
