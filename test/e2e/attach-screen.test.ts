@@ -116,7 +116,11 @@ describe("what attach shows", () => {
     const lines = pane.history();
     for (let i = 1; i <= 80; i++) assert.match(lines, new RegExp(`^before-${i}$`, "m"));
     // The user's screen as they left it, the attach command last, then the detach notice.
-    assert.match(lines, /^before-80\nouter\$ node .* attach table\n+\[detached from table/m);
+    // The one-line notice is printed on the normal screen, before the session's: it stays.
+    assert.match(
+      lines,
+      /^before-80\nouter\$ node .* attach table\nclaude-sessions: attached to table; detach with [^\n]+\n+\[detached from table/m,
+    );
     assert.doesNotMatch(lines, /session-text|inner\$/);
   });
 
