@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { type BaseContext, Command, Option, UsageError } from "clipanion";
-import { homePaths, resolveHome } from "../daemon/common/paths.js";
+import { homePaths, RelativeHomeError, resolveHome } from "../daemon/common/paths.js";
 import { ClientError, toClientError } from "./client-error.js";
 import { DaemonConnection } from "./daemon-connection.js";
 import { printable } from "./output.js";
@@ -58,8 +58,11 @@ export abstract class BaseCommand extends Command<CliContext> {
       }
       return (await this.run()) ?? 0;
     } catch (error) {
+      // A refused home has no socket path to name.
       const failure =
-        error instanceof ClientError || error instanceof UsageError
+        error instanceof ClientError ||
+        error instanceof UsageError ||
+        error instanceof RelativeHomeError
           ? error
           : toClientError(error, this.socketPath);
       this.context.stderr.write(errorLine(failure));
