@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
-import { printable } from "../output.js";
+import { printable, sessionMention } from "../output.js";
 
 export class RemoveCommand extends BaseCommand {
   static override paths = [["rm"], ["remove"]];
@@ -27,7 +27,9 @@ export class RemoveCommand extends BaseCommand {
           (client) => client.sessions.removeSession({ sessionId: id, deleteLog: this.deleteLog }),
           id,
         );
-        this.context.stdout.write(`🗑️  Session removed: ${printable(session?.id ?? id)}\n`);
+        this.context.stdout.write(
+          `🗑️  Session removed: ${session ? sessionMention(session) : printable(id)}\n`,
+        );
       } catch (error) {
         failed = true;
         this.context.stderr.write(errorLine(error as Error));

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
-import { jsonText, printable, sessionJson, sessionTitle } from "../output.js";
+import { jsonText, printable, sessionJson, sessionMention } from "../output.js";
 import { clientEnv, resolveDirectory, terminalSize } from "../session-args.js";
 import { attachTerminal } from "../terminal-attach.js";
 
@@ -45,10 +45,10 @@ export class StartCommand extends BaseCommand {
     );
     if (session === undefined) throw new Error("the daemon returned no session");
     if (this.json) {
-      this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);
+      this.context.stdout.write(`${jsonText(sessionJson(session), 2)}\n`);
     } else if (!this.attach) {
       this.context.stdout.write(
-        `✅ Session started: ${sessionTitle(session)}\n📂 Working directory: ${jsonText(session.workingDir)}\n📝 Logs: ${printable(session.logPath)}\n`,
+        `✅ Session started: ${sessionMention(session)}\n📂 Working directory: ${jsonText(session.workingDir)}\n📝 Logs: ${printable(session.logPath)}\n`,
       );
     }
     if (!this.attach) return 0;

@@ -2,7 +2,7 @@ import { Command, Option } from "clipanion";
 import { DEFAULT_GRACE_MS } from "../../daemon/common/grace.js";
 import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
-import { describeEnd, printable } from "../output.js";
+import { describeEnd, printable, sessionMention } from "../output.js";
 
 export class StopCommand extends BaseCommand {
   static override paths = [["stop"]];
@@ -41,7 +41,7 @@ export class StopCommand extends BaseCommand {
           id,
         );
         this.context.stdout.write(
-          `✅ Session stopped: ${printable(session?.id ?? id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
+          `✅ Session stopped: ${session ? sessionMention(session) : printable(id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
         );
       } catch (error) {
         failed = true;
