@@ -48,12 +48,16 @@ export abstract class BaseCommand extends Command<CliContext> {
   /** The command's work; returns the exit code (0 when nothing is returned). */
   abstract run(): Promise<number | undefined>;
 
-  /** Whether the command takes a program after `--`. */
-  protected acceptsPassthrough = false;
+  /**
+   * What the command takes after `--`, as its usage shows it (`[-- command...]`), or undefined
+   * if it takes nothing there.
+   */
+  static passthrough: string | undefined;
 
   async execute(): Promise<number> {
     try {
-      if (this.context.passthrough !== undefined && !this.acceptsPassthrough) {
+      const { passthrough } = this.constructor as typeof BaseCommand;
+      if (this.context.passthrough !== undefined && passthrough === undefined) {
         throw new UsageError("this command takes no arguments after --");
       }
       return (await this.run()) ?? 0;

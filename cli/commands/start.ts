@@ -6,6 +6,7 @@ import { attachTerminal } from "../terminal-attach.js";
 
 export class StartCommand extends BaseCommand {
   static override paths = [["start"]];
+  static override passthrough = "[-- command...]";
   static override usage = Command.Usage({
     description: "Start a session",
     details: `
@@ -29,7 +30,6 @@ export class StartCommand extends BaseCommand {
   attach = Option.Boolean("--attach", false, { description: "Attach to the session once started" });
   json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
   dir = Option.String({ required: false, name: "dir" });
-  protected override acceptsPassthrough = true;
 
   async run(): Promise<number> {
     const workingDir = resolveDirectory(this.dir ?? ".");
