@@ -8,6 +8,8 @@ import { type CliContext, EXIT_USAGE } from "./base-command.js";
 import { closestWord } from "./closest-word.js";
 import { AttachCommand } from "./commands/attach.js";
 import { CaptureCommand } from "./commands/capture.js";
+import { CompleteCommand } from "./commands/complete.js";
+import { CompletionCommand } from "./commands/completion.js";
 import { DaemonCommand } from "./commands/daemon.js";
 import { ListCommand } from "./commands/list.js";
 import { LogsCommand } from "./commands/logs.js";
@@ -43,6 +45,8 @@ const commands: Array<CommandClass<CliContext>> = [
   ResizeCommand,
   WatchCommand,
   VersionCommand,
+  CompletionCommand,
+  CompleteCommand,
 ];
 for (const command of commands) describeAliases(command);
 
@@ -63,7 +67,8 @@ function isCommandWord(word: string): boolean {
  */
 function commandsFor(word: string | undefined): Array<CommandClass<CliContext>> {
   const matching = commands.filter((command) => command.paths?.some((path) => path[0] === word));
-  return matching.length > 0 ? matching : commands;
+  // `__complete` completes every command, from their definitions.
+  return matching.length > 0 && matching[0] !== CompleteCommand ? matching : commands;
 }
 
 /** The CLI with the commands that can match `args` (all of them by default). */
