@@ -99,14 +99,14 @@ const HELP_HINT = "claude-sessions --help";
  * it most likely meant, or the list of them.
  */
 function unknownCommandMessage(word: string): string {
-  const names = commands.flatMap((command) => (command.paths ?? []).map((path) => path.join(" ")));
+  // Only the commands help lists: a hidden one (no usage, `__complete`) is never suggested.
+  const listed = commands.filter((command) => command.usage !== undefined);
+  const names = listed.flatMap((command) => (command.paths ?? []).map((path) => path.join(" ")));
   const what = word.startsWith("-") ? "option" : "command";
   const meant = closestWord(word, names);
   if (meant !== undefined)
     return `error: unknown ${what} '${word}'; did you mean '${meant}'? (all commands: ${HELP_HINT})`;
-  const shown = commands
-    .map((command) => command.paths?.[0]?.join(" "))
-    .filter((name) => name?.match(/^\w/));
+  const shown = listed.map((command) => command.paths?.[0]?.join(" "));
   return `error: unknown ${what} '${word}'; the commands: ${shown.join(", ")} (details: ${HELP_HINT})`;
 }
 

@@ -72,6 +72,8 @@ describe("e2e: help and misuse, with no daemon", () => {
       far.stderr,
       /^error: unknown command 'frobnicate'; the commands: .*claude-sessions --help/,
     );
+    assert.match(far.stderr, /\bcompletion\b/);
+    assert.doesNotMatch(far.stderr, /__complete/, "the hidden command");
   });
 
   it("resize x 0 0 is misuse (exit 2), caught before any daemon is asked", async () => {
