@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { type BaseContext, Command, Option, UsageError } from "clipanion";
-import { homePaths, resolveHome } from "../daemon/common/paths.js";
+import { homePaths, RelativeHomeError, resolveHome } from "../daemon/common/paths.js";
 import { ClientError, toClientError } from "./client-error.js";
 import { DaemonConnection } from "./daemon-connection.js";
 import { printable } from "./output.js";
@@ -48,18 +48,25 @@ export abstract class BaseCommand extends Command<CliContext> {
   /** The command's work; returns the exit code (0 when nothing is returned). */
   abstract run(): Promise<number | undefined>;
 
-  /** Whether the command takes a program after `--`. */
-  protected acceptsPassthrough = false;
+  /**
+   * What the command takes after `--`, as its usage shows it (`[-- command...]`), or undefined
+   * if it takes nothing there.
+   */
+  static passthrough: string | undefined;
 
   async execute(): Promise<number> {
     try {
-      if (this.context.passthrough !== undefined && !this.acceptsPassthrough) {
+      const { passthrough } = this.constructor as typeof BaseCommand;
+      if (this.context.passthrough !== undefined && passthrough === undefined) {
         throw new UsageError("this command takes no arguments after --");
       }
       return (await this.run()) ?? 0;
     } catch (error) {
+      // A refused home has no socket path to name.
       const failure =
-        error instanceof ClientError || error instanceof UsageError
+        error instanceof ClientError ||
+        error instanceof UsageError ||
+        error instanceof RelativeHomeError
           ? error
           : toClientError(error, this.socketPath);
       this.context.stderr.write(errorLine(failure));

@@ -5,8 +5,11 @@
 import { Builtins, Cli, type CommandClass } from "clipanion";
 import { VERSION } from "../daemon/common/version.js";
 import { type CliContext, EXIT_USAGE } from "./base-command.js";
+import { closestWord } from "./closest-word.js";
 import { AttachCommand } from "./commands/attach.js";
 import { CaptureCommand } from "./commands/capture.js";
+import { CompleteCommand } from "./commands/complete.js";
+import { CompletionCommand } from "./commands/completion.js";
 import { DaemonCommand } from "./commands/daemon.js";
 import { ListCommand } from "./commands/list.js";
 import { LogsCommand } from "./commands/logs.js";
@@ -23,6 +26,7 @@ import { StopCommand } from "./commands/stop.js";
 import { StopDaemonCommand } from "./commands/stop-daemon.js";
 import { VersionCommand } from "./commands/version.js";
 import { WatchCommand } from "./commands/watch.js";
+import { CommandLine, describeAliases } from "./help-text.js";
 import { printable } from "./output.js";
 
 /** Every command, in the order `--help` lists them. */
@@ -45,7 +49,19 @@ const commands: Array<CommandClass<CliContext>> = [
   ResizeCommand,
   WatchCommand,
   VersionCommand,
+  CompletionCommand,
+  CompleteCommand,
 ];
+for (const command of commands) describeAliases(command);
+
+/** Whether `word` starts some command's path, or asks for help. */
+function isCommandWord(word: string): boolean {
+  return (
+    word === "-h" ||
+    word === "--help" ||
+    commands.some((command) => command.paths?.some((path) => path[0] === word))
+  );
+}
 
 /**
  * The commands whose path starts with `word`, or all of them when none does (`--help`, a typo).
@@ -55,12 +71,13 @@ const commands: Array<CommandClass<CliContext>> = [
  */
 function commandsFor(word: string | undefined): Array<CommandClass<CliContext>> {
   const matching = commands.filter((command) => command.paths?.some((path) => path[0] === word));
-  return matching.length > 0 ? matching : commands;
+  // `__complete` completes every command, from their definitions.
+  return matching.length > 0 && matching[0] !== CompleteCommand ? matching : commands;
 }
 
 /** The CLI with the commands that can match `args` (all of them by default). */
 export function createCli(args?: readonly string[]): Cli<CliContext> {
-  const cli = new Cli<CliContext>({
+  const cli = new CommandLine({
     binaryLabel: "claude-sessions",
     binaryName: "claude-sessions",
     binaryVersion: VERSION,
@@ -79,18 +96,36 @@ interface Candidate {
   reason: string | null;
 }
 
+const HELP_HINT = "claude-sessions --help";
+
 /**
- * Clipanion's message for a command line it cannot parse. When every candidate is the same
- * command (an optional positional makes two: `start . extra`), it would answer "Command not
- * found; did you mean one of" the same usage twice; say what is wrong with it instead.
+ * What to say of a command line that names no command (a typo): one line, with the command
+ * it most likely meant, or the list of them.
  */
-function misuseMessage(cli: Cli<CliContext>, error: Error): string {
+function unknownCommandMessage(word: string): string {
+  // Only the commands help lists: a hidden one (no usage, `__complete`) is never suggested.
+  const listed = commands.filter((command) => command.usage !== undefined);
+  const names = listed.flatMap((command) => (command.paths ?? []).map((path) => path.join(" ")));
+  const what = word.startsWith("-") ? "option" : "command";
+  const meant = closestWord(word, names);
+  if (meant !== undefined)
+    return `error: unknown ${what} '${word}'; did you mean '${meant}'? (all commands: ${HELP_HINT})`;
+  const shown = listed.map((command) => command.paths?.[0]?.join(" "));
+  return `error: unknown ${what} '${word}'; the commands: ${shown.join(", ")} (details: ${HELP_HINT})`;
+}
+
+/**
+ * What to say of a command line clipanion cannot parse, for a known command: what is wrong, then
+ * the command's usage. Clipanion would say "Unknown Syntax Error", and when every candidate is
+ * the same command (an optional positional makes two: `start . extra`), offer the same usage
+ * twice.
+ */
+function misuseMessage(cli: Cli<CliContext>, error: Error, word: string): string {
   const candidates = (error as Error & { candidates?: Candidate[] }).candidates ?? [];
-  const [first] = candidates;
-  if (first?.reason && candidates.every((candidate) => candidate.usage === first.usage)) {
-    return `Unknown Syntax Error: ${first.reason}\n\n$ ${first.usage}\n`;
-  }
-  return cli.error(error, { colored: false });
+  const reason = candidates.find((candidate) => candidate.reason)?.reason ?? error.message;
+  const [command, ...others] = commandsFor(word);
+  if (command === undefined || others.length > 0) return cli.error(error, { colored: false });
+  return `error: ${reason}\n${cli.usage(command)}run 'claude-sessions ${word} --help' for its details\n`;
 }
 
 /** Runs the CLI with `args`; resolves with the exit code. */
@@ -98,7 +133,10 @@ export async function main(args: string[]): Promise<number> {
   // Everything after the first `--` is a program and its arguments, never our options.
   const separator = args.indexOf("--");
   const passthrough = separator >= 0 ? args.slice(separator + 1) : undefined;
-  const ours = separator >= 0 ? args.slice(0, separator) : args;
+  const typed = separator >= 0 ? args.slice(0, separator) : args;
+  // `help [command]`, as git and docker take it: the same as `[command] --help`.
+  const ours = typed[0] === "help" ? [...typed.slice(1), "--help"] : typed;
+  const [word = ""] = ours;
   const cli = createCli(ours);
   const context: CliContext = { ...Cli.defaultContext, passthrough };
   let command: ReturnType<typeof cli.process>;
@@ -106,9 +144,12 @@ export async function main(args: string[]): Promise<number> {
     command = cli.process(ours, context);
   } catch (error) {
     // It quotes the command line, which may hold anything.
-    const lines = misuseMessage(cli, error as Error).split("\n");
+    if (!isCommandWord(word)) {
+      context.stderr.write(`${printable(unknownCommandMessage(word))}\n`);
+      return EXIT_USAGE;
+    }
+    const lines = misuseMessage(cli, error as Error, word).split("\n");
     context.stderr.write(lines.map(printable).join("\n"));
-    context.stderr.write(`Run 'claude-sessions --help' for the list of commands.\n`);
     return EXIT_USAGE;
   }
   return cli.run(command, context);

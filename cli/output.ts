@@ -2,6 +2,7 @@
 import { constants } from "node:os";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { type Session, SessionState } from "../gen/claude_sessions/v1/session_pb.js";
+import { shellQuote } from "./shell-quote.js";
 
 /** Whether to colour output written to `stream`: only on a terminal, never with NO_COLOR. */
 export function useColor(stream: NodeJS.WritableStream): boolean {
@@ -68,6 +69,11 @@ const stateNames: Record<SessionState, string> = {
   [SessionState.INTERRUPTED]: "interrupted",
 };
 
+/** Every state's name, as `list --state` takes them. */
+export const STATE_NAMES: readonly string[] = Object.entries(stateNames)
+  .filter(([value]) => Number(value) !== SessionState.UNSPECIFIED)
+  .map(([, name]) => name);
+
 /** The state's name as the CLI and its JSON show it ("running"). */
 export function stateName(state: SessionState): string {
   return stateNames[state] ?? "unknown";
@@ -133,14 +139,19 @@ export function describeEnd(session: Session): string {
   return stateName(session.state);
 }
 
-/** "<id> (<name>)", or the id alone, printable. */
+/** How a one-line message names a session: "api (3f2a9c1e)", or the full id if it has no name. */
+export function sessionMention(session: Session): string {
+  return printable(session.name ? `${session.name} (${session.id.slice(0, 8)})` : session.id);
+}
+
+/** "<id> (<name>)", or the id alone, printable: the heading of a session's details. */
 export function sessionTitle(session: Session): string {
   return printable(session.name ? `${session.id} (${session.name})` : session.id);
 }
 
-/** The session's command as one printable line. */
+/** The session's command as one printable line, quoted as it would be typed. */
 function commandLine(session: Session): string {
-  return printable(session.command.join(" "));
+  return printable(shellQuote(session.command));
 }
 
 /** The seed's block for one session in `list`, with a few more lines. */

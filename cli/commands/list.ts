@@ -1,7 +1,7 @@
 import { Command, Option, UsageError } from "clipanion";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
-import { jsonText, parseState, sessionBlock, sessionJson, useColor } from "../output.js";
+import { jsonText, parseState, sessionBlock, sessionJson, stateName, useColor } from "../output.js";
 import { listAllSessions } from "../session-list.js";
 import { sessionTable } from "../session-table.js";
 
@@ -41,6 +41,7 @@ export class ListCommand extends BaseCommand {
       }
       states.push(state);
     }
+    const label = listTitle(states, this.all);
     if (states.length === 0 && !this.all) states.push(...ACTIVE);
     const sessions = await this.call((client) => listAllSessions(client, states));
     const { stdout } = this.context;
@@ -48,7 +49,6 @@ export class ListCommand extends BaseCommand {
       stdout.write(`${jsonText(sessions.map(sessionJson), 2)}\n`);
       return 0;
     }
-    const label = this.all ? "Sessions" : "Active sessions";
     if (sessions.length === 0) {
       stdout.write(`📋 No ${label.toLowerCase()}. Start one with: claude-sessions start <dir>\n`);
       return 0;
@@ -66,4 +66,16 @@ export class ListCommand extends BaseCommand {
     );
     return 0;
   }
+}
+
+/**
+ * What the listed sessions are, from the states asked for: "Exited or stopped sessions";
+ * "Active sessions" by default, "Sessions" with `--all`.
+ */
+function listTitle(states: readonly SessionState[], all: boolean): string {
+  if (states.length === 0) return all ? "Sessions" : "Active sessions";
+  const names = [...new Set(states.map(stateName))];
+  const last = names.pop() as string;
+  const words = names.length > 0 ? `${names.join(", ")} or ${last}` : last;
+  return `${words.charAt(0).toUpperCase()}${words.slice(1)} sessions`;
 }

@@ -1,6 +1,7 @@
 import { Command, Option, UsageError } from "clipanion";
+import { MAX_DIMENSION } from "../../daemon/common/terminal-size.js";
 import { BaseCommand } from "../base-command.js";
-import { printable } from "../output.js";
+import { printable, sessionMention } from "../output.js";
 
 export class ResizeCommand extends BaseCommand {
   static override paths = [["resize"]];
@@ -16,10 +17,14 @@ export class ResizeCommand extends BaseCommand {
   rows = Option.String({ name: "rows" });
 
   async run(): Promise<number> {
+    // Checked here as the daemon would: a size it cannot take is misuse (exit 2), not an error.
     const number = (text: string, what: string) => {
       if (!/^\d+$/.test(text))
-        throw new UsageError(`${what} must be a whole number, got '${text}'`);
-      return Number(text);
+        throw new UsageError(`${what} must be a whole number, got '${printable(text)}'`);
+      const value = Number(text);
+      if (value < 1 || value > MAX_DIMENSION)
+        throw new UsageError(`${what} must be between 1 and ${MAX_DIMENSION}, got ${value}`);
+      return value;
     };
     const cols = number(this.cols, "cols");
     const rows = number(this.rows, "rows");
@@ -28,7 +33,7 @@ export class ResizeCommand extends BaseCommand {
       this.id,
     );
     this.context.stdout.write(
-      `✅ Session ${printable(session?.id ?? this.id)} resized to ${cols}x${rows}\n`,
+      `✅ Session ${session ? sessionMention(session) : printable(this.id)} resized to ${cols}x${rows}\n`,
     );
     return 0;
   }

@@ -1,6 +1,6 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
-import { jsonText, printable, sessionJson } from "../output.js";
+import { jsonText, sessionJson, sessionMention } from "../output.js";
 import { clientEnv, terminalSize } from "../session-args.js";
 import { sessionLabel } from "../session-table.js";
 import { attachTerminal } from "../terminal-attach.js";
@@ -35,10 +35,10 @@ export class ResumeCommand extends BaseCommand {
       this.id,
     );
     if (session === undefined) throw new Error("the daemon returned no session");
-    if (this.json) this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);
+    if (this.json) this.context.stdout.write(`${jsonText(sessionJson(session), 2)}\n`);
     else if (!this.attach)
       this.context.stdout.write(
-        `✅ Session ${this.verb}: ${printable(session.id)} (pid ${session.pid})\n`,
+        `✅ Session ${this.verb}: ${sessionMention(session)} (pid ${session.pid})\n`,
       );
     if (!this.attach) return 0;
     return attachTerminal(await this.daemon(session.id), session.id, {

@@ -1,7 +1,7 @@
 import { Command, Option, UsageError } from "clipanion";
 import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
 import { parseDuration } from "../durations.js";
-import { printable } from "../output.js";
+import { printable, sessionMention } from "../output.js";
 import { stopSession } from "../session-stop.js";
 
 export class RemoveCommand extends BaseCommand {
@@ -36,7 +36,9 @@ export class RemoveCommand extends BaseCommand {
           if (this.force) await stopSession(client, id, grace);
           return client.sessions.removeSession({ sessionId: id, deleteLog: this.deleteLog });
         }, id);
-        this.context.stdout.write(`🗑️  Session removed: ${printable(session?.id ?? id)}\n`);
+        this.context.stdout.write(
+          `🗑️  Session removed: ${session ? sessionMention(session) : printable(id)}\n`,
+        );
       } catch (error) {
         failed = true;
         this.context.stderr.write(errorLine(error as Error));

@@ -3,6 +3,7 @@ import { BaseCommand } from "../base-command.js";
 
 export class SendCommand extends BaseCommand {
   static override paths = [["send"]];
+  static override passthrough = "[-- text]";
   static override usage = Command.Usage({
     description: "Type text into a session",
     details:
@@ -19,7 +20,6 @@ export class SendCommand extends BaseCommand {
   enter = Option.Boolean("--enter", false, { description: "Press Enter after the text" });
   id = Option.String({ name: "id" });
   text = Option.String({ required: false, name: "text" });
-  protected override acceptsPassthrough = true;
 
   async run(): Promise<number> {
     const after = this.context.passthrough;

@@ -1,7 +1,14 @@
 import { Command, Option } from "clipanion";
 import type { Session } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
-import { describeEnd, isLive, jsonText, printable, sessionJson, sessionTitle } from "../output.js";
+import {
+  describeEnd,
+  isLive,
+  jsonText,
+  printable,
+  sessionJson,
+  sessionMention,
+} from "../output.js";
 import { clientEnv, resolveDirectory, terminalSize } from "../session-args.js";
 import { sessionLabel } from "../session-table.js";
 import { attachTerminal } from "../terminal-attach.js";
@@ -11,6 +18,7 @@ const SETTLE_MS = 500;
 
 export class StartCommand extends BaseCommand {
   static override paths = [["start"]];
+  static override passthrough = "[-- command...]";
   static override usage = Command.Usage({
     description: "Start a session",
     details: `
@@ -34,7 +42,6 @@ export class StartCommand extends BaseCommand {
   attach = Option.Boolean("--attach", false, { description: "Attach to the session once started" });
   json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
   dir = Option.String({ required: false, name: "dir" });
-  protected override acceptsPassthrough = true;
 
   async run(): Promise<number> {
     const workingDir = resolveDirectory(this.dir ?? ".");
@@ -50,12 +57,12 @@ export class StartCommand extends BaseCommand {
     );
     if (session === undefined) throw new Error("the daemon returned no session");
     if (this.json) {
-      this.context.stdout.write(`${jsonText(sessionJson(session))}\n`);
+      this.context.stdout.write(`${jsonText(sessionJson(session), 2)}\n`);
     } else if (!this.attach) {
       const ended = await this.endedAtOnce(session);
       const started = ended
-        ? `Session started, and exited at once: ${sessionTitle(ended)} (${describeEnd(ended)})`
-        : `✅ Session started: ${sessionTitle(session)}`;
+        ? `Session started, and exited at once: ${sessionMention(ended)} (${describeEnd(ended)})`
+        : `✅ Session started: ${sessionMention(session)}`;
       this.context.stdout.write(
         `${started}\n📂 Working directory: ${jsonText(session.workingDir)}\n📝 Logs: ${printable(session.logPath)}\n`,
       );

@@ -45,7 +45,7 @@ export class StopDaemonCommand extends BaseCommand {
       );
       return EXIT_ERROR;
     }
-    this.context.stdout.write("✅ Daemon shutdown requested\n");
+    this.context.stdout.write(`✅ Daemon stopped (pid ${pid})\n`);
     return 0;
   }
 }

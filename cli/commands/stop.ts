@@ -3,7 +3,7 @@ import { DEFAULT_GRACE_MS } from "../../daemon/common/grace.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
-import { describeEnd, isLive, printable } from "../output.js";
+import { describeEnd, isLive, printable, sessionMention } from "../output.js";
 import { listAllSessions } from "../session-list.js";
 
 export class StopCommand extends BaseCommand {
@@ -58,7 +58,7 @@ export class StopCommand extends BaseCommand {
             ? "Session already ended"
             : "✅ Session stopped";
         this.context.stdout.write(
-          `${done}: ${printable(session?.id ?? id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
+          `${done}: ${session ? sessionMention(session) : printable(id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
         );
       } catch (error) {
         failed = true;

@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { BaseCommand } from "../base-command.js";
-import { describeState, jsonText, sessionJson, sessionTitle } from "../output.js";
+import { describeState, jsonText, sessionJson, sessionMention } from "../output.js";
 import { CallError, Status } from "../rpc/call-error.js";
 
 const kinds: Record<SessionEventKind, string> = {
@@ -51,7 +51,7 @@ export class WatchCommand extends BaseCommand {
         this.context.stdout.write(
           this.json
             ? `${jsonText({ event: kind, session: sessionJson(event.session) })}\n`
-            : `${new Date().toISOString()} ${kind} ${sessionTitle(event.session)}: ${describeState(event.session)}\n`,
+            : `${new Date().toISOString()} ${kind} ${sessionMention(event.session)}: ${describeState(event.session)}\n`,
         );
       }
     } catch (error) {

@@ -4,7 +4,7 @@
  * uses `claude --resume <id>` so the conversation continues, or `--session-id <id>` again when
  * Claude Code has no transcript of it yet (no prompt was ever sent).
  */
-import { accessSync, constants, statSync } from "node:fs";
+import { accessSync, closeSync, constants, openSync, readSync, statSync } from "node:fs";
 import { basename, delimiter, isAbsolute, join, resolve } from "node:path";
 import { SessionError } from "./session-error.js";
 
@@ -163,12 +163,7 @@ export function findExecutable(
       notExecutable ??= candidate;
     }
   }
-  if (notExecutable !== undefined) {
-    throw new SessionError(
-      "failed-precondition",
-      `${notExecutable} is not executable; fix it with: chmod +x ${notExecutable}`,
-    );
-  }
+  if (notExecutable !== undefined) throw notExecutableError(notExecutable);
   if (program === DEFAULT_PROGRAM) {
     throw new SessionError(
       "failed-precondition",
@@ -180,4 +175,44 @@ export function findExecutable(
     "failed-precondition",
     `command not found: ${program}${where}; install it, or give the full path to the program`,
   );
+}
+
+/**
+ * Why `file`, a regular file without execute permission, cannot run. `chmod +x` is the fix only
+ * for a program: a `#!` script or an ELF binary. For anything else (`/etc/passwd`, a text file)
+ * it would be wrong advice, and often impossible (the file is not the user's).
+ */
+function notExecutableError(file: string): SessionError {
+  const start = firstBytes(file, 4);
+  if (start === undefined) {
+    return new SessionError("failed-precondition", `${file} is not executable, nor readable`);
+  }
+  const program = start.subarray(0, 2).toString("latin1") === "#!" || start.equals(ELF_MAGIC);
+  return new SessionError(
+    "failed-precondition",
+    program
+      ? `${file} is not executable; fix it with: chmod +x ${file}`
+      : `${file} is not a program (not executable, and neither a #! script nor a binary); name the program to open it with, e.g. -- less ${file}`,
+  );
+}
+
+const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
+
+/** The first `count` bytes of a regular file, or undefined if it cannot be read. */
+function firstBytes(file: string, count: number): Buffer | undefined {
+  let fd: number;
+  try {
+    // O_NONBLOCK: a FIFO put in its place since the stat must not block the daemon on open.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const buffer = Buffer.alloc(count);
+    return buffer.subarray(0, readSync(fd, buffer, 0, count, 0));
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }

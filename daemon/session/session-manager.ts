@@ -377,7 +377,7 @@ export class SessionManager {
     await session.stop(graceMs, "request");
     await this.store.saved().catch((error: unknown) => {
       throw unsaved(
-        `session ${session.id} is ${session.state.toUpperCase()}, but cannot write ${this.paths.state}: ${(error as Error).message}; the daemon retries until it can: free space on that disk`,
+        `session ${session.id} is ${session.state}, but cannot write ${this.paths.state}: ${(error as Error).message}; the daemon retries until it can: free space on that disk`,
         error,
       );
     });
@@ -508,9 +508,10 @@ function requireRunning(session: Session, what: string): void {
 }
 
 function notRunning(session: Session, what: string): SessionError {
+  const called = session.record.name || session.id;
   return new SessionError(
     "failed-precondition",
-    `cannot ${what}: session ${session.id} is ${session.state.toUpperCase()}; see its output with: claude-sessions logs ${session.record.name || session.id}`,
+    `cannot ${what}: session ${called} is ${session.state}; see its output with: claude-sessions logs ${called}`,
   );
 }
 

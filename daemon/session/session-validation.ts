@@ -1,11 +1,12 @@
 /** Checks on what a client asks for, each failing with an invalid-argument SessionError and a fix. */
 import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
+import { MAX_DIMENSION } from "../common/terminal-size.js";
 import { SessionError } from "./session-error.js";
 
+export { MAX_DIMENSION };
 export const DEFAULT_COLS = 120;
 export const DEFAULT_ROWS = 40;
-export const MAX_DIMENSION = 1000;
 /** The longest name, in bytes of UTF-8: a name is typed, shown in lists and kept on disk. */
 export const MAX_NAME_BYTES = 128;
 /**

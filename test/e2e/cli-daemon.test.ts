@@ -95,7 +95,7 @@ describe("e2e: the daemon's life through the CLI", () => {
   it("stop-daemon stops it; status then exits 3 and says it is not running", async () => {
     const stop = await home.run(["stop-daemon"]);
     assert.equal(stop.code, 0, stop.stderr);
-    assert.match(stop.stdout, /^✅ Daemon shutdown requested$/m);
+    assert.match(stop.stdout, /^✅ Daemon stopped \(pid \d+\)$/m);
     // stop-daemon returns once the daemon is gone.
     assert.equal(isAlive(daemonPid), false, "the daemon is still running");
     assertNoDaemon();

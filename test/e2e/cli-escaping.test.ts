@@ -59,7 +59,7 @@ describe("e2e: output escaping with a real daemon", () => {
       const list = await home.ok(["list", "--long"]);
       assertPrintable("list --long", list);
       assert.ok(list.includes(`Directory: ${shown}\n`), list);
-      assert.ok(list.includes("Command: sh -c exec cat \\x1b[2J\n"), list);
+      assert.ok(list.includes("Command: sh -c 'exec cat' '\\x1b[2J'\n"), list);
       const show = await home.ok(["show", "esc"]);
       assertPrintable("show", show);
       assert.match(show, new RegExp(`Directory: +${shown.replaceAll("\\", "\\\\")}\n`));
@@ -192,7 +192,7 @@ describe("e2e: output escaping with a daemon that sends anything", () => {
       for (const shown of [
         "0123abcd-\\x1b[2J-\\u009b31m (na\\u009bme\\u202e\\x1b]0;NAME\\x07)",
         "Directory: /tmp/\\x1b]0;DIR\\x07",
-        "Command: sh -c \\u0085\\u200b tag\\u{e0001}",
+        "Command: sh -c '\\u0085\\u200b' 'tag\\u{e0001}'",
         "Status: failed: broke \\x1b[31mred",
         "Logs: /tmp/\\x1b]0;LOG\\x07.jsonl",
         "Log error: disk \\u009b2J",
@@ -218,7 +218,8 @@ describe("e2e: output escaping with a daemon that sends anything", () => {
       const watch = await run(["watch"]);
       assert.equal(watch.code, 0, watch.stderr);
       assertPrintable("watch", watch.stdout);
-      assert.match(watch.stdout, / existing 0123abcd-\\x1b\[2J-\\u009b31m \(na\\u009bme/);
+      // Named by its name and short id.
+      assert.match(watch.stdout, / existing na\\u009bme\\u202e\\x1b\]0;NAME\\x07 \(0123abcd\): /);
 
       const status = await run(["status"]);
       assert.equal(status.code, 0, status.stderr);

@@ -105,7 +105,10 @@ describe("e2e: sessions through the CLI", () => {
 
   it("a named session works by name for show and stop; a unique id prefix works for show", async () => {
     const started = await home.ok(["start", "--name", "api", work.path, ...BASH]);
-    const id = /^✅ Session started: ([0-9a-f-]{36}) \(api\)$/m.exec(started)?.[1];
+    // A named session is called by its name and short id; its log's name holds the full id.
+    const short = /^✅ Session started: api \(([0-9a-f]{8})\)$/m.exec(started)?.[1];
+    assert.ok(short, `unexpected start output: ${started}`);
+    const id = new RegExp(`/logs/(${short}[0-9a-f-]{28})\\.jsonl$`, "m").exec(started)?.[1];
     assert.ok(id, `unexpected start output: ${started}`);
     assert.match(started, new RegExp(`^📂 Working directory: "${work.path}"$`, "m"));
     assert.match(started, new RegExp(`^📝 Logs: ${home.path}/logs/${id}\\.jsonl$`, "m"));
@@ -120,7 +123,7 @@ describe("e2e: sessions through the CLI", () => {
     assert.equal(byPrefix.name, "api");
 
     const stopped = await home.ok(["stop", "api"]);
-    assert.match(stopped, new RegExp(`^✅ Session stopped: ${id} \\(`, "m"));
+    assert.match(stopped, new RegExp(`^✅ Session stopped: api \\(${short}\\) \\(`, "m"));
     assert.notEqual((await home.json<SessionJson>(["show", "api"])).state, "running");
     await home.ok(["rm", "api"]);
   });

@@ -151,7 +151,7 @@ describe("interactive attach, input and capture", () => {
         input: { case: "text", value: "x" },
       }),
       (error: grpc.ServiceError) =>
-        error.code === grpc.status.FAILED_PRECONDITION && /EXITED/.test(error.details),
+        error.code === grpc.status.FAILED_PRECONDITION && /is exited/.test(error.details),
     );
   });
 

@@ -90,6 +90,8 @@ describe("bad input over the socket", () => {
     const { sessions } = daemon.client;
     const file = `${work.path}/a-file`;
     writeFileSync(file, "not a directory\n");
+    const script = `${work.path}/a-script`;
+    writeFileSync(script, "#!/bin/sh\necho hi\n");
     mkdirSync(`${work.path}/dir`);
     const start = (fields: Record<string, unknown>) =>
       sessions.startSession({ workingDir: work.path, command: ["cat"], env, ...fields });
@@ -177,10 +179,16 @@ describe("bad input over the socket", () => {
         message: /command not found/,
       },
       {
-        name: "command is not executable",
+        name: "command is a script that is not executable",
+        call: () => start({ command: [script] }),
+        code: grpc.status.FAILED_PRECONDITION,
+        message: new RegExp(`${script} is not executable; fix it with: chmod \\+x`),
+      },
+      {
+        name: "command is a file that is no program",
         call: () => start({ command: [file] }),
         code: grpc.status.FAILED_PRECONDITION,
-        message: new RegExp(`${file} is not executable; fix it with: chmod \\+x`),
+        message: new RegExp(`^${file} is not a program \\(`),
       },
       {
         name: "zero cols",
@@ -198,7 +206,7 @@ describe("bad input over the socket", () => {
         name: "zero size on resize",
         call: () => sessions.resizeSession({ sessionId: TWINS[1] as string, cols: 0, rows: 0 }),
         code: grpc.status.FAILED_PRECONDITION,
-        message: /cannot resize: session .* is EXITED/,
+        message: /cannot resize: session .* is exited/,
       },
       {
         name: "a name already in use",

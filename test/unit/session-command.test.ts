@@ -188,6 +188,11 @@ describe("session command: words and executables", () => {
     chmodSync(`${dir}/bin/tool`, 0o755);
     writeFileSync(`${dir}/bin/plain`, "not a program\n");
     chmodSync(`${dir}/bin/plain`, 0o644);
+    // A script and a binary that only lack the execute bit.
+    writeFileSync(`${dir}/bin/script`, "#!/bin/sh\n", { mode: 0o644 });
+    writeFileSync(`${dir}/bin/binary`, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1]), {
+      mode: 0o644,
+    });
     mkdirSync(`${dir}/bin/folder`);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -228,7 +233,9 @@ describe("session command: words and executables", () => {
       ["folder", /command not found: folder/],
       [`${dir}/bin/missing`, new RegExp(`command not found: ${dir}/bin/missing;`)],
       ["claude", /Claude Code \(claude\) is not installed.*npm install -g/],
-      ["plain", new RegExp(`${dir}/bin/plain is not executable; fix it with: chmod \\+x`)],
+      ["plain", new RegExp(`${dir}/bin/plain is not a program \\(`)],
+      ["script", new RegExp(`${dir}/bin/script is not executable; fix it with: chmod \\+x`)],
+      ["binary", new RegExp(`${dir}/bin/binary is not executable; fix it with: chmod \\+x`)],
     ];
     for (const [program, message] of cases) {
       assert.throws(
