@@ -10,7 +10,7 @@ export class AttachCommand extends BaseCommand {
     details: `
       Shows the session's current screen on your terminal's alternate screen (your screen and scrollback come back when you leave), then its live output; what you type goes to the session and your window size follows. Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code.
 
-      \`--read-only\` watches without sending input (ctrl-c leaves). Without a terminal on stdin, attach streams the output read-only.
+      \`--read-only\` watches without sending input or resizing the session (ctrl-c leaves). A watcher whose terminal is smaller than the session's sees the part of the screen around the cursor, as tmux shows a smaller client, with a notice on its last row ("showing 80x23 of 120x40"), redrawn at most every 50 ms while output flows; once its terminal is as large, the whole screen and the live output. Without a terminal on stdin, attach streams the output read-only.
     `,
     examples: [
       ["Attach", "$0 attach api"],
