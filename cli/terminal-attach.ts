@@ -102,7 +102,8 @@ export async function attachTerminal(
     cleanups.push(() => tty.off("data", onInput));
     const onResize = () => {
       const next = terminalSize(stdout);
-      if (next && !readOnly) call.write({ message: { case: "resize", value: next } });
+      // A read-only viewer's size is what it is shown: a crop while smaller than the session.
+      if (next) call.write({ message: { case: "resize", value: next } });
     };
     (stdout as NodeJS.WriteStream).on("resize", onResize);
     cleanups.push(() => (stdout as NodeJS.WriteStream).off("resize", onResize));

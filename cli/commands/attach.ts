@@ -18,7 +18,7 @@ export class AttachCommand extends BaseCommand {
 
       While attached, the terminal's title says which session it is ("claude-sessions: api"; your own title comes back when you leave, on terminals that keep a title stack), and one line printed before the session's screen (on your normal screen, so it stays in the scrollback) names it and the detach keys.
 
-      \`--read-only\` watches without sending input (ctrl-c leaves). Without a terminal on stdin, attach streams the output read-only.
+      \`--read-only\` watches without sending input or resizing the session (ctrl-c leaves). A watcher whose terminal is smaller than the session's sees the part of the screen around the cursor, as tmux shows a smaller client, with a notice on its last row ("showing 80x23 of 120x40"), redrawn at most every 50 ms while output flows; once its terminal is as large, the whole screen and the live output. Without a terminal on stdin, attach streams the output read-only.
     `,
     examples: [
       ["Attach", "$0 attach api"],

@@ -237,7 +237,8 @@ async function attachTerminal(
           if (!readOnly) session.write(Buffer.from(message.value));
           break;
         case "resize":
-          if (!readOnly) manager.resizeTerminal(session, message.value.cols, message.value.rows);
+          if (readOnly) manager.resizeView(attachment, message.value.cols, message.value.rows);
+          else manager.resizeTerminal(session, message.value.cols, message.value.rows);
           break;
         case "detach":
           return "detached" as const;

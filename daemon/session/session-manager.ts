@@ -350,9 +350,16 @@ export class SessionManager {
     session.resize(size.cols, size.rows);
   }
 
+  /** A read-only terminal client's new size, checked like any size: its viewport. */
+  resizeView(attachment: TerminalAttachment, cols: number, rows: number): void {
+    const size = checkSize(cols, rows);
+    attachment.view(size.cols, size.rows);
+  }
+
   /**
    * Attaches a terminal client to a running session: an interactive one with a size resizes the
-   * session to it first (the latest interactive client's size wins).
+   * session to it first (the latest interactive client's size wins); a read-only one's is the
+   * part of the screen it is shown.
    */
   attach(
     query: string,
@@ -362,7 +369,7 @@ export class SessionManager {
   ): { session: Session; attachment: TerminalAttachment } {
     const session = this.get(query);
     requireRunning(session, "attach");
-    const checked = !readOnly && size !== undefined ? checkSize(size.cols, size.rows) : undefined;
+    const checked = size !== undefined ? checkSize(size.cols, size.rows) : undefined;
     const attachment = session.attach(sink, readOnly, checked);
     if (attachment === undefined) throw notRunning(session, "attach");
     return { session, attachment };

@@ -8,6 +8,7 @@ import { StringDecoder } from "node:string_decoder";
 import { Deferred, withTimeout } from "../common/async.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
 import type { PtyExit } from "../terminal/pty-process.js";
+import type { Viewport } from "../terminal/screen-frame.js";
 import { type AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
 import type { ScreenText } from "../terminal/terminal-screen.js";
 import { describeCommand } from "./session-command.js";
@@ -208,9 +209,19 @@ export class Session {
   private async releaseAttachments(): Promise<void> {
     const screen = this.screen;
     if (this.attachments.size === 0 || screen === undefined) return;
-    const frame = await new Promise<string>((resolve) => screen.snapshot(resolve));
+    // The whole screen, and each crop a read-only client smaller than it is shown.
+    const key = (viewport?: Viewport) => (viewport ? `${viewport.cols}x${viewport.rows}` : "");
+    const views = new Map<string, Viewport | undefined>([["", undefined]]);
+    for (const attachment of this.attachments) {
+      const viewport = attachment.frameViewport();
+      views.set(key(viewport), viewport);
+    }
+    const frames = new Map<string, string>();
+    for (const [name, viewport] of views)
+      frames.set(name, await new Promise<string>((resolve) => screen.snapshot(resolve, viewport)));
     const last = {
-      snapshot: (deliver: (frame: string) => void) => deliver(frame),
+      snapshot: (deliver: (frame: string) => void, viewport?: Viewport) =>
+        deliver(frames.get(key(viewport)) ?? frames.get("") ?? ""),
       cols: screen.cols,
       rows: screen.rows,
     };
@@ -274,6 +285,7 @@ export class Session {
     if (cols === this.record.cols && rows === this.record.rows) return;
     this.process?.resize(cols, rows);
     this.screen?.resize(cols, rows);
+    for (const attachment of this.attachments) attachment.resized();
     this.amend({ cols, rows });
     this.hooks.notify(this, "state");
     if (this.isRunning) this.log.appendEvent(`resized to ${cols}x${rows}`);
@@ -282,7 +294,8 @@ export class Session {
   /**
    * Attaches a terminal client; it first gets the screen, then live output. The size an
    * interactive client gives becomes the session's first (the latest client to attach or resize
-   * wins); a read-only client's never does.
+   * wins); a read-only client's never does: it is the client's viewport, cropped to while
+   * smaller than the session's.
    */
   attach(
     sink: AttachmentSink,
@@ -298,6 +311,7 @@ export class Session {
       readOnly,
       this.hooks.attachmentCounters,
     );
+    if (readOnly && size !== undefined) attachment.view(size.cols, size.rows);
     this.attachments.add(attachment);
     attachment.start();
     this.hooks.notify(this, "state");

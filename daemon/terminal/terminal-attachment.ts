@@ -2,10 +2,13 @@
  * One interactive client of a session's terminal (AttachTerminal). Output is forwarded as it
  * comes; when the client cannot keep up its backlog is bounded, and once it drains it gets a
  * fresh screen instead of the output it missed, so a slow client never slows the session.
+ * A read-only client whose terminal (its viewport) is smaller than the session's gets cropped
+ * screens instead of output, which would wrap in its terminal.
  */
 
 import { Notifier } from "../common/async.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
+import type { Viewport } from "./screen-frame.js";
 
 /**
  * Output held for one client before it is dropped in favour of a fresh screen. A program that
@@ -34,6 +37,12 @@ const BULK_BYTES = 2048;
  */
 export const BULK_PACE_MS = 2;
 
+/**
+ * While output flows, a cropped viewer gets at most one screen per this long, and one more
+ * after the output stops: 20 screens a second look live, and each costs a parse and a frame.
+ */
+export const CROP_FRAME_MS = 50;
+
 /** How an attachment talks to its client; the RPC layer implements it on the gRPC stream. */
 export interface AttachmentSink {
   /** Sends output; false when the client's buffer is full (wait for `onDrain`). */
@@ -45,7 +54,8 @@ export interface AttachmentSink {
 
 /** What an attachment needs from its session's screen. */
 export interface ScreenSource {
-  snapshot(deliver: (frame: string) => void): void;
+  /** The screen as a frame, cropped to `viewport` (around the cursor) when one is given. */
+  snapshot(deliver: (frame: string) => void, viewport?: Viewport): void;
   readonly cols: number;
   readonly rows: number;
 }
@@ -55,6 +65,16 @@ export interface ScreenSource {
  * alternate screen (the CLI) has no normal screen to go back to, so it is sent one.
  */
 const LEAVE_ALT_SCREEN = /\x1b\[\?(?:1049|1047|47)l/;
+
+/**
+ * The line a cropped viewer sees on its last row, in reverse video, cut to its width; written
+ * with the cursor saved and restored around it.
+ */
+export function cropNotice(viewport: Viewport, cols: number, rows: number): string {
+  const shown = `${Math.min(viewport.cols, cols)}x${Math.min(viewport.rows - 1, rows)}`;
+  const text = `claude-sessions: showing ${shown} of ${cols}x${rows} (read-only)`;
+  return `\x1b7\x1b[?6l\x1b[${viewport.rows};1H\x1b[0;7m${text.slice(0, viewport.cols)}\x1b8`;
+}
 
 /** For attachments nobody counts (unit tests). */
 const UNCOUNTED: AttachmentCounters = { backlog: () => undefined, resynced: () => undefined };
@@ -76,6 +96,14 @@ export class TerminalAttachment {
   private lastSentBytes = 0;
   /** Wakes those waiting for everything pushed to be handed to the client. */
   private readonly idled = new Notifier();
+  /** A read-only client's terminal size, once it gave one. */
+  private viewport: Viewport | undefined;
+  /** The client was last sent a cropped screen: output reaches it as screens. */
+  private cropping = false;
+  /** A fresh cropped screen is due (output came, or a size changed). */
+  private dirty = false;
+  private frameTimer: NodeJS.Timeout | undefined;
+  private lastFrameAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private screen: ScreenSource,
@@ -87,6 +115,37 @@ export class TerminalAttachment {
       this.blocked = false;
       this.pump();
     });
+  }
+
+  /**
+   * A read-only client's terminal size: while it is smaller than the session's, the client gets
+   * cropped screens. Any change gets a fresh screen, cropped or whole.
+   */
+  view(cols: number, rows: number): void {
+    this.viewport = { cols, rows };
+    if (this.closed) return;
+    this.dirty = true;
+    this.scheduleFrame();
+  }
+
+  /**
+   * The part of the screen this client's frames show, or undefined for the whole screen: at
+   * most its viewport less the notice's row.
+   */
+  frameViewport(): Viewport | undefined {
+    const viewport = this.viewport;
+    if (viewport === undefined) return undefined;
+    if (viewport.cols >= this.screen.cols && viewport.rows >= this.screen.rows) return undefined;
+    return { cols: viewport.cols, rows: Math.max(1, viewport.rows - 1) };
+  }
+
+  /** The session's size changed: a viewer may need a crop now, or no longer. */
+  resized(): void {
+    if (this.closed || this.viewport === undefined) return;
+    if (this.cropping || this.frameViewport() !== undefined) {
+      this.dirty = true;
+      this.scheduleFrame();
+    }
   }
 
   /** Sends the current screen; output pushed from now on follows it. */
@@ -101,6 +160,11 @@ export class TerminalAttachment {
    */
   push(data: Uint8Array): void {
     if (this.closed || this.stale) return;
+    if (this.cropping || this.frameViewport() !== undefined) {
+      this.dirty = true;
+      this.scheduleFrame();
+      return;
+    }
     const text = this.tail + Buffer.from(data).toString("latin1");
     const leaves = LEAVE_ALT_SCREEN.test(text);
     if (leaves) this.redraw = true;
@@ -154,30 +218,54 @@ export class TerminalAttachment {
 
   close(): void {
     this.closed = true;
+    if (this.frameTimer !== undefined) clearTimeout(this.frameTimer);
+    this.frameTimer = undefined;
+    this.dirty = false;
     this.queue = [];
     this.queuedBytes = 0;
     this.idled.notify();
   }
 
   private busy(): boolean {
-    return !this.closed && (this.syncing || this.stale || this.queue.length > 0);
+    return !this.closed && (this.syncing || this.stale || this.dirty || this.queue.length > 0);
   }
 
   private resync(): void {
     this.syncing = true;
     this.stale = false;
     this.redraw = false;
+    this.dirty = false;
     this.queue = [];
     this.queuedBytes = 0;
     const screen = this.screen;
+    const crop = this.frameViewport();
+    const viewport = this.viewport;
+    this.cropping = crop !== undefined;
     screen.snapshot((frame) => {
       // Superseded by end(): that resync sends the run's final screen.
       if (this.screen !== screen) return;
       this.syncing = false;
       if (this.closed) return;
-      if (!this.sink.sendScreen(frame, screen.cols, screen.rows)) this.blocked = true;
+      const shown =
+        crop !== undefined && viewport !== undefined && viewport.rows > 1
+          ? frame + cropNotice(viewport, screen.cols, screen.rows)
+          : frame;
+      this.lastFrameAt = performance.now();
+      if (!this.sink.sendScreen(shown, screen.cols, screen.rows)) this.blocked = true;
       this.pump();
-    });
+    }, crop);
+  }
+
+  /** A cropped screen within {@link CROP_FRAME_MS} of the last, once the client can take it. */
+  private scheduleFrame(): void {
+    if (this.frameTimer !== undefined || this.syncing || this.blocked) return;
+    const wait = Math.max(0, this.lastFrameAt + CROP_FRAME_MS - performance.now());
+    this.frameTimer = setTimeout(() => {
+      this.frameTimer = undefined;
+      if (this.closed || this.syncing) return;
+      if (this.blocked) return;
+      this.resync();
+    }, wait);
   }
 
   private pump(): void {
@@ -192,6 +280,10 @@ export class TerminalAttachment {
     if (!this.blocked && (this.stale || this.redraw)) {
       if (this.stale) this.counters.resynced();
       this.resync();
+      return;
+    }
+    if (!this.blocked && this.dirty) {
+      this.scheduleFrame();
       return;
     }
     if (!this.busy()) this.idled.notify();

@@ -55,6 +55,11 @@ export class TmuxPane {
     this.tmux("pipe-pane", "-o", "-t", "t", `cat >> '${file}'`);
   }
 
+  /** Resizes the window, as a user dragging the terminal's corner does. */
+  resize(cols: number, rows: number): void {
+    this.tmux("resize-window", "-t", "t", "-x", String(cols), "-y", String(rows));
+  }
+
   /** The pane's visible text, one string per row. */
   capture(): string[] {
     return this.tmux("capture-pane", "-p", "-t", "t").split("\n");

@@ -186,4 +186,42 @@ describe("TerminalAttachment", () => {
     assert.deepEqual(frames, ["live", "last"]);
     attachment.close();
   });
+
+  it("sends a read-only viewer smaller than the session cropped screens, not output, until its size fits", async () => {
+    let written = 0;
+    const viewports: Array<string | undefined> = [];
+    const source = {
+      cols: 120,
+      rows: 40,
+      snapshot: (deliver: (frame: string) => void, viewport?: { cols: number; rows: number }) => {
+        viewports.push(viewport && `${viewport.cols}x${viewport.rows}`);
+        deliver(`screen after ${written} reads`);
+      },
+    };
+    const frames: string[] = [];
+    const sink = { ...recordingSink(), sendScreen: (frame: string) => frames.push(frame) > 0 };
+    const attachment = new TerminalAttachment(source, sink, true);
+    attachment.view(80, 24);
+    attachment.start();
+    for (let i = 0; i < 20; i++) {
+      written += 1;
+      attachment.push(read("x"));
+      await nextTurn();
+    }
+    await attachment.idle(never);
+    assert.equal(sink.outputs.length, 0, "no output that would wrap in the viewer's terminal");
+    assert.ok(frames.length < 20, `20 reads gave ${frames.length} screens`);
+    assert.match(frames.at(-1) ?? "", /^screen after 20 reads/, "a screen after output stops");
+    assert.match(frames.at(-1) ?? "", /claude-sessions: showing 80x23 of 120x40 \(read-only\)/);
+    assert.ok(viewports.every((viewport) => viewport === "80x23"));
+
+    attachment.view(120, 40);
+    await attachment.idle(never);
+    assert.equal(viewports.at(-1), undefined, "the whole screen once the viewer is as large");
+    assert.doesNotMatch(frames.at(-1) ?? "", /showing/);
+    attachment.push(Buffer.from("raw"));
+    await attachment.idle(never);
+    assert.equal(sink.outputs.at(-1)?.toString(), "raw");
+    attachment.close();
+  });
 });

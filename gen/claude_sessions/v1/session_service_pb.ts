@@ -554,7 +554,7 @@ export type AttachTerminalRequest = Message<"claude_sessions.v1.AttachTerminalRe
     case: "input";
   } | {
     /**
-     * The client's terminal changed size (ignored for a read-only client).
+     * The client's terminal changed size; a read-only client's is its viewport.
      *
      * @generated from field: claude_sessions.v1.TerminalSize resize = 3;
      */
@@ -593,14 +593,16 @@ export type AttachTerminalStart = Message<"claude_sessions.v1.AttachTerminalStar
 
   /**
    * The client's terminal size. The latest interactive client's size wins, as
-   * with tmux's window-size latest. Unset keeps the session's size.
+   * with tmux's window-size latest. Unset keeps the session's size. A
+   * read-only client's size never resizes the session: while it is smaller,
+   * the client is sent screens cropped around the cursor instead of output.
    *
    * @generated from field: claude_sessions.v1.TerminalSize size = 2;
    */
   size?: TerminalSize | undefined;
 
   /**
-   * Watch only: input and resizes from this client are ignored.
+   * Watch only: input from this client is ignored, and its size is only its own.
    *
    * @generated from field: bool read_only = 3;
    */
