@@ -75,7 +75,9 @@ export async function complete(
     ]);
   }
   const args = positionalsOf(definition);
-  const last = args.at(-1) === "..." ? args.at(-2) : undefined;
+  // clipanion names an optional list only as "..." (stop's ids, which --all may replace); the
+  // only optional lists the commands take are of sessions.
+  const last = args.at(-1) === "..." ? (args.at(-2) ?? "id") : undefined;
   const argument = args[positionals] === "..." ? last : (args[positionals] ?? last);
   if (argument === "id") return starting(await sources.sessions());
   if (argument === "dir") return [FILES];

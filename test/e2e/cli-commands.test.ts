@@ -66,7 +66,11 @@ describe("e2e: rename, restart, stop --all, rm -f", () => {
   it("restart stops a running session and resumes it: same id, a new program", async () => {
     const session = await home.json<SessionJson>(["start", work.path, "--name", "again", ...SHELL]);
     const restarted = await home.ok(["restart", "--timeout", "1s", "again"]);
-    assert.match(restarted, new RegExp(`^✅ Session restarted: ${session.id} \\(pid \\d+\\)\\n$`));
+    // A named session is called by its name and short id.
+    assert.match(
+      restarted,
+      new RegExp(`^✅ Session restarted: again \\(${session.id.slice(0, 8)}\\) \\(pid \\d+\\)\\n$`),
+    );
     const shown = await home.json<SessionJson>(["show", "again"]);
     assert.equal(shown.state, "running");
     assert.notEqual(shown.pid, session.pid);

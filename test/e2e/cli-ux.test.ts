@@ -163,10 +163,11 @@ describe("e2e: messages and completion, with a daemon", () => {
     await waitFor("the exit", async () =>
       (await home.json<SessionJson>(["show", session.id])).state === "exited" ? true : undefined,
     );
-    const listed = await home.ok(["list", "--state", "exited"]);
+    // The title heads the detailed list; the compact table has none.
+    const listed = await home.ok(["list", "--long", "--state", "exited"]);
     assert.match(listed, /^📋 Exited sessions \(\d+\):$/m);
     assert.doesNotMatch(listed, /Active/);
-    const several = await home.ok(["list", "--state", "exited", "--state", "stopped"]);
+    const several = await home.ok(["list", "--long", "--state", "exited", "--state", "stopped"]);
     assert.match(several, /^📋 Exited or stopped sessions \(\d+\):$/m);
 
     const resize = await home.run(["resize", session.id, "80", "24"]);
