@@ -38,7 +38,7 @@ import {
   checkCommand,
   checkEnv,
   checkExecSize,
-  checkName,
+  checkNewName,
   checkSize,
   checkWorkingDir,
 } from "./session-validation.js";
@@ -231,7 +231,7 @@ export class SessionManager {
   start(options: StartOptions): Session {
     this.checkOpen();
     const workingDir = checkWorkingDir(options.workingDir);
-    const name = checkName(options.name);
+    const name = checkNewName(options.name);
     const { cols, rows } = checkSize(options.cols, options.rows);
     const requested = checkCommand(options.command);
     if (name !== "") this.checkNameFree(name);
