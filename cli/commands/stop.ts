@@ -9,7 +9,7 @@ export class StopCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Stop sessions",
     details: `
-      Sends SIGTERM to each session's processes, then SIGKILL after the grace period (\`--timeout\`, default 5s), and waits until they are gone. Stopping a session that has already ended changes nothing.
+      Hangs up each session's terminal (SIGHUP, as closing a terminal does: an interactive shell ends on it), sends SIGTERM to its processes, then SIGKILL after the grace period (\`--timeout\`, default 5s), and waits until they are gone. Several sessions are stopped at once. Stopping a session that has already ended changes nothing.
     `,
     examples: [
       ["Stop a session", "$0 stop api"],
@@ -26,9 +26,12 @@ export class StopCommand extends BaseCommand {
 
   async run(): Promise<number> {
     const grace = this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
-    let failed = false;
-    for (const id of this.ids) {
-      try {
+    // Connected (or a daemon started) once, before the calls share the connection.
+    await this.daemon(this.ids[0]);
+    // All at once, so that each session's grace runs beside the others', not after them; the
+    // results are printed in the order the sessions were named.
+    const results = await Promise.allSettled(
+      this.ids.map(async (id) => {
         const { session } = await this.call(
           (client) =>
             client.sessions.stopSession(
@@ -40,12 +43,15 @@ export class StopCommand extends BaseCommand {
             ),
           id,
         );
-        this.context.stdout.write(
-          `✅ Session stopped: ${printable(session?.id ?? id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
-        );
-      } catch (error) {
+        return `✅ Session stopped: ${printable(session?.id ?? id)}${session ? ` (${describeEnd(session)})` : ""}\n`;
+      }),
+    );
+    let failed = false;
+    for (const result of results) {
+      if (result.status === "fulfilled") this.context.stdout.write(result.value);
+      else {
         failed = true;
-        this.context.stderr.write(errorLine(error as Error));
+        this.context.stderr.write(errorLine(result.reason as Error));
       }
     }
     return failed ? EXIT_ERROR : 0;

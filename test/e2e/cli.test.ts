@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -123,6 +123,34 @@ describe("e2e: sessions through the CLI", () => {
     assert.match(stopped, new RegExp(`^✅ Session stopped: ${id} \\(`, "m"));
     assert.notEqual((await home.json<SessionJson>(["show", "api"])).state, "running");
     await home.ok(["rm", "api"]);
+  });
+
+  it("stop of several sessions stops them at once: each gets its SIGTERM while the others still run", async () => {
+    // Each ignores the hang-up, notes its SIGTERM in a file and ignores it: only SIGKILL, after
+    // the grace, ends it.
+    const program = (name: string) => [
+      "--",
+      "bash",
+      "-c",
+      `trap '' HUP; trap 'touch ${work.path}/${name}.term' TERM; while :; do sleep 0.2 & wait $!; done`,
+    ];
+    const a = await home.json<SessionJson>(["start", work.path, ...program("a")]);
+    const b = await home.json<SessionJson>(["start", work.path, ...program("b")]);
+    const stopping = home.run(["stop", "--timeout", "60s", a.id, b.id], { timeoutMs: 90_000 });
+    await waitFor("both sessions to get SIGTERM", () =>
+      ["a", "b"].every((name) => existsSync(join(work.path, `${name}.term`))),
+    );
+    for (const session of [a, b])
+      assert.equal((await home.json<SessionJson>(["show", session.id])).state, "running");
+    // Ended here rather than after the grace.
+    for (const session of [a, b]) process.kill(session.pid, "SIGKILL");
+    const stopped = await stopping;
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(
+      stopped.stdout,
+      new RegExp(`^✅ Session stopped: ${a.id} .*\n✅ Session stopped: ${b.id} `),
+    );
+    await home.ok(["rm", a.id, b.id]);
   });
 
   it("list --json holds every Session field of SPEC 4; list prints the seed's layout", async () => {
