@@ -50,6 +50,11 @@ export class TmuxPane {
     return this.tmux("capture-pane", "-p", "-t", "t").split("\n");
   }
 
+  /** `capture-pane -e -p`: the visible rows with their colours and attributes, each ending LF. */
+  captureEscapes(): string {
+    return this.tmux("capture-pane", "-e", "-p", "-t", "t");
+  }
+
   text(): string {
     return this.capture().join("\n");
   }
