@@ -279,6 +279,32 @@ describe("e2e: sessions through the CLI", () => {
     await home.ok(["stop", "--timeout", "1s", session.id]);
   });
 
+  it("logs -n counts lines, as tail does; --plain prints the text the sequences drew", async () => {
+    // Colour, a progress line redrawn after CR, and a line erased and redrawn from below, as
+    // Claude Code redraws; a line of 200 numbers that wraps; all of it one record or a few.
+    const script = [
+      String.raw`printf '\033[31mred\033[0m line\nprogress 10%%\rprogress 100%%\n\033[1A\033[2Kredrawn\n'`,
+      String.raw`seq 1 200 | tr '\n' ' '; printf '\n'`,
+      String.raw`printf 'one\ntwo\nthree\n'`,
+    ].join("; ");
+    const session = await home.json<SessionJson>(["start", work.path, "--", "sh", "-c", script]);
+    await home.run(["logs", "-f", session.id], { timeoutMs: 20_000 });
+
+    assert.equal(await home.ok(["logs", "-n", "2", session.id]), "two\r\nthree\r\n");
+    assert.equal(await home.ok(["logs", "-n", "0", session.id]), "");
+    const plain = await home.ok(["logs", "--plain", session.id]);
+    const lines = plain.split("\n");
+    assert.deepEqual(lines.slice(0, 2), ["red line", "redrawn"]);
+    assert.deepEqual(lines.slice(-4), ["one", "two", "three", ""]);
+    assert.doesNotMatch(plain, /[\x1b\r]/, "no escape sequence, no CR");
+    // 200 numbers wrap at 120 columns: one line to read, as typed.
+    assert.ok(lines.includes(Array.from({ length: 200 }, (_, i) => i + 1).join(" ")), plain);
+    assert.equal(await home.ok(["logs", "--plain", "-n", "1", session.id]), "three\n");
+    const follow = await home.run(["logs", "--plain", "-f", session.id]);
+    assert.equal(follow.code, 2);
+    assert.match(follow.stderr, /--plain cannot follow/);
+  });
+
   it("logs -f ends by itself with exit 0 when the session exits, with all its output", async () => {
     const script = "for i in 1 2 3 4 5; do echo line-$i; sleep 0.2; done";
     const session = await home.json<SessionJson>(["start", work.path, "--", "sh", "-c", script]);
