@@ -26,8 +26,9 @@ export class StopCommand extends BaseCommand {
 
   async run(): Promise<number> {
     const grace = this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
-    // Connected (or a daemon started) once, before the calls share the connection.
-    await this.daemon(this.ids[0]);
+    // Connected (or a daemon started) once, before the calls share the connection; if that
+    // fails, each call fails on its own, naming its session.
+    await this.daemon(this.ids[0]).catch(() => undefined);
     // All at once, so that each session's grace runs beside the others', not after them; the
     // results are printed in the order the sessions were named.
     const results = await Promise.allSettled(
