@@ -66,6 +66,12 @@ await build({
   entryPoints: ["cli/daemon-foreground.ts"],
   outfile: "dist/daemon-foreground.cjs",
 });
+// `logs --plain` renders the log with xterm from a script of its own (see cli/log-render.ts).
+await build({
+  ...common,
+  entryPoints: ["cli/log-render.ts"],
+  outfile: "dist/log-render.cjs",
+});
 if (/\bimport\(/.test(readFileSync("dist/cli.cjs", "utf8"))) {
   console.error("the CLI bundle must not import() at run time; see cli/daemon-foreground.ts");
   process.exit(1);

@@ -6,7 +6,7 @@ export class CaptureCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Print a session's current screen",
     details:
-      "Prints the screen as text, like `tmux capture-pane -p`; `--escapes` keeps colours and attributes; `--scrollback` adds the lines above the screen.",
+      "Prints the screen as text, like `tmux capture-pane -p`; `--escapes` keeps colours and attributes as `tmux capture-pane -e -p` does (spaces as spaces, LF line ends, no escape sequence but SGR, every row of the screen, blank ones too); `--scrollback` adds the lines above the screen.",
     examples: [
       ["The screen as text", "$0 capture api"],
       ["With colours", "$0 capture --escapes api"],

@@ -38,7 +38,9 @@ export class StartCommand extends BaseCommand {
 
   protected override readonly daemonNeed = "answer";
 
-  name = Option.String("--name", { description: "A unique name, usable instead of the id" });
+  name = Option.String("--name", {
+    description: "A unique name, usable instead of the id (not hexadecimal, which reads as an id)",
+  });
   attach = Option.Boolean("--attach", false, { description: "Attach to the session once started" });
   json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
   dir = Option.String({ required: false, name: "dir" });

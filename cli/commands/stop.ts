@@ -11,7 +11,7 @@ export class StopCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Stop sessions",
     details: `
-      Sends SIGTERM to each session's processes, then SIGKILL after the grace period (\`--timeout\`, default 5s), and waits until they are gone. Stopping a session that has already ended changes nothing, and says how it ended. \`--all\` stops every running session.
+      Hangs up each session's terminal (SIGHUP, as closing a terminal does: an interactive shell ends on it), sends SIGTERM to its processes, then SIGKILL after the grace period (\`--timeout\`, default 5s), and waits until they are gone. Several sessions are stopped at once. Stopping a session that has already ended changes nothing, and says how it ended. \`--all\` stops every running session.
     `,
     examples: [
       ["Stop a session", "$0 stop api"],
@@ -34,9 +34,13 @@ export class StopCommand extends BaseCommand {
       throw new UsageError("name the sessions to stop, or give --all (not both)");
     const ids = this.all ? await this.runningIds() : this.ids;
     if (this.all && ids.length === 0) this.context.stdout.write("No running sessions.\n");
-    let failed = false;
-    for (const id of ids) {
-      try {
+    // Connected (or a daemon started) once, before the calls share the connection; if that
+    // fails, each call fails on its own, naming its session.
+    await this.daemon(ids[0]).catch(() => undefined);
+    // All at once, so that each session's grace runs beside the others', not after them; the
+    // results are printed in the order the sessions were named.
+    const results = await Promise.allSettled(
+      ids.map(async (id) => {
         // StopSession returns an ended session unchanged; only its state before tells the two apart.
         const before = await this.call(
           (client) => client.sessions.getSession({ sessionId: id }),
@@ -57,12 +61,15 @@ export class StopCommand extends BaseCommand {
           before.session !== undefined && !isLive(before.session)
             ? "Session already ended"
             : "✅ Session stopped";
-        this.context.stdout.write(
-          `${done}: ${session ? sessionMention(session) : printable(id)}${session ? ` (${describeEnd(session)})` : ""}\n`,
-        );
-      } catch (error) {
+        return `${done}: ${session ? sessionMention(session) : printable(id)}${session ? ` (${describeEnd(session)})` : ""}\n`;
+      }),
+    );
+    let failed = false;
+    for (const result of results) {
+      if (result.status === "fulfilled") this.context.stdout.write(result.value);
+      else {
         failed = true;
-        this.context.stderr.write(errorLine(error as Error));
+        this.context.stderr.write(errorLine(result.reason as Error));
       }
     }
     return failed ? EXIT_ERROR : 0;

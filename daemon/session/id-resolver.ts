@@ -15,6 +15,23 @@ export interface Identified {
  */
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 
+/** The shape of a session id, as `randomUUID()` makes it: `x` a hexadecimal digit. */
+const ID_SHAPE = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+
+/**
+ * Whether `text` could be typed as a session's id prefix ({@link MIN_PREFIX_LENGTH} or more
+ * characters, in any case): a name like that would hide the session whose id starts with it.
+ * Hexadecimal alone counts whatever its length, as the shortest rule to explain.
+ */
+export function couldBeIdPrefix(text: string): boolean {
+  if (text.length < MIN_PREFIX_LENGTH) return false;
+  if (/^[0-9a-f]+$/i.test(text)) return true;
+  if (text.length > ID_SHAPE.length) return false;
+  return [...text].every((char, index) =>
+    ID_SHAPE[index] === "-" ? char === "-" : /[0-9a-f]/i.test(char),
+  );
+}
+
 /** `text` with each control character shown as `\uXXXX`, safe to print. */
 function visible(text: string): string {
   return text.replace(
@@ -39,11 +56,18 @@ export function resolveSession<T extends Identified>(query: string, sessions: It
     );
   }
   const lower = wanted.toLowerCase();
+  let named: T | undefined;
   const matches: T[] = [];
   for (const session of sessions) {
-    if (session.id === lower || (session.name !== "" && session.name === wanted)) return session;
-    if (lower.length >= MIN_PREFIX_LENGTH && session.id.startsWith(lower)) matches.push(session);
+    if (session.id === lower) return session;
+    if (session.name !== "" && session.name === wanted) named = session;
+    else if (lower.length >= MIN_PREFIX_LENGTH && session.id.startsWith(lower))
+      matches.push(session);
   }
+  if (named !== undefined && matches.length === 0) return named;
+  // A name stored before such names were refused ({@link couldBeIdPrefix}) that is also
+  // another session's id prefix: neither is picked over the other.
+  if (named !== undefined) matches.unshift(named);
   const [only, ...others] = matches;
   if (only !== undefined && others.length === 0) return only;
   if (only !== undefined) {

@@ -39,7 +39,7 @@ import {
   checkCommand,
   checkEnv,
   checkExecSize,
-  checkName,
+  checkNewName,
   checkSize,
   checkWorkingDir,
 } from "./session-validation.js";
@@ -232,7 +232,7 @@ export class SessionManager {
   start(options: StartOptions): Session {
     this.checkOpen();
     const workingDir = checkWorkingDir(options.workingDir);
-    const name = checkName(options.name);
+    const name = checkNewName(options.name);
     const { cols, rows } = checkSize(options.cols, options.rows);
     const requested = checkCommand(options.command);
     if (name !== "") this.checkNameFree(name);
@@ -448,7 +448,7 @@ export class SessionManager {
   async rename(query: string, newName: string): Promise<Session> {
     this.checkOpen();
     const session = this.get(query);
-    const name = checkName(newName);
+    const name = checkNewName(newName);
     if (name !== "") this.checkNameFree(name, session.id);
     if (name === session.record.name) return session;
     const previous = session.record.name;

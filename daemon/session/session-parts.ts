@@ -21,6 +21,11 @@ export interface SessionPty {
   readonly pendingInput: number;
   readonly takesInput: boolean;
   waitForInputRoom(stop: AbortSignal): Promise<void>;
+  /**
+   * Hangs up its terminal, as closing it does: SIGHUP to the program and to the terminal's
+   * foreground process group.
+   */
+  hangUp(): void;
   /** Sends `signal` to every process of the session, as found now. */
   signal(signal: NodeJS.Signals): void;
   /** Kills what of the session outlived its program (once it has exited). */

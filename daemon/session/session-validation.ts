@@ -2,6 +2,7 @@
 import { statSync } from "node:fs";
 import { isAbsolute } from "node:path";
 import { MAX_DIMENSION } from "../common/terminal-size.js";
+import { couldBeIdPrefix } from "./id-resolver.js";
 import { SessionError } from "./session-error.js";
 
 export { MAX_DIMENSION };
@@ -63,6 +64,21 @@ function unprintable(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A name for a session being named now: {@link checkName}, and not one that reads as an id
+ * prefix, which would hide the session whose id starts with it from `stop <prefix>` and the
+ * like. Names stored before this rule still load ({@link checkName}); the resolver treats
+ * such a clash as ambiguous.
+ */
+export function checkNewName(name: string): string {
+  checkName(name);
+  if (couldBeIdPrefix(name))
+    throw invalid(
+      `name '${name}' could be read as a session id prefix (hexadecimal, 4 or more characters); add a letter past f, as in '${name}-x'`,
+    );
+  return name;
 }
 
 /** The working directory must be absolute, exist and be a directory. */

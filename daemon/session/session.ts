@@ -236,8 +236,10 @@ export class Session {
   }
 
   /**
-   * SIGTERM to the session's processes, SIGKILL after `graceMs`; resolves when the program has
-   * exited. Does nothing to a session that is not running.
+   * Hangs up the session's terminal, then SIGTERM to its processes, then SIGKILL after
+   * `graceMs`; resolves when the program has exited. Does nothing to a session that is not
+   * running. The hang-up first, as closing a terminal or `tmux kill-session` does: an
+   * interactive shell ignores SIGTERM, and would otherwise take the whole grace.
    */
   async stop(graceMs: number, reason: "request" | "shutdown" = "request"): Promise<void> {
     const child = this.process;
@@ -245,6 +247,7 @@ export class Session {
     this.stopReason ??= reason;
     const exited = this.exited();
     if (graceMs > 0) {
+      child.hangUp();
       child.signal("SIGTERM");
       const timedOut = await withTimeout(
         exited.then(() => false),

@@ -22,6 +22,8 @@ interface ProcStat {
   ppid: number;
   pgrp: number;
   session: number;
+  /** The foreground process group of its controlling terminal, or -1 without one. */
+  tpgid: number;
 }
 
 function readStat(pid: number): ProcStat | undefined {
@@ -39,6 +41,7 @@ function readStat(pid: number): ProcStat | undefined {
     ppid: Number(fields[1]),
     pgrp: Number(fields[2]),
     session: Number(fields[3]),
+    tpgid: Number(fields[5]),
   };
 }
 
@@ -132,6 +135,27 @@ export function processesOfSessions(ids: ReadonlySet<string>): Map<string, numbe
     found.set(id, [...(found.get(id) ?? []), pid]);
   }
   return found;
+}
+
+/**
+ * Hangs up the terminal `leader` controls, as the kernel does when a terminal is closed (or
+ * `tmux kill-session` closes it): SIGHUP, then SIGCONT so that a stopped process gets it, to
+ * the controlling process and to the terminal's foreground process group. An interactive shell
+ * ignores SIGTERM but ends on SIGHUP, and passes it on to its jobs.
+ */
+export function hangUpTerminal(leader: number): void {
+  if (leader <= 1) return;
+  const foreground = readStat(leader)?.tpgid ?? -1;
+  for (const signal of ["SIGHUP", "SIGCONT"] as const) {
+    signalEach([leader], signal);
+    if (foreground > 1) {
+      try {
+        process.kill(-foreground, signal);
+      } catch {
+        // The group is already gone.
+      }
+    }
+  }
 }
 
 /**

@@ -7,7 +7,7 @@
 import { readSync } from "node:fs";
 import type { Socket } from "node:net";
 import * as pty from "node-pty";
-import { sessionMembers, signalSession } from "./process-tree.js";
+import { hangUpTerminal, sessionMembers, signalSession } from "./process-tree.js";
 import { PtyWriter } from "./pty-writer.js";
 
 export interface PtyExit {
@@ -158,6 +158,12 @@ export class PtyProcess {
    */
   signal(signal: NodeJS.Signals): void {
     signalSession(this.pid, signal, sessionMembers(this.pid, this.sessionId));
+  }
+
+  /** Hangs up the program's terminal, as closing it does ({@link hangUpTerminal}). */
+  hangUp(): void {
+    if (this.exited) return;
+    hangUpTerminal(this.pid);
   }
 
   /**

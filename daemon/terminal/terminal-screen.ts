@@ -7,6 +7,7 @@ import serializeAddon from "@xterm/addon-serialize";
 import xtermHeadless from "@xterm/headless";
 import { ScreenBacklog } from "./screen-backlog.js";
 import { serializeFrame, type Viewport } from "./screen-frame.js";
+import { styledText } from "./screen-text.js";
 
 const { Terminal } = xtermHeadless;
 const { SerializeAddon } = serializeAddon;
@@ -19,7 +20,6 @@ export const SCROLLBACK_LINES = 1000;
  * attributes and modes (DECSTR), clear, home. Never ESC[3J: the user's scrollback is theirs.
  */
 const RESET_PREFIX = "\x1b[?1049l\x1b[!p\x1b[0m\x1b[H\x1b[2J";
-const ALT_SCREEN_MARK = "\x1b[?1049h\x1b[H";
 
 export interface ScreenText {
   text: string;
@@ -171,18 +171,10 @@ export class TerminalScreen {
     await this.settled();
     const buffer = this.terminal.buffer.active;
     let text: string;
+    const first = options.scrollback ? 0 : buffer.baseY;
     if (options.escapes) {
-      const serialized = this.serializer.serialize({
-        excludeModes: true,
-        ...(options.scrollback ? {} : { scrollback: 0 }),
-      });
-      const alt = serialized.lastIndexOf(ALT_SCREEN_MARK);
-      text =
-        buffer.type === "alternate" && alt >= 0
-          ? serialized.slice(alt + ALT_SCREEN_MARK.length)
-          : serialized;
+      text = styledText(buffer, first, this.terminal.rows);
     } else {
-      const first = options.scrollback ? 0 : buffer.baseY;
       const lines: string[] = [];
       for (let y = first; y < buffer.baseY + this.terminal.rows; y++) {
         lines.push(buffer.getLine(y)?.translateToString(true) ?? "");

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdirSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -138,6 +138,34 @@ describe("e2e: sessions through the CLI", () => {
     const stopped = await home.ok(["stop", id]);
     assert.equal(stopped, `Session already ended: ${id} (exit code 3)\n`);
     await home.ok(["rm", id]);
+  });
+
+  it("stop of several sessions stops them at once: each gets its SIGTERM while the others still run", async () => {
+    // Each ignores the hang-up, notes its SIGTERM in a file and ignores it: only SIGKILL, after
+    // the grace, ends it.
+    const program = (name: string) => [
+      "--",
+      "bash",
+      "-c",
+      `trap '' HUP; trap 'touch ${work.path}/${name}.term' TERM; while :; do sleep 0.2 & wait $!; done`,
+    ];
+    const a = await home.json<SessionJson>(["start", work.path, ...program("a")]);
+    const b = await home.json<SessionJson>(["start", work.path, ...program("b")]);
+    const stopping = home.run(["stop", "--timeout", "60s", a.id, b.id], { timeoutMs: 90_000 });
+    await waitFor("both sessions to get SIGTERM", () =>
+      ["a", "b"].every((name) => existsSync(join(work.path, `${name}.term`))),
+    );
+    for (const session of [a, b])
+      assert.equal((await home.json<SessionJson>(["show", session.id])).state, "running");
+    // Ended here rather than after the grace.
+    for (const session of [a, b]) process.kill(session.pid, "SIGKILL");
+    const stopped = await stopping;
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(
+      stopped.stdout,
+      new RegExp(`^✅ Session stopped: ${a.id} .*\n✅ Session stopped: ${b.id} `),
+    );
+    await home.ok(["rm", a.id, b.id]);
   });
 
   it("list --json holds every Session field of SPEC 4; list prints the seed's layout", async () => {
@@ -280,6 +308,32 @@ describe("e2e: sessions through the CLI", () => {
     assert.equal(neither.code, 2);
     assert.match(neither.stderr, /^error: .*after --/);
     await home.ok(["stop", "--timeout", "1s", session.id]);
+  });
+
+  it("logs -n counts lines, as tail does; --plain prints the text the sequences drew", async () => {
+    // Colour, a progress line redrawn after CR, and a line erased and redrawn from below, as
+    // Claude Code redraws; a line of 200 numbers that wraps; all of it one record or a few.
+    const script = [
+      String.raw`printf '\033[31mred\033[0m line\nprogress 10%%\rprogress 100%%\n\033[1A\033[2Kredrawn\n'`,
+      String.raw`seq 1 200 | tr '\n' ' '; printf '\n'`,
+      String.raw`printf 'one\ntwo\nthree\n'`,
+    ].join("; ");
+    const session = await home.json<SessionJson>(["start", work.path, "--", "sh", "-c", script]);
+    await home.run(["logs", "-f", session.id], { timeoutMs: 20_000 });
+
+    assert.equal(await home.ok(["logs", "-n", "2", session.id]), "two\r\nthree\r\n");
+    assert.equal(await home.ok(["logs", "-n", "0", session.id]), "");
+    const plain = await home.ok(["logs", "--plain", session.id]);
+    const lines = plain.split("\n");
+    assert.deepEqual(lines.slice(0, 2), ["red line", "redrawn"]);
+    assert.deepEqual(lines.slice(-4), ["one", "two", "three", ""]);
+    assert.doesNotMatch(plain, /[\x1b\r]/, "no escape sequence, no CR");
+    // 200 numbers wrap at 120 columns: one line to read, as typed.
+    assert.ok(lines.includes(Array.from({ length: 200 }, (_, i) => i + 1).join(" ")), plain);
+    assert.equal(await home.ok(["logs", "--plain", "-n", "1", session.id]), "three\n");
+    const follow = await home.run(["logs", "--plain", "-f", session.id]);
+    assert.equal(follow.code, 2);
+    assert.match(follow.stderr, /--plain cannot follow/);
   });
 
   it("logs -f ends by itself with exit 0 when the session exits, with all its output", async () => {

@@ -221,6 +221,12 @@ describe("bad input over the socket", () => {
         message: /looks like a session id/,
       },
       {
+        name: "a name that could be read as an id prefix",
+        call: () => start({ name: "37e0" }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /name '37e0' could be read as a session id prefix/,
+      },
+      {
         name: "a name with whitespace",
         call: () => start({ name: "two words" }),
         code: grpc.status.INVALID_ARGUMENT,

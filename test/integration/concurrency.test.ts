@@ -71,7 +71,7 @@ describe("50 sessions at once", () => {
     );
     for (const { session } of stopped) {
       assert.equal(SessionState[session?.state ?? 0], "STOPPED");
-      assert.equal(session?.exitSignal, "SIGTERM");
+      assert.equal(session?.exitSignal, "SIGHUP", "ended by the hang-up, the first a stop sends");
     }
     for (const leader of leaders) {
       assert.ok(!isRunning(leader), `session process ${leader} still runs`);

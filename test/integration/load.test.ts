@@ -106,7 +106,7 @@ describe("load", () => {
       );
       for (const { session } of stopped) {
         assert.equal(session?.state, SessionState.STOPPED);
-        assert.equal(session?.exitSignal, "SIGTERM");
+        assert.equal(session?.exitSignal, "SIGHUP", "ended by the hang-up, the first a stop sends");
       }
       for (const leader of leaders) {
         assert.ok(!isRunning(leader), `session process ${leader} still runs`);

@@ -1,6 +1,7 @@
 /**
  * A session's life with real programs in real PTYs: output reaching the log with its seq, an
- * exit code coming back, and a stop that ends a program (and its children) ignoring SIGTERM.
+ * exit code coming back, a stop that hangs up an interactive shell, and one that ends a program
+ * (and its children) ignoring SIGHUP and SIGTERM.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -92,12 +93,40 @@ describe("session lifecycle", () => {
     assert.match(last?.data ?? "", /exit.*exit code 3/);
   });
 
-  it("stop: a program ignoring SIGTERM is killed after the grace period, with its children", async () => {
+  it("stop: an interactive shell, which ignores SIGTERM, ends on the terminal's hang-up, its job too", async () => {
     const { sessions } = daemon.client;
     const started = (
       await sessions.startSession({
         workingDir: work.path,
-        command: ["bash", "-c", "trap '' TERM; sleep 1000 & echo child=$!; wait"],
+        command: ["bash", "--norc", "--noprofile", "-i"],
+        env,
+      })
+    ).session;
+    assert.ok(started);
+    await sessions.sendInput({
+      sessionId: started.id,
+      input: { case: "text", value: "sleep 1000\r" },
+    });
+    const sleeper = await waitFor("the foreground sleep", () =>
+      sessionProcesses(started.pid).find((info) => info.command === "sleep" && info.state !== "Z"),
+    );
+    // Past the grace the shell would end by SIGKILL; it must end on the hang-up.
+    const stopped = (
+      await sessions.stopSession({ sessionId: started.id, gracePeriod: { seconds: 30n } })
+    ).session;
+    assert.equal(SessionState[stopped?.state ?? 0], "STOPPED");
+    assert.equal(stopped?.exitSignal, "SIGHUP");
+    assert.ok(!isRunning(sleeper.pid), "the shell's foreground job is gone");
+    const log = readLog(join(daemon.home, "logs", `${started.id}.jsonl`));
+    assert.match(log.records.at(-1)?.data ?? "", /stopped by request \(killed by SIGHUP\)/);
+  });
+
+  it("stop: a program ignoring SIGHUP and SIGTERM is killed after the grace period, with its children", async () => {
+    const { sessions } = daemon.client;
+    const started = (
+      await sessions.startSession({
+        workingDir: work.path,
+        command: ["bash", "-c", "trap '' HUP TERM; sleep 1000 & echo child=$!; wait"],
         env,
       })
     ).session;

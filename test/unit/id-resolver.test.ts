@@ -1,7 +1,11 @@
 /** Finding a session from what a user typed: full id, unique prefix of 4+ characters, or name. */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { MIN_PREFIX_LENGTH, resolveSession } from "../../daemon/session/id-resolver.js";
+import {
+  couldBeIdPrefix,
+  MIN_PREFIX_LENGTH,
+  resolveSession,
+} from "../../daemon/session/id-resolver.js";
 import { SessionError } from "../../daemon/session/session-error.js";
 
 const sessions = [
@@ -44,8 +48,28 @@ describe("session id resolution", () => {
     assert.equal(resolveSession("ef012345-0000", sessions), sessions[2]);
   });
 
-  it("an exact name wins over the ids it is a prefix of", () => {
-    assert.equal(resolveSession("abcd", sessions), sessions[2]);
+  it("a stored name that is also another session's id prefix is ambiguous, never picked over it", () => {
+    const error = failure("abcd");
+    assert.equal(error.code, "failed-precondition");
+    assert.match(error.message, /'abcd' matches 3 sessions/);
+    assert.ok(error.message.includes(`${sessions[2]?.id} (abcd)`), error.message);
+    assert.ok(error.message.includes(sessions[0]?.id as string), error.message);
+    // Where no id starts with it, the name still finds its session.
+    assert.equal(resolveSession("abcd", sessions.slice(2)), sessions[2]);
+  });
+
+  it("tells the names that could be read as an id prefix", () => {
+    for (const name of [
+      "37e0",
+      "ABCD",
+      "deadbeefcafe",
+      "abcd1234-",
+      "abcd1234-00",
+      sessions[0]?.id,
+    ])
+      assert.ok(couldBeIdPrefix(name as string), name);
+    for (const name of ["abc", "web", "37e0-x", "abcd-1234", "abcd1234-00000", "g123"])
+      assert.ok(!couldBeIdPrefix(name), name);
   });
 
   it("an ambiguous prefix is FAILED_PRECONDITION listing every candidate", () => {

@@ -23,7 +23,7 @@ import type { AttachmentSink } from "../../daemon/terminal/terminal-attachment.j
 
 const ID = "0d6f1a52-3c1e-4b8e-9a57-2f4c8e1b7a90";
 
-/** A program that exits when sent one of `diesOn`, killed by it. */
+/** A program that exits when sent one of `diesOn`, killed by it; a hang-up is its SIGHUP. */
 class FakePty implements SessionPty {
   static nextPid = 1000;
   readonly pid = FakePty.nextPid++;
@@ -56,6 +56,9 @@ class FakePty implements SessionPty {
   }
   waitForInputRoom(): Promise<void> {
     return Promise.resolve();
+  }
+  hangUp(): void {
+    this.signal("SIGHUP");
   }
   signal(signal: NodeJS.Signals): void {
     this.signals.push(signal);
@@ -307,21 +310,32 @@ describe("Session", () => {
     assert.equal(log().events.at(-1), "exited (killed by SIGKILL)");
   });
 
-  it("stop sends SIGTERM and no SIGKILL to a program that ends on it: STOPPED", async () => {
+  it("stop hangs up the terminal first: a shell that ends on it is STOPPED by SIGHUP, no SIGKILL", async () => {
+    const { session, launch, log } = fakeSession({ diesOn: ["SIGHUP", "SIGKILL"] });
+    const pty = launch();
+    await session.stop(60_000);
+    assert.equal(pty.signals[0], "SIGHUP", "the hang-up before any other signal");
+    assert.ok(!pty.signals.includes("SIGKILL"), pty.signals.join());
+    assert.equal(session.state, "stopped");
+    assert.equal(session.record.exitSignal, "SIGHUP");
+    assert.equal(log().events.at(-1), "stopped by request (killed by SIGHUP)");
+  });
+
+  it("stop sends SIGTERM after the hang-up and no SIGKILL to a program that ends on it: STOPPED", async () => {
     const { session, launch, log } = fakeSession({ diesOn: ["SIGTERM", "SIGKILL"] });
     const pty = launch();
     await session.stop(60_000);
-    assert.deepEqual(pty.signals, ["SIGTERM"]);
+    assert.deepEqual(pty.signals, ["SIGHUP", "SIGTERM"]);
     assert.equal(session.state, "stopped");
     assert.equal(session.record.exitSignal, "SIGTERM");
     assert.equal(log().events.at(-1), "stopped by request (killed by SIGTERM)");
   });
 
-  it("stop sends SIGKILL once the grace is over to a program that ignores SIGTERM", async () => {
+  it("stop sends SIGKILL once the grace is over to a program that ignores SIGHUP and SIGTERM", async () => {
     const { session, launch } = fakeSession({ diesOn: ["SIGKILL"] });
     const pty = launch();
     await session.stop(1);
-    assert.deepEqual(pty.signals, ["SIGTERM", "SIGKILL"]);
+    assert.deepEqual(pty.signals, ["SIGHUP", "SIGTERM", "SIGKILL"]);
     assert.equal(session.state, "stopped");
     assert.equal(session.record.exitSignal, "SIGKILL");
   });
