@@ -97,9 +97,11 @@ describe("state.json on a full disk", { skip: SKIP }, () => {
     // A change while the disk is full; then space returns and nothing else changes.
     await daemon.client.sessions.resizeSession({ sessionId: kept.id, cols: 101, rows: 30 });
     disk.free();
+    // Failed writes are retried with a backoff that grows to 5 s: the next try may be that far.
     await waitFor(
       "the resize to reach state.json with no further change",
       () => savedState(disk.path).sessions.find((saved) => saved.id === kept.id)?.cols === 101,
+      20_000,
     );
 
     await daemon.kill();
