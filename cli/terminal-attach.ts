@@ -3,12 +3,15 @@
  * live output; keystrokes and window sizes go to the session; a detach key sequence leaves it
  * running. The terminal is restored on every way out.
  */
+import { constants } from "node:os";
 import type { BaseContext } from "clipanion";
+import { type Session, SessionState } from "../gen/claude_sessions/v1/session_pb.js";
 import type { AttachTerminalResponse } from "../gen/claude_sessions/v1/session_service_pb.js";
-import { toClientError } from "./client-error.js";
+import { daemonGone, toClientError } from "./client-error.js";
 import type { DaemonConnection } from "./daemon-connection.js";
 import { DEFAULT_DETACH_KEYS, DetachDetector, parseDetachKeys } from "./detach-keys.js";
-import { printable, sessionExitCode } from "./output.js";
+import { printable, sessionExitCode, stateName } from "./output.js";
+import { watchReaderGone } from "./reader-gone.js";
 import { terminalSize } from "./session-args.js";
 
 /**
@@ -100,6 +103,11 @@ export async function attachTerminal(
     (stdout as NodeJS.WriteStream).on("resize", onResize);
     cleanups.push(() => (stdout as NodeJS.WriteStream).off("resize", onResize));
   }
+  if (!interactive) {
+    // A reader that has gone ends the stream quietly with SIGPIPE's status, as the next write's
+    // EPIPE would (cli/entry.ts), even while the session writes nothing.
+    cleanups.push(watchReaderGone(() => finish({ code: 128 + constants.signals.SIGPIPE })));
+  }
   const onSignal = () => finish({ code: 130 });
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -135,12 +143,9 @@ export async function attachTerminal(
             alt.feed(message.value);
             stdout.write(message.value);
             break;
-          case "exit": {
-            const session = message.value.session;
-            const code = session ? sessionExitCode(session) : 0;
-            finish({ code, message: `[session ${sessionId} ended with exit code ${code}]` });
+          case "exit":
+            finish(endOf(message.value.session, sessionId));
             break;
-          }
           case undefined:
             break;
         }
@@ -160,7 +165,29 @@ export async function attachTerminal(
   } finally {
     restore();
   }
-  const result = outcome ?? { code: 1, message: "error: the daemon closed the connection" };
+  // The daemon ends an attach without an exit only when it shuts down.
+  const result = outcome ?? {
+    code: 1,
+    message: `error: ${daemonGone(client.socketPath, "it ended the attach").message}`,
+  };
   if (result.message) stderr.write(`${interactive ? "\r\n" : ""}${printable(result.message)}\n`);
   return result.code;
+}
+
+/**
+ * What attach returns and says when the session has ended: its exit code (128 + the signal's
+ * number if a signal killed it, as a shell reports it); 1 for one that never exited on its own
+ * (failed to start, interrupted by a restart), with the reason.
+ */
+function endOf(session: Session | undefined, sessionId: string): { code: number; message: string } {
+  const code = session === undefined ? 0 : sessionExitCode(session);
+  if (session?.exitSignal)
+    return {
+      code,
+      message: `[session ${sessionId} was killed by ${session.exitSignal} (exit code ${code})]`,
+    };
+  if (session?.state !== SessionState.FAILED && session?.state !== SessionState.INTERRUPTED)
+    return { code, message: `[session ${sessionId} ended with exit code ${code}]` };
+  const reason = session.failureReason ? `: ${session.failureReason}` : "";
+  return { code: 1, message: `[session ${sessionId} is ${stateName(session.state)}${reason}]` };
 }

@@ -8,9 +8,9 @@ export class AttachCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Attach to a session's terminal",
     details: `
-      Shows the session's current screen, then its live output; what you type goes to the session and your window size follows. Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code.
+      Shows the session's current screen, then its live output; what you type goes to the session and your window size follows. Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code; attaching to a session that has already ended shows its final screen and how it ended, and exits with its code.
 
-      \`--read-only\` watches without sending input (ctrl-c leaves). Without a terminal on stdin, attach streams the output read-only.
+      \`--read-only\` watches without sending input (ctrl-c leaves). Without a terminal on stdin, attach streams the output read-only; once its reader has gone (\`| head -c1\`) it exits 141, quietly. If the daemon goes away under it, attach says so and exits 1.
     `,
     examples: [
       ["Attach", "$0 attach api"],

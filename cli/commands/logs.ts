@@ -4,14 +4,13 @@ import { LogEntryKind } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { parseSince } from "../durations.js";
 import { isoTime, jsonText } from "../output.js";
-import { CallError, Status } from "../rpc/call-error.js";
 
 export class LogsCommand extends BaseCommand {
   static override paths = [["logs"]];
   static override usage = Command.Usage({
     description: "Print a session's output",
     details: `
-      Prints the output recorded in the session's log, exactly as the program wrote it. \`-n\` starts with the last N records, \`--since\` with those made after a time (RFC 3339) or a duration ago (10m), \`--from\` at a record's seq. \`-f\` keeps following new output until the session ends; a follower that reconnects with \`--from <last seq + 1>\` misses nothing.
+      Prints the output recorded in the session's log, exactly as the program wrote it. \`-n\` starts with the last N records, \`--since\` with those made after a time (RFC 3339) or a duration ago (10m), \`--from\` at a record's seq. \`-f\` keeps following new output until the session ends; a follower that reconnects with \`--from <last seq + 1>\` misses nothing. Ctrl-C exits 130; a daemon that goes away under a follower is an error (exit 1).
 
       \`--json\` prints every record (output and lifecycle events) as one JSON object per line, as stored: {"seq","time","kind","data"}.
     `,
@@ -53,7 +52,11 @@ export class LogsCommand extends BaseCommand {
       ...(start ? { start } : {}),
     });
     const { stdout } = this.context;
-    const stop = () => stream.cancel();
+    let interrupted = false;
+    const stop = () => {
+      interrupted = true;
+      stream.cancel();
+    };
     process.once("SIGINT", stop);
     try {
       for await (const response of stream) {
@@ -69,7 +72,8 @@ export class LogsCommand extends BaseCommand {
         }
       }
     } catch (error) {
-      if (error instanceof CallError && error.code === Status.CANCELLED) return 130;
+      // Ctrl-C, and only that, is the shell's 130; the daemon going away is an error.
+      if (interrupted) return 130;
       throw error;
     } finally {
       process.off("SIGINT", stop);
