@@ -2,7 +2,7 @@
  * Failed calls as the CLI reports them: one line a person can act on, with the gRPC status
  * kept for programs. Free of grpc-js, so commands can use it without loading it.
  */
-import { Status } from "./rpc/call-error.js";
+import { CallError, Status } from "./rpc/call-error.js";
 
 /** A failed call, with a one-line message for people and the gRPC status for programs. */
 export class ClientError extends Error {
@@ -28,6 +28,7 @@ function isStatusError(error: unknown): error is StatusError {
 /** Turns a gRPC failure into a {@link ClientError} with a message a person can act on. */
 export function toClientError(error: unknown, socketPath: string): Error {
   if (!isStatusError(error)) return error instanceof Error ? error : new Error(String(error));
+  if (error instanceof CallError && error.daemonGone) return daemonGone(socketPath, error.details);
   if (error.code === Status.UNAVAILABLE && !/shutting down/.test(error.details)) {
     return new ClientError(
       `daemon is not running (nothing answers on ${socketPath}); start it with: claude-sessions daemon`,
@@ -41,4 +42,15 @@ export function toClientError(error: unknown, socketPath: string): Error {
     );
   }
   return new ClientError(error.details || error.message, error.code);
+}
+
+/**
+ * The daemon went away under a call or a stream that it had taken (it crashed, or shut down):
+ * `how` says what the client saw.
+ */
+export function daemonGone(socketPath: string, how: string): ClientError {
+  return new ClientError(
+    `the daemon on ${socketPath} went away (${how}); see: claude-sessions status`,
+    Status.UNAVAILABLE,
+  );
 }

@@ -3,13 +3,16 @@
  * live output; keystrokes and window sizes go to the session; a detach key sequence leaves it
  * running. The terminal is restored on every way out.
  */
+import { constants } from "node:os";
 import type { BaseContext } from "clipanion";
+import { type Session, SessionState } from "../gen/claude_sessions/v1/session_pb.js";
 import type { AttachTerminalResponse } from "../gen/claude_sessions/v1/session_service_pb.js";
 import { AttachOutputFilter, ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from "./alternate-screen.js";
-import { toClientError } from "./client-error.js";
+import { daemonGone, toClientError } from "./client-error.js";
 import type { DaemonConnection } from "./daemon-connection.js";
 import { DEFAULT_DETACH_KEYS, DetachDetector, parseDetachKeys } from "./detach-keys.js";
-import { printable, sessionExitCode } from "./output.js";
+import { printable, sessionExitCode, stateName } from "./output.js";
+import { watchReaderGone } from "./reader-gone.js";
 import { terminalSize } from "./session-args.js";
 
 /**
@@ -108,6 +111,11 @@ export async function attachTerminal(
     (stdout as NodeJS.WriteStream).on("resize", onResize);
     cleanups.push(() => (stdout as NodeJS.WriteStream).off("resize", onResize));
   }
+  if (!interactive) {
+    // A reader that has gone ends the stream quietly with SIGPIPE's status, as the next write's
+    // EPIPE would (cli/entry.ts), even while the session writes nothing.
+    cleanups.push(watchReaderGone(() => finish({ code: 128 + constants.signals.SIGPIPE })));
+  }
   const onSignal = () => finish({ code: 130 });
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
@@ -131,23 +139,28 @@ export async function attachTerminal(
     }
   };
 
+  let lastScreen: Uint8Array | undefined;
+  let endedScreen: Uint8Array | undefined;
+  let live = false;
   try {
     await new Promise<void>((resolve) => {
       call.on("data", (response: AttachTerminalResponse) => {
         const message = response.message;
         switch (message.case) {
           case "screen":
+            lastScreen = message.value.data;
             show(message.value.data);
             break;
           case "output":
+            live = true;
             show(message.value);
             break;
-          case "exit": {
-            const session = message.value.session;
-            const code = session ? sessionExitCode(session) : 0;
-            finish({ code, message: `[session ${sessionId} ended with exit code ${code}]` });
+          case "exit":
+            // A session that had ended before the attach: its final screen is kept on the
+            // normal screen too, or leaving the alternate one would take it away with it.
+            if (interactive && !live) endedScreen = lastScreen;
+            finish(endOf(message.value.session, sessionId));
             break;
-          }
           case undefined:
             break;
         }
@@ -167,7 +180,34 @@ export async function attachTerminal(
   } finally {
     restore();
   }
-  const result = outcome ?? { code: 1, message: "error: the daemon closed the connection" };
+  if (endedScreen !== undefined) {
+    // Filtered as live output is: the program's screen switches stay out of the user's terminal.
+    stdout.write(new AttachOutputFilter().filter(endedScreen));
+    stdout.write(RESTORE_MODES);
+  }
+  // The daemon ends an attach without an exit only when it shuts down.
+  const result = outcome ?? {
+    code: 1,
+    message: `error: ${daemonGone(client.socketPath, "it ended the attach").message}`,
+  };
   if (result.message) stderr.write(`${interactive ? "\r\n" : ""}${printable(result.message)}\n`);
   return result.code;
+}
+
+/**
+ * What attach returns and says when the session has ended: its exit code (128 + the signal's
+ * number if a signal killed it, as a shell reports it); 1 for one that never exited on its own
+ * (failed to start, interrupted by a restart), with the reason.
+ */
+function endOf(session: Session | undefined, sessionId: string): { code: number; message: string } {
+  const code = session === undefined ? 0 : sessionExitCode(session);
+  if (session?.exitSignal)
+    return {
+      code,
+      message: `[session ${sessionId} was killed by ${session.exitSignal} (exit code ${code})]`,
+    };
+  if (session?.state !== SessionState.FAILED && session?.state !== SessionState.INTERRUPTED)
+    return { code, message: `[session ${sessionId} ended with exit code ${code}]` };
+  const reason = session.failureReason ? `: ${session.failureReason}` : "";
+  return { code: 1, message: `[session ${sessionId} is ${stateName(session.state)}${reason}]` };
 }

@@ -14,11 +14,11 @@ export class AttachCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Attach to a session's terminal",
     details: `
-      Shows the session's current screen on your terminal's alternate screen (your screen and scrollback come back when you leave), then its live output; what you type goes to the session and your window size follows. Without an id, attaches the running session started most recently (as \`tmux attach\` does). Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code.
+      Shows the session's current screen on your terminal's alternate screen (your screen and scrollback come back when you leave), then its live output; what you type goes to the session and your window size follows. Without an id, attaches the running session started most recently (as \`tmux attach\` does). Detach with ctrl-\\ (or \`--detach-keys\`, in docker's notation): the session keeps running. When the session ends, attach exits with its exit code; attaching to a session that has already ended shows its final screen and how it ended, and exits with its code.
 
       While attached, the terminal's title says which session it is ("claude-sessions: api"; your own title comes back when you leave, on terminals that keep a title stack), and one line printed before the session's screen (on your normal screen, so it stays in the scrollback) names it and the detach keys.
 
-      \`--read-only\` watches without sending input or resizing the session (ctrl-c leaves). A watcher whose terminal is smaller than the session's sees the part of the screen around the cursor, as tmux shows a smaller client, with a notice on its last row ("showing 80x23 of 120x40"), redrawn at most every 50 ms while output flows; once its terminal is as large, the whole screen and the live output. Without a terminal on stdin, attach streams the output read-only.
+      \`--read-only\` watches without sending input or resizing the session (ctrl-c leaves). A watcher whose terminal is smaller than the session's sees the part of the screen around the cursor, as tmux shows a smaller client, with a notice on its last row ("showing 80x23 of 120x40"), redrawn at most every 50 ms while output flows; once its terminal is as large, the whole screen and the live output. Without a terminal on stdin, attach streams the output read-only; once its reader has gone (\`| head -c1\`) it exits 141, quietly. If the daemon goes away under it, attach says so and exits 1.
     `,
     examples: [
       ["Attach", "$0 attach api"],

@@ -7,14 +7,13 @@ import { BaseCommand } from "../base-command.js";
 import type { DaemonConnection } from "../daemon-connection.js";
 import { parseSince } from "../durations.js";
 import { isoTime, jsonText } from "../output.js";
-import { CallError, Status } from "../rpc/call-error.js";
 
 export class LogsCommand extends BaseCommand {
   static override paths = [["logs"]];
   static override usage = Command.Usage({
     description: "Print a session's output",
     details: `
-      Prints the output recorded in the session's log, exactly as the program wrote it. \`-n\` starts with the last N lines, as \`tail\` does, \`--since\` with the output made after a time (RFC 3339) or a duration ago (10m), \`--from\` at a record's seq. \`-f\` keeps following new output until the session ends; a follower that reconnects with \`--from <last seq + 1>\` misses nothing.
+      Prints the output recorded in the session's log, exactly as the program wrote it. \`-n\` starts with the last N lines, as \`tail\` does, \`--since\` with the output made after a time (RFC 3339) or a duration ago (10m), \`--from\` at a record's seq. \`-f\` keeps following new output until the session ends; a follower that reconnects with \`--from <last seq + 1>\` misses nothing. Ctrl-C exits 130; a daemon that goes away under a follower is an error (exit 1).
 
       \`--plain\` prints the text a person reads instead: the output rendered by a terminal, so colours, cursor moves and redraws in place (Claude Code's screen) leave only the lines they drew, and a full-screen program that is showing now, its screen. It renders the whole log (\`-n\` then counts its lines) and cannot follow.
 
@@ -73,7 +72,8 @@ export class LogsCommand extends BaseCommand {
       else
         await this.print(client, { ...(start ? { start } : {}), follow: this.follow }, stop.signal);
     } catch (error) {
-      if (error instanceof CallError && error.code === Status.CANCELLED) return 130;
+      // Ctrl-C, and only that, is the shell's 130; the daemon going away is an error.
+      if (stop.signal.aborted) return 130;
       throw error;
     } finally {
       process.off("SIGINT", onSigint);

@@ -1,8 +1,8 @@
 import { Command, Option } from "clipanion";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { BaseCommand } from "../base-command.js";
+import { daemonGone } from "../client-error.js";
 import { describeState, jsonText, sessionJson, sessionMention } from "../output.js";
-import { CallError, Status } from "../rpc/call-error.js";
 
 const kinds: Record<SessionEventKind, string> = {
   [SessionEventKind.UNSPECIFIED]: "unknown",
@@ -19,7 +19,7 @@ export class WatchCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Print session events as they happen",
     details:
-      "Streams events (started, changed, exited, removed) until interrupted. `--existing` first lists the current sessions; `--json` prints one JSON object per event. A watch that falls behind (its output not read) skips events; it then prints a `resync` line and the current sessions as `existing` events, which replace what came before.",
+      "Streams events (started, changed, exited, removed) until interrupted (exit 0); a daemon that goes away under it is an error (exit 1). `--existing` first lists the current sessions; `--json` prints one JSON object per event. A watch that falls behind (its output not read) skips events; it then prints a `resync` line and the current sessions as `existing` events, which replace what came before.",
     examples: [["Watch everything", "$0 watch --existing"]],
   });
 
@@ -33,7 +33,11 @@ export class WatchCommand extends BaseCommand {
   async run(): Promise<number> {
     const client = await this.streamingDaemon();
     const stream = client.sessions.watchSessions({ includeExisting: this.existing });
-    const stop = () => stream.cancel();
+    let interrupted = false;
+    const stop = () => {
+      interrupted = true;
+      stream.cancel();
+    };
     process.once("SIGINT", stop);
     try {
       for await (const event of stream) {
@@ -55,11 +59,13 @@ export class WatchCommand extends BaseCommand {
         );
       }
     } catch (error) {
-      if (error instanceof CallError && error.code === Status.CANCELLED) return 0;
+      if (interrupted) return 0;
       throw error;
     } finally {
       process.off("SIGINT", stop);
     }
-    return 0;
+    if (interrupted) return 0;
+    // The daemon ends a watch only when it shuts down.
+    throw daemonGone(this.socketPath, "it ended the watch");
   }
 }

@@ -42,6 +42,11 @@ export class CallError extends Error {
      * be made again without risk of doing its work twice.
      */
     readonly requestSent = true,
+    /**
+     * True when the daemon went away during the call: its connection was lost, or it reset the
+     * stream, without ending the call with a status (a crash, or a shutdown that cut its calls).
+     */
+    readonly daemonGone = false,
   ) {
     super(`${code} ${names.get(code) ?? "UNKNOWN"}: ${details}`);
   }

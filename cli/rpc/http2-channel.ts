@@ -73,9 +73,10 @@ function statusForReset(code: number): [code: number, details: string] {
 }
 /** A transport failure as a status. */
 function transportFailure(error: Error): CallError {
-  // A socket that could not connect ("connect ENOENT <socket>") never carried the request.
+  // A socket that could not connect ("connect ENOENT <socket>") never carried the request; one
+  // that failed later lost a daemon that had taken it.
   const notSent = (error as NodeJS.ErrnoException).syscall === "connect";
-  return new CallError(Status.UNAVAILABLE, error.message, !notSent);
+  return new CallError(Status.UNAVAILABLE, error.message, !notSent, !notSent);
 }
 
 /**
@@ -198,9 +199,11 @@ export class ClientCall<I, O> extends EventEmitter {
       );
     if (this.stream.rstCode !== undefined && this.stream.rstCode !== ErrorCode.NO_ERROR) {
       const [code, text] = statusForReset(this.stream.rstCode);
-      return new CallError(code, text);
+      // This side did not cancel (that is localStatus): the daemon cut the call, as a
+      // shutdown does with the calls still open.
+      return new CallError(code, text, true, this.stream.rstCode === ErrorCode.CANCEL);
     }
-    return new CallError(Status.UNAVAILABLE, "the connection to the daemon closed");
+    return new CallError(Status.UNAVAILABLE, "the connection to the daemon closed", true, true);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<O> {

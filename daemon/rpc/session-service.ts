@@ -210,19 +210,25 @@ async function attachTerminal(
   }
   const start = first.message.value;
   const readOnly = start.readOnly;
+  const sendScreen = (frame: string, cols: number, rows: number) =>
+    call.write({ message: { case: "screen", value: { data: Buffer.from(frame), cols, rows } } });
   const { session, attachment } = manager.attach(
     start.sessionId,
     {
       sendOutput: (data) => call.write({ message: { case: "output", value: data } }),
-      sendScreen: (frame, cols, rows) =>
-        call.write({
-          message: { case: "screen", value: { data: Buffer.from(frame), cols, rows } },
-        }),
+      sendScreen,
       onDrain: (listener) => call.on("drain", listener),
     },
     readOnly,
     start.size,
   );
+  if (attachment === undefined) {
+    // Ended: its final screen, then how it ended, as an attached client would have seen them.
+    const { frame, cols, rows } = await session.frame();
+    sendScreen(frame, cols, rows);
+    call.write({ message: { case: "exit", value: { session: sessionMessageOf(session) } } });
+    return;
+  }
   const exited = session.exited().then(() => "exited" as const);
   const input = (async () => {
     for (;;) {

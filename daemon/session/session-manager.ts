@@ -359,20 +359,17 @@ export class SessionManager {
   /**
    * Attaches a terminal client to a running session: an interactive one with a size resizes the
    * session to it first (the latest interactive client's size wins); a read-only one's is the
-   * part of the screen it is shown.
+   * part of the screen it is shown. A session that has ended has no attachment to give: the caller shows the client its final screen and how it ended.
    */
   attach(
     query: string,
     sink: AttachmentSink,
     readOnly: boolean,
     size?: { cols: number; rows: number },
-  ): { session: Session; attachment: TerminalAttachment } {
+  ): { session: Session; attachment: TerminalAttachment | undefined } {
     const session = this.get(query);
-    requireRunning(session, "attach");
     const checked = size !== undefined ? checkSize(size.cols, size.rows) : undefined;
-    const attachment = session.attach(sink, readOnly, checked);
-    if (attachment === undefined) throw notRunning(session, "attach");
-    return { session, attachment };
+    return { session, attachment: session.attach(sink, readOnly, checked) };
   }
 
   /**

@@ -331,6 +331,20 @@ export class Session {
    * rebuilt from the end of its log.
    */
   async capture(options: { escapes: boolean; scrollback: boolean }): Promise<ScreenText> {
+    return (await this.loadedScreen()).capture(options);
+  }
+
+  /**
+   * The screen as an attach frame draws it, with its size: for a client attaching to a session
+   * that has ended, which gets its final screen (rebuilt from the log after a daemon restart).
+   */
+  async frame(): Promise<{ frame: string; cols: number; rows: number }> {
+    const screen = await this.loadedScreen();
+    const frame = await new Promise<string>((resolve) => screen.snapshot(resolve));
+    return { frame, cols: screen.cols, rows: screen.rows };
+  }
+
+  private async loadedScreen(): Promise<SessionScreen> {
     if (this.screen === undefined) {
       const screen = this.parts.screen(this.record.cols, this.record.rows);
       const cursor = this.log.cursor(Math.max(1, this.log.lastSeq - REBUILD_RECORDS + 1));
@@ -348,7 +362,7 @@ export class Session {
       }
       this.screen = screen;
     }
-    return this.screen.capture(options);
+    return this.screen;
   }
 
   /** A log reader from `seq`; `onFileRead` hears of each batch read from the file. */

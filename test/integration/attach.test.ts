@@ -4,6 +4,7 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import type { AttachTerminalResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { useDaemon } from "../helpers/daemon-fixture.js";
 import { attachTerminalClient } from "../helpers/terminal-client.js";
 import { waitFor, waitForState } from "../helpers/wait.js";
@@ -167,7 +168,7 @@ describe("interactive attach, input and capture", () => {
     assert.equal(final?.exitCode, 9);
   });
 
-  it("attaching to an ended session is FAILED_PRECONDITION; the first message must be a start", async () => {
+  it("attaching to an ended session gets its final screen and its exit; the first message must be a start", async () => {
     const { session } = await fixture.daemon.client.sessions.startSession({
       workingDir: fixture.work.path,
       command: ["true"],
@@ -175,11 +176,15 @@ describe("interactive attach, input and capture", () => {
     assert.ok(session);
     await waitForState(fixture.daemon.client, session.id, SessionState.EXITED);
     const call = fixture.daemon.client.sessions.attachTerminal();
-    const failure = new Promise<grpc.ServiceError>((resolve) => call.on("error", resolve));
-    call.on("data", () => undefined);
+    const kinds: string[] = [];
+    call.on("data", (response: AttachTerminalResponse) => kinds.push(response.message.case ?? ""));
+    const ended = new Promise<void>((resolve, reject) => {
+      call.on("end", resolve);
+      call.on("error", reject);
+    });
     call.write({ message: { case: "start", value: { sessionId: session.id } } });
-    const error = await failure;
-    assert.equal(error.code, grpc.status.FAILED_PRECONDITION);
+    await ended;
+    assert.deepEqual(kinds, ["screen", "exit"]);
 
     const bad = fixture.daemon.client.sessions.attachTerminal();
     const badFailure = new Promise<grpc.ServiceError>((resolve) => bad.on("error", resolve));

@@ -689,7 +689,8 @@ export type AttachTerminalResponse = Message<"claude_sessions.v1.AttachTerminalR
     case: "output";
   } | {
     /**
-     * The session ended; the server completes the stream after this message.
+     * The session ended (or had ended when the client attached); the server
+     * completes the stream after this message.
      *
      * @generated from field: claude_sessions.v1.TerminalExit exit = 3;
      */
@@ -1211,7 +1212,10 @@ export const SessionService: GenService<{
    * AttachTerminal is the interactive attach. The client's first message must
    * be a start; the server answers with the current screen, then live output,
    * then the exit when the session ends. The client then sends input, resizes
-   * and finally a detach (or simply closes the stream).
+   * and finally a detach (or simply closes the stream). A session that has
+   * already ended gets its final screen and the exit at once, and the stream
+   * completes. A stream that completes with no exit, and not after a detach,
+   * was ended by the daemon shutting down.
    *
    * @generated from rpc claude_sessions.v1.SessionService.AttachTerminal
    */
