@@ -125,7 +125,8 @@ describe("e2e: how attach, logs -f and watch end", () => {
     await startQuiet("quiet");
     // Listed as existing or heard of as started, whichever came first.
     await waitFor("watch to see the session", () =>
-      watch.stdout().includes("(quiet)") ? true : undefined,
+      // A named session is shown as "quiet (<short id>)".
+      watch.stdout().includes("quiet (") ? true : undefined,
     );
     assert.equal(await daemon.stop(), 0);
     assert.equal(await watch.exited, 1, watch.stderr());
