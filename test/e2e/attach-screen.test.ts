@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
-import { runCli } from "../helpers/cli.js";
+import { runCli, startShellSession } from "../helpers/cli.js";
 import { DaemonFixture } from "../helpers/daemon-fixture.js";
 import { cliBin } from "../helpers/paths.js";
 import type { TempHome } from "../helpers/temp-home.js";
@@ -75,18 +75,7 @@ describe("what attach shows", () => {
     pane = new TmuxPane(100, 30);
     pane.start({ CLAUDE_SESSIONS_HOME: home.path });
     await pane.waitForText("outer$");
-    const started = await cli(
-      "start",
-      "--name",
-      "table",
-      fixture.work.path,
-      "--",
-      "bash",
-      "--norc",
-      "--noprofile",
-      "-i",
-    );
-    assert.equal(started.code, 0, started.stderr);
+    await startShellSession(cli, "table", fixture.work.path);
   });
 
   after(async () => {

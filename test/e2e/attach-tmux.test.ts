@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { runCli } from "../helpers/cli.js";
+import { runCli, startShellSession } from "../helpers/cli.js";
 import { DaemonFixture } from "../helpers/daemon-fixture.js";
 import { cliBin } from "../helpers/paths.js";
 import type { TempHome } from "../helpers/temp-home.js";
@@ -19,21 +19,7 @@ describe("attach in a real terminal", () => {
   let work: TempHome;
   let pane: TmuxPane;
   const cli = (...args: string[]) => runCli(args, { home: home.path, env: { PS1: "inner$ " } });
-  /** Starts an interactive bash named `name`, free of the user's startup files. */
-  const startShell = async (name: string) => {
-    const started = await cli(
-      "start",
-      "--name",
-      name,
-      work.path,
-      "--",
-      "bash",
-      "--norc",
-      "--noprofile",
-      "-i",
-    );
-    assert.equal(started.code, 0, started.stderr);
-  };
+  const startShell = (name: string) => startShellSession(cli, name, work.path);
 
   before(async () => {
     home = fixture.home;

@@ -63,3 +63,26 @@ export function runCli(
     timeoutMs: options.timeoutMs ?? 30_000,
   });
 }
+
+/**
+ * Starts a session named `name` running an interactive bash free of the user's startup files,
+ * through the CLI (`run` is a CLI bound to a home); fails the test if the start fails.
+ */
+export async function startShellSession(
+  run: (...args: string[]) => Promise<CliResult>,
+  name: string,
+  dir: string,
+): Promise<void> {
+  const started = await run(
+    "start",
+    "--name",
+    name,
+    dir,
+    "--",
+    "bash",
+    "--norc",
+    "--noprofile",
+    "-i",
+  );
+  if (started.code !== 0) throw new Error(`start of ${name} failed: ${started.stderr}`);
+}
