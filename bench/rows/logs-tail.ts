@@ -38,8 +38,7 @@ export const logsTailRow: Row = {
     const daemon = await startBenchDaemon(fixture);
     try {
       const env = { ...process.env, CLAUDE_SESSIONS_HOME: daemon.home, NO_COLOR: "1" };
-      // The last TAIL records: the exit event and TAIL - 1 output records.
-      const expected = (TAIL - 1) * big.recordChars;
+      // -n counts lines, as tail does: the last TAIL lines of output, whole.
       const logs = async (session: SyntheticSession) => {
         const run = await timedRun(
           process.execPath,
@@ -49,9 +48,10 @@ export const logsTailRow: Row = {
           },
         );
         check(run.code === 0, `logs exited with ${run.code}: ${run.stderr}`);
+        const lines = run.stdout.split("\n").length - 1;
         check(
-          run.stdout.length === expected,
-          `logs -n ${TAIL} printed ${run.stdout.length} characters, expected ${expected}`,
+          lines === TAIL && run.stdout.endsWith("\r\n"),
+          `logs -n ${TAIL} printed ${lines} lines, expected ${TAIL}`,
         );
         return run.ms;
       };
