@@ -11,11 +11,13 @@ import type { Row } from "./lib/figure.js";
 import { machineInfo } from "./lib/machine.js";
 import { formatTable, type RowResult, rowJson } from "./lib/table.js";
 import { cliListRow } from "./rows/cli-list.js";
+import { hostMemoryRow } from "./rows/host-memory.js";
 import { keystrokeEchoRow } from "./rows/keystroke-echo.js";
 import { loadRow } from "./rows/load.js";
 import { logsTailRow } from "./rows/logs-tail.js";
 import { memoryRow } from "./rows/memory.js";
 import { pingRow } from "./rows/ping.js";
+import { reconnectRow } from "./rows/reconnect.js";
 import { scaleRow } from "./rows/scale.js";
 import { slowClientsRow } from "./rows/slow-clients.js";
 import { throughputRow } from "./rows/throughput.js";
@@ -28,6 +30,8 @@ const rows: Row[] = [
   slowClientsRow,
   keystrokeEchoRow,
   memoryRow,
+  hostMemoryRow,
+  reconnectRow,
   scaleRow,
   loadRow,
   logsTailRow,

@@ -1,7 +1,8 @@
 /**
  * What to offer for the word being typed, from clipanion's definitions of the commands: command
- * names, a command's options, an option's values, and for a session argument (`<id>`) the
- * names and ids of the daemon's sessions.
+ * names (and the words after them: `daemon restart`, `service install`), a command's options,
+ * an option's values, and for a session argument (`<id>`) the names and ids of the daemon's
+ * sessions.
  */
 import type { Definition } from "clipanion";
 
@@ -51,15 +52,37 @@ export async function complete(
   const current = words.at(-1) ?? "";
   const starting = (candidates: readonly string[]) =>
     candidates.filter((candidate) => candidate.startsWith(current));
-  const commandNames = definitions.map((definition) => definition.path.split(" ")[1] ?? "");
-  if (words.length <= 1) return starting(commandNames);
-  const definition = definitions.find((each) => each.path.split(" ")[1] === words[0]);
-  if (definition === undefined) return [];
+  const typed = words.slice(0, -1);
+  // The words after `claude-sessions` that name each command: `list`, `daemon restart`.
+  const paths = definitions.map((definition) => definition.path.split(" ").slice(1));
+  const startsWith = (path: readonly string[], prefix: readonly string[]) =>
+    prefix.every((word, i) => path[i] === word);
+  // The command the typed words name, the longest (`daemon restart` over `daemon`), if any.
+  let definition: Definition | undefined;
+  let depth = 0;
+  definitions.forEach((each, i) => {
+    const path = paths[i] as string[];
+    if (path.length > depth && startsWith(typed, path)) [definition, depth] = [each, path.length];
+  });
+  // The next word of the commands whose path goes on past the typed words: `restart` after
+  // `daemon`, `install` after `service`, every command's first word at first.
+  const further = [
+    ...new Set(
+      paths
+        .filter((path) => path.length > typed.length && startsWith(path, typed))
+        .map((path) => path[typed.length] as string),
+    ),
+  ];
+  if (definition === undefined) return starting(further);
+  // Right after a command's path, its subcommands (`daemon restart`); none takes arguments too.
+  if (depth === typed.length && further.length > 0 && !current.startsWith("-")) {
+    return starting(further);
+  }
   const options = optionsOf(definition);
   const optionNamed = (word: string) => options.find((option) => option.names.includes(word));
 
   let positionals = 0;
-  for (let i = 1; i < words.length - 1; i++) {
+  for (let i = depth; i < words.length - 1; i++) {
     const word = words[i] as string;
     if (word === "--") return [FILES];
     if (!word.startsWith("-")) positionals++;

@@ -11,6 +11,7 @@ import { CaptureCommand } from "./commands/capture.js";
 import { CompleteCommand } from "./commands/complete.js";
 import { CompletionCommand } from "./commands/completion.js";
 import { DaemonCommand } from "./commands/daemon.js";
+import { DaemonRestartCommand } from "./commands/daemon-restart.js";
 import { ListCommand } from "./commands/list.js";
 import { LogsCommand } from "./commands/logs.js";
 import { RenameCommand } from "./commands/rename.js";
@@ -19,6 +20,8 @@ import { RestartCommand } from "./commands/restart.js";
 import { ResumeCommand } from "./commands/resume.js";
 import { RemoveCommand } from "./commands/rm.js";
 import { SendCommand } from "./commands/send.js";
+import { ServiceInstallCommand } from "./commands/service-install.js";
+import { ServiceUninstallCommand } from "./commands/service-uninstall.js";
 import { ShowCommand } from "./commands/show.js";
 import { StartCommand } from "./commands/start.js";
 import { StatusCommand } from "./commands/status.js";
@@ -32,8 +35,11 @@ import { printable } from "./output.js";
 /** Every command, in the order `--help` lists them. */
 const commands: Array<CommandClass<CliContext>> = [
   DaemonCommand,
+  DaemonRestartCommand,
   StatusCommand,
   StopDaemonCommand,
+  ServiceInstallCommand,
+  ServiceUninstallCommand,
   StartCommand,
   ListCommand,
   ShowCommand,
@@ -116,16 +122,33 @@ function unknownCommandMessage(word: string): string {
 
 /**
  * What to say of a command line clipanion cannot parse, for a known command: what is wrong, then
- * the command's usage. Clipanion would say "Unknown Syntax Error", and when every candidate is
- * the same command (an optional positional makes two: `start . extra`), offer the same usage
- * twice.
+ * the usage of the command its words name (the longest path: `daemon restart --bogus` is
+ * restart's, `daemon --bogus` daemon's). Clipanion would say "Unknown Syntax Error", and when
+ * every candidate is the same command (an optional positional makes two: `start . extra`),
+ * offer the same usage twice. A group's name alone (`service`) is told its subcommands.
  */
-function misuseMessage(cli: Cli<CliContext>, error: Error, word: string): string {
+function misuseMessage(cli: Cli<CliContext>, error: Error, args: readonly string[]): string {
   const candidates = (error as Error & { candidates?: Candidate[] }).candidates ?? [];
   const reason = candidates.find((candidate) => candidate.reason)?.reason ?? error.message;
-  const [command, ...others] = commandsFor(word);
-  if (command === undefined || others.length > 0) return cli.error(error, { colored: false });
-  return `error: ${reason}\n${cli.usage(command)}run 'claude-sessions ${word} --help' for its details\n`;
+  const [word = ""] = args;
+  const named = commandsFor(word).flatMap((command) =>
+    (command.paths ?? [])
+      .filter((path) => path.every((part, i) => args[i] === part))
+      .map((path) => ({ command, path })),
+  );
+  const longest = Math.max(0, ...named.map(({ path }) => path.length));
+  const [fit, ...others] = named.filter(({ path }) => path.length === longest);
+  if (fit !== undefined && others.length === 0) {
+    return `error: ${reason}\n${cli.usage(fit.command)}run 'claude-sessions ${fit.path.join(" ")} --help' for its details\n`;
+  }
+  const subcommands = commandsFor(word).flatMap((command) =>
+    (command.paths ?? []).filter((path) => path.length > 1).map((path) => path.slice(1).join(" ")),
+  );
+  if (fit === undefined && subcommands.length > 0) {
+    const got = args[1] === undefined ? "" : ` (got '${args[1]}')`;
+    return `error: '${word}' takes a subcommand: ${subcommands.join(", ")}${got}; see: ${HELP_HINT}\n`;
+  }
+  return cli.error(error, { colored: false });
 }
 
 /** Runs the CLI with `args`; resolves with the exit code. */
@@ -148,7 +171,7 @@ export async function main(args: string[]): Promise<number> {
       context.stderr.write(`${printable(unknownCommandMessage(word))}\n`);
       return EXIT_USAGE;
     }
-    const lines = misuseMessage(cli, error as Error, word).split("\n");
+    const lines = misuseMessage(cli, error as Error, ours).split("\n");
     context.stderr.write(lines.map(printable).join("\n"));
     return EXIT_USAGE;
   }

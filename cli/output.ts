@@ -179,6 +179,7 @@ export function sessionDetails(session: Session, color: boolean): string {
     ["Command", commandLine(session)],
     ["Claude Code", session.claudeCode ? "yes" : "no"],
     ["PID", session.pid ? String(session.pid) : "-"],
+    ["Host PID", session.hostPid ? String(session.hostPid) : "-"],
     ["Size", `${session.cols}x${session.rows}`],
     ["Created", isoTime(session.createdAt) ?? "-"],
     ["Started", isoTime(session.startedAt) ?? "-"],
@@ -219,6 +220,7 @@ export function sessionJson(session: Session): Record<string, unknown> {
     attached_clients: session.attachedClients,
     log_bytes_lost: Number(session.logBytesLost),
     log_loss: session.logLoss || null,
+    host_pid: session.hostPid,
   };
 }
 

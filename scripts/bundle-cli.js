@@ -72,6 +72,16 @@ await build({
   entryPoints: ["cli/log-render.ts"],
   outfile: "dist/log-render.cjs",
 });
+// The session host: one small process per session, so one file with only what it uses (see
+// daemon/host/host-wire.ts for why it carries no protobuf runtime). node-pty is native.
+const host = await build({
+  ...common,
+  entryPoints: ["daemon/host/host-main.ts"],
+  outfile: "dist/session-host.cjs",
+  external: ["node-pty"],
+  metafile: true,
+});
+writeFileSync("dist/session-host.meta.json", JSON.stringify(host.metafile));
 if (/\bimport\(/.test(readFileSync("dist/cli.cjs", "utf8"))) {
   console.error("the CLI bundle must not import() at run time; see cli/daemon-foreground.ts");
   process.exit(1);

@@ -30,7 +30,7 @@ try {
     "--as-file-descriptor-set",
     "--exclude-imports",
     "--path",
-    "proto/claude_sessions",
+    "proto/claude_sessions/v1",
     "-o",
     "gen/claude_sessions/v1/descriptor_set.binpb",
   ]);

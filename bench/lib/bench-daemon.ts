@@ -1,12 +1,14 @@
 /**
  * A daemon for one benchmark, on a daemon fixture (a temporary home and working directory).
- * Closing it stops the daemon, checks that it exited 0 and that it and every session's program
- * are gone, and cleans up the fixture.
+ * Closing it stops the daemon, checks that it exited 0, cleans up the fixture (which ends the
+ * session hosts: a daemon's SIGTERM leaves them running), and checks that the daemon, every
+ * session host of the home and every session's program are gone.
  */
 import type { ChildProcess } from "node:child_process";
 import type { DaemonClient } from "../../cli/client.js";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { DaemonFixture, type DaemonHandle } from "../../test/helpers/daemon-fixture.js";
+import { hostsFor } from "../../test/helpers/proc.js";
 import { waitFor } from "../../test/helpers/wait.js";
 import { BenchFailure } from "./figure.js";
 import { assertGone } from "./processes.js";
@@ -25,6 +27,11 @@ export interface BenchDaemon {
   startSession(command: string[], options?: { cols?: number; rows?: number }): Promise<string>;
   /** Waits until the session has ended; returns its final state. */
   waitForEnd(sessionId: string, timeoutMs?: number): Promise<SessionState>;
+  /**
+   * SIGKILL and wait (a crash): the hosts go on alone. A killed daemon is not closed: the
+   * fixture's cleanup (or the close of a daemon started after it) ends what it left.
+   */
+  kill(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -92,8 +99,10 @@ export async function startBenchDaemon(fixture = benchFixture()): Promise<BenchD
         20,
       );
     },
+    kill: () => daemon.kill(),
     async close() {
       let pids: number[] = [];
+      let hosts: number[] = [];
       try {
         if (child.exitCode === null) {
           // A daemon already stopping (a Ctrl-C reaches it too) may no longer answer.
@@ -101,7 +110,10 @@ export async function startBenchDaemon(fixture = benchFixture()): Promise<BenchD
             .listSessions({})
             .catch(() => ({ sessions: [] }));
           pids = sessions.map((session) => session.pid).filter((pid) => pid > 0);
+          hosts = sessions.map((session) => session.hostPid).filter((pid) => pid > 0);
         }
+        // Hosts of sessions the daemon did not list (it failed to take them over) count too.
+        hosts = [...new Set([...hosts, ...hostsFor(fixture.home.path)])];
       } finally {
         // SIGTERM, and SIGKILL if the daemon does not stop; the directories go too.
         await fixture.cleanup();
@@ -111,6 +123,7 @@ export async function startBenchDaemon(fixture = benchFixture()): Promise<BenchD
         throw new BenchFailure(`daemon exited with ${code}: ${daemon.output().slice(-2000)}`);
       }
       await assertGone([pid], "the daemon");
+      await assertGone(hosts, "session hosts");
       await assertGone(pids, "session programs");
     },
   };

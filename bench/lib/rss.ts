@@ -38,3 +38,30 @@ export function sampleRssPeak(pid: number, intervalMs = 100): { stop(): number }
     },
   };
 }
+
+/** A process's memory as its own and as its share, in MB (10^6 bytes). */
+export interface PrivateMemory {
+  /** Unique set size: Private_Clean + Private_Dirty, the pages no other process maps. */
+  ussMB: number;
+  /** Proportional set size: each page divided among the processes that map it. */
+  pssMB: number;
+}
+
+/**
+ * `pid`'s unique and proportional set sizes, from `/proc/<pid>/smaps_rollup` (Linux 4.14+).
+ * Pages of a file another process maps too (the node binary, a shared library) are shared, not
+ * private: what a process counts as its own depends on what else runs.
+ */
+export function privateMemory(pid: number): PrivateMemory {
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8");
+  const kib = (field: string) => {
+    const value = rollup.match(new RegExp(`^${field}:\\s+(\\d+) kB$`, "m"))?.[1];
+    if (value === undefined) throw new Error(`no ${field} in smaps_rollup of pid ${pid}`);
+    return Number(value);
+  };
+  const mb = (kibibytes: number) => (kibibytes * 1024) / 1e6;
+  return {
+    ussMB: mb(kib("Private_Clean") + kib("Private_Dirty")),
+    pssMB: mb(kib("Pss")),
+  };
+}

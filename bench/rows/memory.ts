@@ -1,6 +1,8 @@
 /**
- * The daemon's resident memory when idle, and what each idle session adds: 50 sessions of
- * `sleep`. Absolute figures; there is no baseline.
+ * The daemon's resident memory when idle, and what each idle session adds to it: 50 sessions of
+ * `sleep`. Absolute figures; there is no baseline. Each session's pseudo-terminal and log writer
+ * are in its session host, not in the daemon: what a session adds here is its record, its
+ * headless screen and its host connection. A host's own memory is the `host-memory` row.
  */
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { startBenchDaemon } from "../lib/bench-daemon.js";
@@ -41,7 +43,7 @@ export const memoryRow: Row = {
           unit: "MB",
           value: perSession,
           target: { kind: "max", limit: 3 },
-          note: `(${loaded.toFixed(1)} - ${idle.toFixed(1)} MB) / ${SESSIONS}`,
+          note: `(${loaded.toFixed(1)} - ${idle.toFixed(1)} MB) / ${SESSIONS}; the daemon's share only, hosts apart`,
         },
       ];
     } finally {

@@ -1,7 +1,10 @@
 /**
  * Scale: 100 sessions each writing 100 KiB/s for 20 s, 5 of them followed from their first
  * record (AttachSession with follow). Every follower must get exactly the records of the log
- * file, and ListSessions, called throughout, must stay fast.
+ * file, and ListSessions, called throughout, must stay fast. Each session waits for a line of
+ * input before it writes, and is sent it once all of them run: a session starts its own host
+ * (a Node start-up), so 100 of them take seconds to start, and those started first would
+ * otherwise be done writing before the last one began.
  */
 import { LogEntryKind, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { AttachSessionResponse } from "../../gen/claude_sessions/v1/session_service_pb.js";
@@ -18,14 +21,26 @@ const LINE_BYTES = 128;
 const LINES_PER_SECOND = 800;
 const LIST_INTERVAL_MS = 50;
 
-/** 800 lines of 128 bytes (100 KiB) every second, built once, written by bash's own printf. */
+/**
+ * Once it has read a line, 800 lines of 128 bytes (100 KiB) every second, built once, written by
+ * bash's own printf.
+ */
 const generator = [
   "bash",
   "-c",
-  `line=$(printf '%0${LINE_BYTES - 1}d' 0); block=; for ((j = 0; j < ${LINES_PER_SECOND}; j++)); do block+="$line"$'\\n'; done; for ((i = 0; i < ${SECONDS}; i++)); do printf '%s' "$block"; sleep 1; done`,
+  `read -r _; line=$(printf '%0${LINE_BYTES - 1}d' 0); block=; for ((j = 0; j < ${LINES_PER_SECOND}; j++)); do block+="$line"$'\\n'; done; for ((i = 0; i < ${SECONDS}; i++)); do printf '%s' "$block"; sleep 1; done`,
 ];
-/** What each session's log holds: every line, its "\n" turned into "\r\n" by the terminal. */
-const OUTPUT_CHARS = SECONDS * LINES_PER_SECOND * (LINE_BYTES + 1);
+/**
+ * The line that starts a generator: the terminal echoes it as "\r\n" when it arrives, whether or
+ * not the generator is reading yet.
+ */
+const GO = "\r";
+const GO_ECHO_CHARS = 2;
+/**
+ * What each session's log holds: the echo of {@link GO}, then every line, its "\n" turned into
+ * "\r\n" by the terminal.
+ */
+const OUTPUT_CHARS = GO_ECHO_CHARS + SECONDS * LINES_PER_SECOND * (LINE_BYTES + 1);
 
 interface Follower {
   sessionId: string;
@@ -92,6 +107,9 @@ export const scaleRow: Row = {
         const id = await daemon.startSession(generator);
         ids.push(id);
         if (i % every === 0) followers.push(follow(daemon, id));
+      }
+      for (const sessionId of ids) {
+        await daemon.client.sessions.sendInput({ sessionId, input: { case: "text", value: GO } });
       }
       log(`${SESSIONS} sessions started; calling ListSessions every ${LIST_INTERVAL_MS} ms`);
       const listMs: number[] = [];

@@ -1,60 +1,52 @@
 import { Command, Option } from "clipanion";
-import { delay } from "../../daemon/common/async.js";
-import { DEFAULT_GRACE_MS } from "../../daemon/common/grace.js";
-import { BaseCommand, EXIT_ERROR } from "../base-command.js";
-import { durationMessage, parseDuration } from "../durations.js";
+import { BaseCommand } from "../base-command.js";
+import { pingDaemon, shutdownDaemon } from "../daemon-shutdown.js";
+import { parseDuration } from "../durations.js";
 
 export class StopDaemonCommand extends BaseCommand {
   static override paths = [["stop-daemon"]];
   static override usage = Command.Usage({
     description: "Stop the daemon",
     details: `
-      Asks the daemon to shut down: running sessions get SIGTERM (SIGKILL after the grace period) and become interrupted, so \`daemon --resume\` brings them back; logs are flushed and the state is written. Waits until the daemon is gone. Never starts a daemon.
+      Asks the daemon to shut down: logs are flushed, the state is written, the socket and pid file are removed. Running sessions keep running in their session hosts, and the next daemon (\`claude-sessions daemon\`, or any command that starts one) reconnects to them with nothing lost.
+
+      With \`--stop-sessions\` it ends them first: each gets SIGTERM, then SIGKILL after \`--timeout\` (default 5s), and becomes interrupted, so \`daemon --resume\` brings them back. \`--timeout\` matters only with \`--stop-sessions\`.
+
+      Waits until the daemon is gone (exit 1 if it is still there 10 seconds after its grace period). Never starts a daemon.
     `,
     examples: [
-      ["Stop the daemon", "$0 stop-daemon"],
-      ["Give sessions 10 seconds to exit", "$0 stop-daemon --timeout 10s"],
+      ["Stop the daemon, leaving sessions running", "$0 stop-daemon"],
+      ["Stop the daemon and every session", "$0 stop-daemon --stop-sessions"],
+      ["Give sessions 10 seconds to exit", "$0 stop-daemon --stop-sessions --timeout 10s"],
     ],
   });
 
   protected override readonly daemonNeed = "none";
 
+  stopSessions = Option.Boolean("--stop-sessions", false, {
+    description: "End the running sessions first (they become interrupted)",
+  });
   timeout = Option.String("--timeout", {
-    description: "Grace period between SIGTERM and SIGKILL (default 5s)",
+    description: "With --stop-sessions: grace period between SIGTERM and SIGKILL (default 5s)",
   });
 
   async run(): Promise<number> {
     const client = this.client();
-    if (!(await client.isRunning())) {
+    const ping = await pingDaemon(client);
+    if (ping === undefined) {
       this.context.stdout.write("Daemon is not running\n");
       return 0;
     }
-    const grace = this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
-    const { pid } = await this.call((daemon) =>
-      daemon.daemon.shutdown(grace === undefined ? {} : { gracePeriod: durationMessage(grace) }, {
-        deadline: daemon.deadlineAfter(grace ?? DEFAULT_GRACE_MS),
-      }),
+    const graceMs =
+      this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
+    const pid = await this.call((daemon) =>
+      shutdownDaemon(daemon, { stopSessions: this.stopSessions, graceMs }),
     );
-    // Wait for the process to be gone, so a following `daemon` starts cleanly.
-    const waitMs = (grace ?? DEFAULT_GRACE_MS) + 10_000;
-    const deadline = Date.now() + waitMs;
-    while (Date.now() < deadline && isAlive(pid)) await delay(25);
-    if (isAlive(pid)) {
-      this.context.stderr.write(
-        `error: the daemon (pid ${pid}) is still running ${waitMs / 1000}s after it was asked to stop; end it with: kill -9 ${pid}\n`,
-      );
-      return EXIT_ERROR;
-    }
-    this.context.stdout.write(`✅ Daemon stopped (pid ${pid})\n`);
+    const ended =
+      this.stopSessions && ping.runningCount > 0
+        ? `, and the ${ping.runningCount === 1 ? "session that was" : `${ping.runningCount} sessions that were`} running`
+        : "";
+    this.context.stdout.write(`✅ Daemon stopped (pid ${pid})${ended}\n`);
     return 0;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

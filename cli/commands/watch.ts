@@ -12,6 +12,7 @@ const kinds: Record<SessionEventKind, string> = {
   [SessionEventKind.EXITED]: "exited",
   [SessionEventKind.REMOVED]: "removed",
   [SessionEventKind.RESYNC]: "resync",
+  [SessionEventKind.ACTIVITY_CHANGED]: "activity",
 };
 
 export class WatchCommand extends BaseCommand {

@@ -148,3 +148,23 @@ export async function unlessAborted<T>(
     if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
   }
 }
+
+/** Runs at most `limit` tasks at a time; the others wait their turn, in order. */
+export class Limiter {
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit)
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.running += 1;
+    try {
+      return await task();
+    } finally {
+      this.running -= 1;
+      this.waiting.shift()?.();
+    }
+  }
+}

@@ -40,6 +40,12 @@ export interface HomePaths {
   log: string;
   state: string;
   logs: string;
+  /** The session hosts' sockets, exit records and the host key (0700). */
+  run: string;
+  hostKey: string;
+  /** What Claude Code sessions get to report their activity: a hook script and its settings. */
+  claudeHook: string;
+  claudeSettings: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -50,6 +56,37 @@ export function homePaths(home: string): HomePaths {
     log: join(home, "daemon.log"),
     state: join(home, "state.json"),
     logs: join(home, "logs"),
+    run: join(home, "run"),
+    hostKey: join(home, "run", "host.key"),
+    claudeHook: join(home, "run", "claude-hook.sh"),
+    claudeSettings: join(home, "run", "claude-settings.json"),
+  };
+}
+
+/** The files of one session's host, in the home's run directory. */
+export interface HostPaths {
+  /** The host's socket, served to the daemon only. */
+  socket: string;
+  /** The program's exit, written by the host before it ends itself. */
+  exit: string;
+  /** The host's own error output. */
+  errors: string;
+  /** The daemon's last checkpoint of the session's screen. */
+  screen: string;
+  /** Claude Code only: where its hooks drop their events, for the host to read. */
+  hooks: string;
+  /** Claude Code only: the settings given with --settings when the user gave their own too. */
+  settings: string;
+}
+
+export function hostPaths(paths: HomePaths, sessionId: string): HostPaths {
+  return {
+    socket: join(paths.run, `${sessionId}.sock`),
+    exit: join(paths.run, `${sessionId}.exit`),
+    errors: join(paths.run, `${sessionId}.err`),
+    screen: join(paths.run, `${sessionId}.screen`),
+    hooks: join(paths.run, `${sessionId}.hooks`),
+    settings: join(paths.run, `${sessionId}.settings.json`),
   };
 }
 

@@ -16,7 +16,10 @@ import {
   lstatSync,
   openSync,
   readSync,
+  renameSync,
+  rmSync,
   type Stats,
+  writeSync,
 } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
@@ -134,4 +137,23 @@ export function readRegularFile(path: string, options: OpenOptions = {}): Buffer
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * Replaces the file at `path` with `data` at once: written to `<path>.tmp` (a link or anything
+ * else found there is removed, not followed), then renamed over it, so a reader sees the old
+ * file or the new one, never part of one.
+ */
+export function replaceRegularFile(path: string, data: string | Uint8Array, mode = 0o600): void {
+  const temporary = `${path}.tmp`;
+  rmSync(temporary, { force: true });
+  const fd = openRegularFile(temporary, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, {
+    mode,
+  });
+  try {
+    writeSync(fd, typeof data === "string" ? Buffer.from(data, "utf8") : data);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
 }

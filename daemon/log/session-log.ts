@@ -31,7 +31,7 @@ const closeFd = promisify(close);
 export const MAX_RECORD_CHARS = 32 * 1024;
 /** How long output may wait to be sealed into a record. */
 export const SEAL_DELAY_MS = 8;
-/** Memory kept for recent records, beyond those not yet written. */
+/** Memory kept for recent records, beyond those not yet written (unless told otherwise). */
 const RING_BUDGET = 4 * 1024 * 1024;
 /** The most records (by {@link recordCost}) kept waiting for a log that cannot be written. */
 export const UNWRITTEN_BUDGET = 4 * 1024 * 1024;
@@ -44,6 +44,15 @@ export interface SessionLogOptions {
   onError?: (message: string | undefined) => void;
   /** Called when output or records are lost for good: how many bytes, and what the log says. */
   onLoss?: (bytes: number, description: string) => void;
+  /**
+   * Hears of each record as it is sealed. `aligned`: all output appended so far is in this
+   * record or an earlier one, and none is in a later one (it was sealed between two appends).
+   */
+  onSealed?: (record: LogRecord, aligned: boolean) => void;
+  /** Hears that every record up to `seq` is in the file. */
+  onWritten?: (seq: number) => void;
+  /** Memory kept for recent records that are in the file (default 4 MiB). */
+  ringBudget?: number;
 }
 
 export class SessionLog {
@@ -77,6 +86,9 @@ export class SessionLog {
   private closed_: Promise<void> | undefined;
   /** Closes whose last sync and close are in flight: readers must not see the end yet. */
   private syncing = 0;
+  /** Another process (the session's host) writes the file; records come by {@link receive}. */
+  private mirroring = false;
+  private readonly ringBudget: number;
 
   constructor(
     readonly path: string,
@@ -85,6 +97,7 @@ export class SessionLog {
   ) {
     this.sealedSeq = lastSeq;
     this.writtenSeq = lastSeq;
+    this.ringBudget = options.ringBudget ?? RING_BUDGET;
   }
 
   /** The seq of the newest record readers can see. */
@@ -98,7 +111,12 @@ export class SessionLog {
    * seen to have ended: the session's state changes as soon as the close resolves.
    */
   get isOpen(): boolean {
-    return this.fd !== undefined || this.syncing > 0;
+    return this.fd !== undefined || this.syncing > 0 || this.mirroring;
+  }
+
+  /** The newest record known to be in the file. */
+  get writtenUpTo(): number {
+    return this.writtenSeq;
   }
 
   /** The last write error, if writing currently fails. */
@@ -142,13 +160,23 @@ export class SessionLog {
       this.lostAtClose = undefined;
       this.appendEvent(description);
     }
+    // Records a mirror received that its host never wrote (see stopMirroring).
+    this.startWriting();
+  }
+
+  /**
+   * Whether output appended now is made into records: false while too much waits for a log
+   * that cannot be written (it is then counted as lost, and marked once writes work again).
+   */
+  get takesOutput(): boolean {
+    return !(this.error !== undefined && this.unwrittenCost > UNWRITTEN_BUDGET);
   }
 
   /** Appends terminal output; it is coalesced with output that has not been sealed yet. */
   appendOutput(data: string): void {
-    if (this.error !== undefined && this.unwrittenCost > UNWRITTEN_BUDGET) {
+    if (this.error !== undefined && !this.takesOutput) {
       // Whatever is open goes first, so that the loss is marked where it happened.
-      this.seal();
+      this.seal(false);
       this.lost ??= { bytes: 0, afterSeq: this.sealedSeq, error: this.error };
       this.lost.bytes += Buffer.byteLength(data);
       return;
@@ -161,12 +189,12 @@ export class SessionLog {
       // Never split a surrogate pair across records.
       if (take < rest.length && take > 0 && isHighSurrogate(rest.charCodeAt(take - 1))) take -= 1;
       if (take <= 0) {
-        this.seal();
+        this.seal(false);
         continue;
       }
       current.data += rest.slice(0, take);
       rest = rest.slice(take);
-      if (current.data.length >= MAX_RECORD_CHARS) this.seal();
+      if (current.data.length >= MAX_RECORD_CHARS) this.seal(false);
     }
   }
 
@@ -202,8 +230,13 @@ export class SessionLog {
     this.options.onLoss?.(lost.bytes, description);
   }
 
+  /** Seals the record being filled, if any: all output appended so far is then in records. */
+  sealOpen(): void {
+    this.seal();
+  }
+
   /** Makes the open record visible to readers and queues it for writing. */
-  private seal(): void {
+  private seal(aligned = true): void {
     if (this.sealTimer !== undefined) {
       clearTimeout(this.sealTimer);
       this.sealTimer = undefined;
@@ -217,6 +250,7 @@ export class SessionLog {
     this.unwrittenCost += recordCost(record);
     this.unwritten.push(record);
     this.startWriting();
+    this.options.onSealed?.(record, aligned);
     this.newer.notify();
   }
 
@@ -241,7 +275,10 @@ export class SessionLog {
         return;
       }
       const last = batch[batch.length - 1];
-      if (last !== undefined) this.writtenSeq = last.seq;
+      if (last !== undefined) {
+        this.writtenSeq = last.seq;
+        if (fd !== undefined) this.options.onWritten?.(last.seq);
+      }
       for (const record of batch) this.unwrittenCost -= recordCost(record);
       this.trimRing();
       if (this.lost !== undefined && this.unwrittenCost <= UNWRITTEN_BUDGET) this.markLoss();
@@ -319,7 +356,7 @@ export class SessionLog {
   private trimRing(): void {
     let drop = 0;
     let cost = this.ringCost;
-    while (drop < this.ring.length && cost > RING_BUDGET) {
+    while (drop < this.ring.length && cost > this.ringBudget) {
       const record = this.ring[drop] as LogRecord;
       if (record.seq > this.writtenSeq) break;
       cost -= recordCost(record);
@@ -341,8 +378,8 @@ export class SessionLog {
     if (this.retryTimer !== undefined) {
       clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
-      this.startWriting();
     }
+    this.startWriting();
     while (this.writing !== undefined) await this.writing;
   }
 
@@ -391,6 +428,77 @@ export class SessionLog {
     this.newer.notify();
   }
 
+  /**
+   * Makes this log a mirror of the file another process writes (the session's host): records
+   * arrive by {@link receive}, {@link confirmWritten} says which are in the file, and the log
+   * is open until {@link stopMirroring}. Everything up to `writtenSeq` is in the file.
+   */
+  startMirroring(writtenSeq: number): void {
+    this.mirroring = true;
+    const beyond = this.ring.findIndex((record) => record.seq > writtenSeq);
+    if (beyond >= 0) {
+      for (const record of this.ring.splice(beyond)) this.ringCost -= recordCost(record);
+    }
+    // The ring holds a run of records that ends where the next one received continues it, or
+    // none: what the host wrote since this log last saw it is read from the file.
+    if (this.ring.at(-1)?.seq !== writtenSeq) this.clearRing();
+    this.sealedSeq = writtenSeq;
+    this.writtenSeq = writtenSeq;
+  }
+
+  private clearRing(): void {
+    this.ring.length = 0;
+    this.ringCost = 0;
+  }
+
+  /** A record the host sealed; throws if it is not the next one (the mirror is then unsound). */
+  receive(record: LogRecord): void {
+    if (record.seq !== this.sealedSeq + 1)
+      throw new Error(`the host sent record ${record.seq} after ${this.sealedSeq}`);
+    this.sealedSeq = record.seq;
+    this.ring.push(record);
+    this.ringCost += recordCost(record);
+    this.newer.notify();
+  }
+
+  /** The host has every record up to `seq` in the file. */
+  confirmWritten(seq: number): void {
+    if (seq <= this.writtenSeq) return;
+    this.writtenSeq = Math.min(seq, this.sealedSeq);
+    this.trimRing();
+  }
+
+  /**
+   * The host is gone and the file ends at `fileLastSeq`. Records received that the file lacks
+   * (the host was killed before writing them, or could not write them) are written by this log,
+   * which opens the file for them: the caller closes it. Readers see the end of the log when
+   * nothing more is to come.
+   */
+  stopMirroring(fileLastSeq: number): void {
+    if (!this.mirroring) return;
+    this.mirroring = false;
+    const missing = this.ring.filter((record) => record.seq > fileLastSeq);
+    if (missing.length > 0 && (missing[0] as LogRecord).seq === fileLastSeq + 1) {
+      this.writtenSeq = fileLastSeq;
+      this.unwritten = missing;
+      this.unwrittenCost = missing.reduce((sum, record) => sum + recordCost(record), 0);
+      try {
+        this.openForAppend();
+      } catch (error) {
+        this.options.onError?.((error as Error).message);
+      }
+    } else {
+      // Nothing the file lacks, or not a run of records that continues it: go on from the file.
+      const beyond = this.ring.findIndex((record) => record.seq > fileLastSeq);
+      if (beyond >= 0) {
+        for (const record of this.ring.splice(beyond)) this.ringCost -= recordCost(record);
+      }
+      this.sealedSeq = Math.max(fileLastSeq, this.writtenSeq);
+      this.writtenSeq = this.sealedSeq;
+    }
+    this.newer.notify();
+  }
+
   /** The seq of the oldest record held in memory. */
   get ringStartSeq(): number | undefined {
     return this.ring[0]?.seq;
@@ -400,6 +508,8 @@ export class SessionLog {
   fromRing(seq: number, maxBytes: number): LogRecord[] | undefined {
     const first = this.ring[0];
     if (first === undefined || seq < first.seq) return undefined;
+    // The ring is a run of consecutive seqs; a record past its end is not in it.
+    if (seq - first.seq >= this.ring.length) return seq > this.sealedSeq ? [] : undefined;
     const out: LogRecord[] = [];
     let bytes = 0;
     for (let i = seq - first.seq; i < this.ring.length && bytes < maxBytes; i++) {

@@ -12,7 +12,7 @@ export interface DaemonControl {
   readonly home: string;
   readonly startedAt: Date;
   /** Begins shutting down once the current response is sent. */
-  requestShutdown(graceMs: number): void;
+  requestShutdown(options: { graceMs: number; stopSessions: boolean }): void;
 }
 
 export function daemonService(
@@ -39,7 +39,9 @@ export function daemonService(
         request.gracePeriod === undefined
           ? DEFAULT_GRACE_MS
           : durationMs(request.gracePeriod, "grace_period");
-      setImmediate(() => control.requestShutdown(grace));
+      setImmediate(() =>
+        control.requestShutdown({ graceMs: grace, stopSessions: request.stopSessions }),
+      );
       return { pid: process.pid };
     },
   };

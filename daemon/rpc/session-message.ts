@@ -2,13 +2,14 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  Activity,
   LogEntryKind,
   type LogEntrySchema,
   type SessionSchema,
   SessionState,
 } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { LogRecord } from "../log/log-record.js";
-import type { Session } from "../session/session.js";
+import type { ActivityName, Session } from "../session/session.js";
 import type { SessionState as RecordState, SessionRecord } from "../session/session-record.js";
 
 const states: Record<RecordState, SessionState> = {
@@ -18,6 +19,13 @@ const states: Record<RecordState, SessionState> = {
   stopped: SessionState.STOPPED,
   failed: SessionState.FAILED,
   interrupted: SessionState.INTERRUPTED,
+};
+
+const activities: Record<ActivityName, Activity> = {
+  working: Activity.WORKING,
+  waiting: Activity.WAITING_FOR_INPUT,
+  idle: Activity.IDLE,
+  unknown: Activity.UNKNOWN,
 };
 
 /** The record state for a wire state (undefined for UNSPECIFIED or unknown numbers). */
@@ -58,6 +66,22 @@ export function sessionMessage(
     attachedClients: session?.attachedClients ?? 0,
     logBytesLost: BigInt(record.logBytesLost ?? 0),
     logLoss: record.logLoss ?? "",
+    hostPid: session?.hostPid ?? 0,
+    ...activityFields(record, session),
+    conversationId: record.conversationId ?? "",
+    previousConversationIds: record.previousConversationIds ?? [],
+  };
+}
+
+/** What a running session is doing; nothing for one that is not running. */
+function activityFields(record: Readonly<SessionRecord>, session: Session | undefined) {
+  const activity = record.state === "running" ? session?.activity : undefined;
+  if (activity === undefined) return {};
+  return {
+    activity: activities[activity.state],
+    activityDetail: activity.detail,
+    activitySince: timestamp(activity.since),
+    foregroundCommand: activity.foregroundCommand,
   };
 }
 

@@ -46,7 +46,7 @@ export function sessionService(
 ): ServiceImpl<(typeof SessionService)["method"]> {
   return {
     async startSession(request) {
-      const session = manager.start({
+      const session = await manager.start({
         workingDir: request.workingDir,
         command: request.command,
         env: request.env,
@@ -54,7 +54,7 @@ export function sessionService(
         cols: request.cols,
         rows: request.rows,
       });
-      const message = sessionMessageOf(session);
+      const message = sessionMessage(session.launched ?? session.record, session);
       await manager.saved({ session, resumed: false });
       return { session: message };
     },
@@ -90,12 +90,12 @@ export function sessionService(
     },
 
     async resumeSession(request) {
-      const session = manager.resume(request.sessionId, {
+      const session = await manager.resume(request.sessionId, {
         env: request.env,
         cols: request.cols,
         rows: request.rows,
       });
-      const message = sessionMessageOf(session);
+      const message = sessionMessage(session.launched ?? session.record, session);
       await manager.saved({ session, resumed: true });
       return { session: message };
     },

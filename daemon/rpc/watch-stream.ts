@@ -25,6 +25,7 @@ const watchKinds: Record<WatchKind, SessionEventKind> = {
   started: SessionEventKind.STARTED,
   state: SessionEventKind.STATE_CHANGED,
   exited: SessionEventKind.EXITED,
+  activity: SessionEventKind.ACTIVITY_CHANGED,
   removed: SessionEventKind.REMOVED,
 };
 

@@ -40,6 +40,7 @@ import {
   LockKeyError,
 } from "./instance-lock.js";
 import type { Logger } from "./logger.js";
+import { NOTIFY_ENV, runNotifyCommand } from "./notify-command.js";
 
 /** A start-up problem the user must act on; the message says how. */
 export class DaemonStartError extends Error {
@@ -124,6 +125,7 @@ export class Daemon {
     // Only a manager that loaded is shut down: one that did not must not write its empty
     // state over what it could not read.
     this.manager = manager;
+    runNotifyCommand(manager, process.env[NOTIFY_ENV] ?? "", logger);
 
     const services = [SessionService, DaemonService] as unknown as GenService<never>[];
     const health = new HealthStatus(services.map((service) => service.typeName));
@@ -145,7 +147,7 @@ export class Daemon {
         {
           home: paths.home,
           startedAt: this.startedAt,
-          requestShutdown: (graceMs) => void this.stop(graceMs),
+          requestShutdown: (options) => void this.stop(options),
         },
         manager,
         counters,
@@ -167,7 +169,7 @@ export class Daemon {
       `claude-sessions ${VERSION} daemon (pid ${process.pid}) serving ${socketAddress(paths.socket)}`,
     );
     if (this.options.resume) {
-      const resumed = manager.resumeInterrupted();
+      const resumed = await manager.resumeInterrupted();
       logger.info(`resumed ${resumed.length} interrupted session(s)`);
     }
   }
@@ -242,15 +244,16 @@ export class Daemon {
   }
 
   /**
-   * Stops sessions gracefully, flushes logs, writes state, closes the server and removes the
-   * socket and pid file. Safe to call more than once.
+   * Lets go of every session's host (or, with `stopSessions`, ends the sessions first), flushes
+   * logs, writes state, closes the server and removes the socket and pid file. Safe to call
+   * more than once.
    */
-  stop(graceMs?: number): Promise<void> {
-    this.stopping ??= this.shutdown(graceMs);
+  stop(options: { graceMs?: number; stopSessions?: boolean } = {}): Promise<void> {
+    this.stopping ??= this.shutdown(options);
     return this.stopping;
   }
 
-  private async shutdown(graceMs: number | undefined): Promise<void> {
+  private async shutdown(options: { graceMs?: number; stopSessions?: boolean }): Promise<void> {
     const { logger } = this.options;
     if (this.manager === undefined) {
       // Never started: nothing to stop but the lock, if it was taken.
@@ -261,7 +264,7 @@ export class Daemon {
     logger.info("shutting down");
     this.health?.setAllNotServing();
     clearInterval(this.socketCheck);
-    await this.manager?.shutdown(graceMs);
+    await this.manager?.shutdown(options);
     // Sessions are over: end the streams that were waiting on them.
     this.shutdownController.abort();
     this.gate?.close();

@@ -101,20 +101,40 @@ export function commandForStart(
 }
 
 /**
- * The command that continues a session: Claude Code resumes its conversation
- * (`--resume <id>`, or `--continue` if that is how it was started), or starts it afresh
- * (`--session-id <id>`) when `hasTranscript` says Claude Code never wrote one, since it then
- * answers `--resume` with "No conversation found"; anything else runs again.
+ * The command that continues a session: Claude Code resumes its conversation, `current` (the one
+ * it was last in, as its hooks told) or else the one its arguments chose, with `--resume <id>`
+ * (`--continue` if that is how it was started and no conversation is known), or starts it
+ * afresh (`--session-id <id>`) when `hasTranscript` says Claude Code never wrote one, since it
+ * then answers `--resume` with "No conversation found"; anything else runs again.
  */
 export function commandForResume(
   original: readonly string[],
   sessionId: string,
   hasTranscript: (conversationId: string) => boolean,
+  current?: string,
 ): string[] {
   if (!isClaudeCode(original)) return [...original];
   const [program, ...args] = original as [string, ...string[]];
+  const { kept, conversation, continued } = conversationArgs(args);
+  if (continued && current === undefined) return [program, ...kept, "--continue"];
+  const chosen = current ?? conversation ?? sessionId;
+  const flag = hasTranscript(chosen) ? "--resume" : "--session-id";
+  return [program, ...kept, flag, chosen];
+}
+
+/** The conversation Claude Code's arguments start it in, if they name one. */
+export function chosenConversation(argv: readonly string[]): string | undefined {
+  return isClaudeCode(argv) ? conversationArgs(argv.slice(1)).conversation : undefined;
+}
+
+/** Claude Code's arguments less those that choose the conversation, and what they chose. */
+function conversationArgs(args: readonly string[]): {
+  kept: string[];
+  conversation: string | undefined;
+  continued: boolean;
+} {
   const kept: string[] = [];
-  let conversation = sessionId;
+  let conversation: string | undefined;
   let continued = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
@@ -129,9 +149,7 @@ export function commandForResume(
       kept.push(arg);
     }
   }
-  if (continued) return [program, ...kept, "--continue"];
-  const flag = hasTranscript(conversation) ? "--resume" : "--session-id";
-  return [program, ...kept, flag, conversation];
+  return { kept, conversation, continued };
 }
 
 /**

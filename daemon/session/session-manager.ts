@@ -3,37 +3,34 @@
  * records after every change, and tells watchers what happened.
  */
 import { randomUUID } from "node:crypto";
-import { rm } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { delay } from "../common/async.js";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { ensurePrivateLogsDirectory } from "../common/home-guard.js";
 import type { HomePaths } from "../common/paths.js";
 import { UnsafeFileError } from "../common/regular-file.js";
+import { HostUnavailableError, hostKey } from "../host/host-client.js";
+import { StopReason } from "../host/host-wire.js";
 import { lastSeqOf } from "../log/log-file.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
 import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "../server/fd-budget.js";
 import type { Logger } from "../server/logger.js";
 import { StateStore } from "../store/state-store.js";
-import {
-  isLive,
-  processesOfSessions,
-  SESSION_ID_ENV,
-  signalEach,
-} from "../terminal/process-tree.js";
+import { processesOfSessions, SESSION_ID_ENV, signalEach } from "../terminal/process-tree.js";
 import { MAX_PENDING_INPUT_BYTES } from "../terminal/pty-writer.js";
 import type { AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
 import { hasClaudeTranscript } from "./claude-transcript.js";
 import { resolveSession } from "./id-resolver.js";
 import { Session, type SessionChange } from "./session.js";
 import {
+  chosenConversation,
   commandForResume,
   commandForStart,
   describeCommand,
   findExecutable,
 } from "./session-command.js";
 import { SessionError } from "./session-error.js";
-import { liveSessionParts } from "./session-parts.js";
+import { hostedSessionParts, type SessionParts } from "./session-parts.js";
 import { isActive, type SessionRecord, type SessionState } from "./session-record.js";
 import {
   checkCommand,
@@ -44,7 +41,9 @@ import {
   checkWorkingDir,
 } from "./session-validation.js";
 
-/** How long orphans of a crashed daemon get to exit after SIGTERM. */
+/** How many hosts a starting daemon connects to at once. */
+const RECONNECT_CONCURRENCY = 16;
+/** The grace a host no record names gets to end its program. */
 const ORPHAN_GRACE_MS = 2000;
 
 export type WatchKind = SessionChange | "removed";
@@ -73,6 +72,7 @@ export class SessionManager {
   private readonly sessions = new Map<string, Session>();
   private readonly watchers = new Set<Watcher>();
   private readonly store: StateStore;
+  private readonly parts: SessionParts;
   private closing = false;
 
   constructor(
@@ -85,17 +85,18 @@ export class SessionManager {
       else logger.info(`${paths.state} is written again`);
     });
     ensurePrivateLogsDirectory(paths.logs);
+    this.parts = hostedSessionParts(paths, hostKey(paths));
   }
 
   /**
-   * Loads the saved sessions. Those that were running when the previous daemon died become
-   * INTERRUPTED, and any of their processes still alive (they ignored the hang-up) are ended.
+   * Loads the saved sessions and reconnects to the host of each one that was running: it is
+   * served as running again, same pid, screen rebuilt. A host that ended while no daemon ran
+   * left its exit, which is recorded; one that is gone (killed, or the machine restarted)
+   * makes its session INTERRUPTED, and any of its processes still alive are ended.
    */
   async load(): Promise<void> {
     const records = this.store.load((message) => this.logger.warn(message));
-    const orphans = await this.endOrphans(
-      records.filter((record) => isActive(record.state)).map((record) => record.id),
-    );
+    const active: Session[] = [];
     for (const record of records) {
       let lastSeq = 0;
       let logError: string | undefined;
@@ -110,45 +111,111 @@ export class SessionManager {
       const session = this.createSession(record, lastSeq);
       session.logError = logError;
       this.sessions.set(record.id, session);
-      if (isActive(record.state)) {
-        const ended = orphans.get(record.id) ?? 0;
-        const reason =
-          ended > 0
-            ? `the daemon died while the session was running; ${ended} leftover process(es) ended`
-            : "the daemon died while the session was running";
-        await session.markInterrupted(reason);
-      }
+      if (isActive(record.state)) active.push(session);
     }
-    if (records.length > 0)
-      this.logger.info(`loaded ${records.length} session(s) from ${this.paths.state}`);
+    let next = 0;
+    const reconnectNext = async (): Promise<void> => {
+      for (let session = active[next++]; session !== undefined; session = active[next++])
+        await this.reconnect(session);
+    };
+    await Promise.all(Array.from({ length: RECONNECT_CONCURRENCY }, reconnectNext));
+    await this.endUnknownHosts(new Set(records.map((record) => record.id)));
+    if (records.length > 0) {
+      const running = active.filter((session) => session.isRunning).length;
+      this.logger.info(
+        `loaded ${records.length} session(s) from ${this.paths.state}; ${running} running, reconnected`,
+      );
+    }
     await this.persist();
   }
 
-  /**
-   * Ends the processes that the sessions `ids` left running when the previous daemon died
-   * (SIGTERM, SIGKILL after {@link ORPHAN_GRACE_MS}), all sessions at once; returns how many each
-   * had. They are found by the session id in their environment, wherever they went: the recorded
-   * pids may have been reused, and escaped processes were never in the terminal's session.
-   */
-  private async endOrphans(ids: readonly string[]): Promise<Map<string, number>> {
-    const wanted = new Set(ids);
-    const found = processesOfSessions(wanted);
-    const counts = new Map<string, number>();
-    for (const [id, pids] of found) {
-      counts.set(id, pids.length);
-      this.logger.warn(
-        `session ${id}: ending ${pids.length} process(es) left by the previous daemon`,
+  /** Reconnects to a running session's host, or records why the session is no longer running. */
+  private async reconnect(session: Session): Promise<void> {
+    const { id } = session;
+    try {
+      await session.reconnect(await this.parts.reconnect(id));
+      return;
+    } catch (error) {
+      if (!(error instanceof HostUnavailableError)) {
+        this.logger.warn(`session ${id}: cannot take it over: ${(error as Error).message}`);
+        await session.markInterrupted(
+          `this daemon could not take it over: ${(error as Error).message}`,
+        );
+        return;
+      }
+      const exit = this.parts.recordedExit(id);
+      if (exit !== undefined) {
+        await session.recordExit(exit);
+        return;
+      }
+      if (!error.gone) {
+        // A host that runs but that this daemon cannot drive: its program is left alone.
+        this.logger.warn(`session ${id}: ${error.message}`);
+        await session.markInterrupted(error.message);
+        return;
+      }
+      const ended = this.endProcesses(id);
+      await session.markInterrupted(
+        `its session host is gone (the machine restarted, or the host was killed)${ended > 0 ? `; ${ended} leftover process(es) ended` : ""}`,
       );
+      this.parts.forget(id);
     }
-    if (found.size === 0) return counts;
-    const all = [...found.values()].flat();
-    signalEach(all, "SIGTERM");
-    await waitForExit(all, ORPHAN_GRACE_MS);
-    // Looked up again: one may have forked while it was ending.
-    const stubborn = [...processesOfSessions(wanted).values()].flat();
-    signalEach(stubborn, "SIGKILL");
-    await waitForExit(stubborn, ORPHAN_GRACE_MS);
-    return counts;
+  }
+
+  /**
+   * Ends the hosts in the run directory that no record names: a daemon that died between
+   * starting a host and saving its session never reported that session started, and nothing
+   * could reach it again.
+   */
+  private async endUnknownHosts(known: ReadonlySet<string>): Promise<void> {
+    let names: string[];
+    try {
+      names = await readdir(this.paths.run);
+    } catch {
+      return;
+    }
+    const unknown = names
+      .filter((name) => name.endsWith(".sock"))
+      .map((name) => name.slice(0, -".sock".length))
+      .filter((id) => !known.has(id));
+    await Promise.all(
+      unknown.map(async (id) => {
+        try {
+          const host = await this.parts.reconnect(id);
+          this.logger.warn(
+            `ending session host ${host.welcome.hostPid}: no session record names ${id}`,
+          );
+          const ended = new Promise<void>((resolve) =>
+            host.listen({
+              output: () => undefined,
+              record: () => undefined,
+              written: () => undefined,
+              logProblem: () => undefined,
+              logLoss: () => undefined,
+              exited: () => resolve(),
+              lost: () => resolve(),
+              activity: () => undefined,
+            }),
+          );
+          host.stop(ORPHAN_GRACE_MS, StopReason.shutdown);
+          await ended;
+          await host.release();
+        } catch {
+          // Not a live host: nothing to end.
+        }
+        this.parts.forget(id);
+      }),
+    );
+  }
+
+  /** Kills the processes that carry a session's id: what its host, now gone, left running. */
+  private endProcesses(id: string): number {
+    const pids = processesOfSessions(new Set([id])).get(id) ?? [];
+    if (pids.length > 0) {
+      this.logger.warn(`session ${id}: ending ${pids.length} process(es) its host left`);
+      signalEach(pids, "SIGKILL");
+    }
+    return pids.length;
   }
 
   private logPath(id: string): string {
@@ -169,9 +236,11 @@ export class SessionManager {
           for (const watcher of this.watchers) watcher(change, session.record, session);
         },
         warn: (message) => this.logger.warn(message),
+        saved: () => this.store.saved(),
+        endProcesses: (id) => this.endProcesses(id),
         attachmentCounters: this.attachmentCounters,
       },
-      liveSessionParts,
+      this.parts,
     );
   }
 
@@ -229,7 +298,7 @@ export class SessionManager {
   }
 
   /** Starts a new session; throws a {@link SessionError} for bad input. */
-  start(options: StartOptions): Session {
+  async start(options: StartOptions): Promise<Session> {
     this.checkOpen();
     const workingDir = checkWorkingDir(options.workingDir);
     const name = checkNewName(options.name);
@@ -242,6 +311,7 @@ export class SessionManager {
     const { argv, claudeCode } = commandForStart(requested, id, env);
     const executable = findExecutable(argv[0] as string, workingDir, env);
     checkExecSize(executable, argv, env);
+    const conversationId = claudeCode ? chosenConversation(argv) : undefined;
     const record: SessionRecord = {
       id,
       name,
@@ -253,22 +323,23 @@ export class SessionManager {
       cols,
       rows,
       claudeCode,
+      ...(conversationId !== undefined && { conversationId }),
     };
     const session = this.createSession(record, 0);
     this.sessions.set(id, session);
-    this.launch(session, executable, argv, env, "started");
+    await this.launch(session, executable, argv, env, "started");
     return session;
   }
 
-  private launch(
+  private async launch(
     session: Session,
     executable: string,
     argv: readonly string[],
     env: Readonly<Record<string, string>>,
     event: string,
-  ): void {
+  ): Promise<void> {
     try {
-      session.launch(executable, argv, env, event);
+      await session.launch(executable, argv, env, event);
       this.logger.info(
         `session ${session.id} ${event}: ${describeCommand(argv)} in ${session.record.workingDir}`,
       );
@@ -403,6 +474,7 @@ export class SessionManager {
     session.dispose();
     // Unlinking a large log takes a while; other sessions need not wait for it.
     if (deleteLog) await rm(session.log.path, { force: true });
+    this.parts.forget(session.id);
     await this.persist();
     for (const watcher of this.watchers) watcher("removed", session.record, undefined);
     this.logger.info(`session ${session.id} removed${deleteLog ? " with its log" : ""}`);
@@ -414,7 +486,7 @@ export class SessionManager {
    * environment given, else the daemon's own (no session's environment is kept). Claude Code
    * looks for its transcript in that environment's HOME, so the check does too.
    */
-  resume(query: string, options: ResumeOptions = {}): Session {
+  async resume(query: string, options: ResumeOptions = {}): Promise<Session> {
     this.checkOpen();
     const session = this.get(query);
     if (session.isRunning) {
@@ -428,13 +500,17 @@ export class SessionManager {
     });
     const env = sessionEnv(options.env, record.id);
     checkFreeFds();
-    const argv = commandForResume(record.command, record.id, (conversation) =>
-      hasClaudeTranscript(conversation, record.workingDir, env),
+    const argv = commandForResume(
+      record.command,
+      record.id,
+      (conversation) => hasClaudeTranscript(conversation, record.workingDir, env),
+      record.conversationId,
     );
     const executable = findExecutable(argv[0] as string, record.workingDir, env);
     checkExecSize(executable, argv, env);
-    session.amend({ cols, rows });
-    this.launch(session, executable, argv, env, "resumed");
+    const conversationId = record.conversationId ?? chosenConversation(argv);
+    session.amend({ cols, rows, conversationId });
+    await this.launch(session, executable, argv, env, "resumed");
     return session;
   }
 
@@ -450,7 +526,12 @@ export class SessionManager {
     if (name === session.record.name) return session;
     const previous = session.record.name;
     session.update({ name });
-    await this.saved();
+    await this.store.saved().catch((error: unknown) => {
+      throw unsaved(
+        `session ${session.id} is renamed '${name}', but cannot write ${this.paths.state}: ${(error as Error).message}; the daemon retries until it can: free space on that disk`,
+        error,
+      );
+    });
     this.logger.info(`session ${session.id} renamed from '${previous}' to '${name}'`);
     return session;
   }
@@ -459,11 +540,11 @@ export class SessionManager {
    * Resumes every INTERRUPTED session (daemon --resume) in the daemon's own environment;
    * failures are logged, not thrown.
    */
-  resumeInterrupted(): Session[] {
+  async resumeInterrupted(): Promise<Session[]> {
     const resumed: Session[] = [];
     for (const session of this.list({ states: ["interrupted"] })) {
       try {
-        resumed.push(this.resume(session.id));
+        resumed.push(await this.resume(session.id));
       } catch (error) {
         this.logger.warn(`cannot resume session ${session.id}: ${(error as Error).message}`);
       }
@@ -480,11 +561,19 @@ export class SessionManager {
     return this.closing;
   }
 
-  /** Ends every running session gracefully, flushes their logs and writes the state. */
-  async shutdown(graceMs = DEFAULT_GRACE_MS): Promise<void> {
+  /**
+   * Stops serving: every session's host is let go of and keeps its program running, for the
+   * next daemon; with `stopSessions`, every running session is ended first (gracefully, and
+   * becomes INTERRUPTED). Logs are flushed and the state is written.
+   */
+  async shutdown(options: { graceMs?: number; stopSessions?: boolean } = {}): Promise<void> {
     this.closing = true;
     const running = [...this.sessions.values()].filter((session) => session.isRunning);
-    await Promise.all(running.map((session) => session.stop(graceMs, "shutdown")));
+    if (options.stopSessions === true)
+      await Promise.all(
+        running.map((session) => session.stop(options.graceMs ?? DEFAULT_GRACE_MS, "shutdown")),
+      );
+    await Promise.all(running.map((session) => session.letGo()));
     await Promise.all([...this.sessions.values()].map((session) => session.log.close()));
     await this.persist();
     await this.store.settled();
@@ -530,14 +619,6 @@ function checkFreeFds(): void {
     "resource-exhausted",
     `the daemon is at its limit of ${openFileLimit()} open files (${Math.max(0, free)} free); stop or remove sessions, close clients, or restart the daemon with a higher limit (ulimit -n)`,
   );
-}
-
-/** Waits until none of `pids` runs, or `timeoutMs` has passed. */
-async function waitForExit(pids: readonly number[], timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && pids.some((pid) => isLive(pid))) {
-    await delay(50);
-  }
 }
 
 function envOf(env: NodeJS.ProcessEnv): Record<string, string> {

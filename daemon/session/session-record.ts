@@ -30,6 +30,9 @@ export interface SessionRecord {
   logBytesLost?: number;
   /** What the log says about the latest loss (the event that marks it). */
   logLoss?: string;
+  /** Claude Code: the conversation it is in now, and those it was in before, oldest first. */
+  conversationId?: string;
+  previousConversationIds?: string[];
 }
 
 export function isActive(state: SessionState): boolean {
@@ -64,6 +67,11 @@ export function shown(value: unknown): string {
 
 function isString(value: unknown): value is string {
   return typeof value === "string" && !value.includes("\0");
+}
+
+/** A conversation id as Claude Code names one: it goes on a command line, so nothing odd. */
+export function isConversationId(value: unknown): value is string {
+  return typeof value === "string" && /^[\w.-]{1,128}$/.test(value);
 }
 
 function isTime(value: unknown): value is string {
@@ -126,9 +134,21 @@ export function parseSessionRecord(value: unknown): SessionRecord {
   }
   if (typeof v.claudeCode !== "boolean")
     fail(`claudeCode must be true or false, got ${shown(v.claudeCode)}`);
+  if (v.conversationId !== undefined && !isConversationId(v.conversationId))
+    fail(`conversationId ${shown(v.conversationId)} is not a conversation id`);
+  if (
+    v.previousConversationIds !== undefined &&
+    (!Array.isArray(v.previousConversationIds) ||
+      !v.previousConversationIds.every(isConversationId))
+  )
+    fail(
+      `previousConversationIds must be a list of conversation ids, got ${shown(v.previousConversationIds)}`,
+    );
   const record: Record<string, unknown> = {};
   for (const key of RECORD_KEYS) if (v[key] !== undefined) record[key] = v[key];
   record.command = [...(v.command as string[])];
+  if (record.previousConversationIds !== undefined)
+    record.previousConversationIds = [...(v.previousConversationIds as string[])];
   return record as unknown as SessionRecord;
 }
 
@@ -151,4 +171,6 @@ const RECORD_KEYS: ReadonlyArray<keyof SessionRecord> = [
   "claudeCode",
   "logBytesLost",
   "logLoss",
+  "conversationId",
+  "previousConversationIds",
 ];

@@ -93,6 +93,8 @@ export class StateStore {
   private dirty: (() => SessionRecord[]) | undefined;
   /** The snapshot of the last write that failed, written again by the retry. */
   private failed: (() => SessionRecord[]) | undefined;
+  /** That write's error, as thrown (its errno code decides the status a caller is given). */
+  private failure: unknown;
   private retryTimer: NodeJS.Timeout | undefined;
   private retryMs = RETRY_FIRST_MS;
   private error: string | undefined;
@@ -238,6 +240,7 @@ export class StateStore {
       return;
     }
     this.failed = snapshot;
+    this.failure = error;
     const message = `cannot write ${this.path}: ${(error as Error).message}`;
     if (this.error !== message) {
       this.error = message;
@@ -263,9 +266,7 @@ export class StateStore {
   saved(): Promise<void> {
     const generation = this.requested;
     if (this.attempted >= generation) {
-      return this.failed === undefined
-        ? Promise.resolve()
-        : Promise.reject(new Error(this.error ?? `cannot write ${this.path}`));
+      return this.failed === undefined ? Promise.resolve() : Promise.reject(this.failure);
     }
     const written = new Deferred<void>();
     this.savedWaiters.push({ generation, written });

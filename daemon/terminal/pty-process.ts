@@ -25,6 +25,8 @@ export interface PtySpawnOptions {
   rows: number;
   /** The session the program runs for: its processes that escaped the terminal carry it. */
   sessionId: string;
+  /** Hears of input the terminal took (some of what waited was written). */
+  onInputTaken?: () => void;
 }
 
 /** node-pty's private handles on its side of the terminal (unixTerminal.ts). */
@@ -42,6 +44,7 @@ export class PtyProcess {
   private constructor(
     handle: pty.IPty,
     private readonly sessionId: string,
+    onInputTaken?: () => void,
   ) {
     this.pty = handle;
     const internals = handle as unknown as UnixTerminalInternals;
@@ -50,7 +53,7 @@ export class PtyProcess {
       handle.kill("SIGKILL");
       throw new Error("node-pty gave no terminal descriptor to write input to");
     }
-    this.input = new PtyWriter(internals._fd);
+    this.input = new PtyWriter(internals._fd, onInputTaken);
     handle.onData((data) => {
       for (const listener of this.dataListeners) listener(data as unknown as Buffer);
     });
@@ -104,7 +107,7 @@ export class PtyProcess {
       // Raw bytes: attached terminals get exactly what the program wrote.
       encoding: null,
     });
-    return new PtyProcess(handle, options.sessionId);
+    return new PtyProcess(handle, options.sessionId, options.onInputTaken);
   }
 
   get pid(): number {

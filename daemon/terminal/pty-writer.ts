@@ -37,7 +37,11 @@ export class PtyWriter {
   /** Wakes writers waiting for room. */
   private readonly room = new Notifier();
 
-  constructor(private readonly fd: number) {}
+  /** `onTaken` hears of each retry the terminal took some of: input that had to wait. */
+  constructor(
+    private readonly fd: number,
+    private readonly onTaken?: () => void,
+  ) {}
 
   /** Bytes taken but not yet written to the terminal. */
   get pending(): number {
@@ -80,7 +84,7 @@ export class PtyWriter {
   }
 
   /** Writes what the terminal takes now; if some is left, tries again after a wait. */
-  private flush(): void {
+  private flush(retry = false): void {
     this.timer = undefined;
     let took = false;
     for (let head = this.queue[0]; head !== undefined; head = this.queue[0]) {
@@ -102,9 +106,10 @@ export class PtyWriter {
       }
       this.queue.shift();
     }
+    if (took && retry) this.onTaken?.();
     if (this.queue.length > 0) {
       this.retryMs = took ? RETRY_FIRST_MS : Math.min(this.retryMs * 2, RETRY_LAST_MS);
-      this.timer = setTimeout(() => this.flush(), this.retryMs);
+      this.timer = setTimeout(() => this.flush(true), this.retryMs);
     } else {
       this.retryMs = RETRY_FIRST_MS;
     }

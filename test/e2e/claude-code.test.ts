@@ -1,12 +1,18 @@
 /**
  * The real Claude Code through the daemon and the CLI: started with the session id as its
- * conversation id, driven with send, seen through capture and attach, and resumed with
- * `claude --resume <id>` after the daemon was killed.
+ * conversation id and our hooks beside the user's own, driven with send, its activity told by
+ * its hooks and status file, seen through capture and attach, running on through a `kill -9` of
+ * the daemon, and, after a /clear and a `kill -9` of its host, resumed with
+ * `claude --resume <the conversation it was in>`.
  */
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, readlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { DaemonClient } from "../../cli/client.js";
+import { homePaths } from "../../daemon/common/paths.js";
+import { Activity, type Session } from "../../gen/claude_sessions/v1/session_pb.js";
+import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { claudeEnv, writeClaudeConfig } from "../helpers/claude-home.js";
 import { runCli } from "../helpers/cli.js";
 import { DaemonFixture } from "../helpers/daemon-fixture.js";
@@ -42,6 +48,20 @@ describe("Claude Code through claude-sessions", () => {
   const show = async () =>
     JSON.parse((await cli("show", id, "--json")).stdout) as Record<string, unknown>;
   const screen = async () => (await cli("capture", id)).stdout;
+  /** The session as the API tells it (activity, conversations). */
+  const session = async (): Promise<Session> => {
+    const client = new DaemonClient(homePaths(state.path).socket);
+    try {
+      const { session } = await client.sessions.getSession({ sessionId: id });
+      assert.ok(session);
+      return session;
+    } finally {
+      client.close();
+    }
+  };
+  /** Where the user's own UserPromptSubmit hook leaves each prompt. */
+  let userHookLog = "";
+  const settingsArgs = () => ["--settings", homePaths(state.path).claudeSettings];
 
   before(() => {
     state = fixture.home;
@@ -49,6 +69,23 @@ describe("Claude Code through claude-sessions", () => {
     project = fixture.work;
     writeClaudeConfig(userHome.path, [project.path]);
     env = claudeEnv(userHome.path);
+    // A hook of the user's own, in their settings: ours must not replace it.
+    userHookLog = join(userHome.path, "user-hook.log");
+    mkdirSync(join(userHome.path, ".claude"), { recursive: true });
+    writeFileSync(
+      join(userHome.path, ".claude", "settings.json"),
+      JSON.stringify({
+        hooks: {
+          UserPromptSubmit: [
+            {
+              hooks: [
+                { type: "command", command: `cat >> '${userHookLog}'; echo >> '${userHookLog}'` },
+              ],
+            },
+          ],
+        },
+      }),
+    );
   });
 
   after(async () => {
@@ -71,7 +108,7 @@ describe("Claude Code through claude-sessions", () => {
     assert.equal(session.claude_code, true);
     const argv = argvOf(session.pid);
     assert.ok(argv[0]?.endsWith("claude"), argv.join(" "));
-    assert.deepEqual(argv.slice(-2), ["--session-id", id]);
+    assert.deepEqual(argv.slice(-4), ["--session-id", id, ...settingsArgs()]);
     const text = await waitFor(
       "Claude Code's prompt box",
       async () => {
@@ -84,9 +121,54 @@ describe("Claude Code through claude-sessions", () => {
     assert.match(text, /Claude Code/);
   });
 
-  it("answers a prompt sent with send --enter and writes its transcript under <id>", async () => {
+  it("answers a prompt sent with send --enter and writes its transcript under <id>; it works on it, then is idle", async () => {
+    // Its SessionStart hook has named the conversation, and its status file says it is idle.
+    const ready = await waitFor("Claude Code idle at its prompt", async () => {
+      const now = await session();
+      return now.activity === Activity.IDLE ? now : undefined;
+    });
+    assert.equal(ready.conversationId, id);
+    assert.equal(ready.foregroundCommand, "claude");
+    // Every activity it goes through, as watchers hear it.
+    const watcher = new DaemonClient(homePaths(state.path).socket);
+    const stream = watcher.sessions.watchSessions({});
+    const seen: Array<{ activity: Activity; detail: string; at: number }> = [];
+    const watching = (async () => {
+      try {
+        for await (const event of stream)
+          if (event.kind === SessionEventKind.ACTIVITY_CHANGED && event.session?.id === id)
+            seen.push({
+              activity: event.session.activity,
+              detail: event.session.activityDetail,
+              at: Date.now(),
+            });
+      } catch {
+        // Cancelled below.
+      }
+    })();
+    const sentAt = Date.now();
     const sent = await cli("send", id, "hello", "--enter");
     assert.equal(sent.code, 0, sent.stderr);
+    try {
+      // Its UserPromptSubmit hook: working on the prompt; the failed request (not logged in)
+      // fires no Stop hook, and the status file says it is idle again.
+      const working = await waitFor("WORKING", () =>
+        seen.find((entry) => entry.activity === Activity.WORKING),
+      );
+      assert.equal(working.detail, "prompt: hello");
+      const idle = await waitFor(
+        "IDLE after the prompt",
+        () =>
+          seen.find((entry) => entry.activity === Activity.IDLE && entry.at >= working.at) ??
+          undefined,
+        10_000,
+      );
+      assert.ok(idle.at - sentAt < 10_000, `idle ${idle.at - sentAt} ms after the prompt`);
+    } finally {
+      stream.cancel();
+      await watching;
+      watcher.close();
+    }
     let last = "";
     await waitFor(
       "Claude's answer",
@@ -127,6 +209,11 @@ describe("Claude Code through claude-sessions", () => {
     );
     assert.equal(prompt.sessionId, id);
     assert.match(JSON.stringify(prompt.message), /hello/);
+    // The user's own hook ran too, with the same prompt.
+    const logged = await waitFor("the user's own hook", () =>
+      existsSync(userHookLog) ? readFileSync(userHookLog, "utf8") : undefined,
+    );
+    assert.match(logged, /"prompt":"hello"/);
   });
 
   it("shows Claude's screen as it is through attach in a terminal, and detaching leaves it running", async () => {
@@ -146,20 +233,91 @@ describe("Claude Code through claude-sessions", () => {
     assert.equal((await show()).state, "running");
   });
 
-  it("after kill -9 of the daemon the session is INTERRUPTED; resume runs claude --resume <id> in the same directory", async () => {
+  it("after kill -9 of the daemon Claude Code runs on, same pid, at its prompt, and answers the next daemon's prompt", async () => {
     const status = JSON.parse((await cli("status", "--json")).stdout) as { pid: number };
-    const before = (await show()).pid as number;
+    const before = await show();
     process.kill(status.pid, "SIGKILL");
     await waitFor("the daemon to die", () => !isAlive(status.pid));
-    // Claude gets the hang-up of its terminal; if it ignored it, the next daemon ends it.
     const listed = await cli("list", "--all", "--json");
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stderr, /started daemon/);
     const session = (JSON.parse(listed.stdout) as Array<Record<string, unknown>>).find(
       (entry) => entry.id === id,
     );
-    assert.equal(session?.state, "interrupted");
-    await waitFor("the old claude to be gone", () => !isAlive(before), 10_000);
+    assert.equal(session?.state, "running");
+    assert.equal(session?.pid, before.pid, "the same claude");
+    assert.ok(isAlive(before.pid as number));
+    // The next daemon rebuilt the screen: the prompt box, and the earlier exchange above it.
+    const rebuilt = await screen();
+    assert.match(rebuilt, PROMPT_BOX);
+    assert.match(rebuilt, /Not logged in · Please run \/login/);
+
+    const sent = await cli("send", id, "hello again", "--enter");
+    assert.equal(sent.code, 0, sent.stderr);
+    let last = "";
+    await waitFor(
+      "Claude's answer to the prompt sent through the next daemon",
+      async () => {
+        last = await screen();
+        return /❯ hello again.*\n\s*⎿\s+Not logged in · Please run \/login/.test(last);
+      },
+      15_000,
+      250,
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- screen ---\n${last}`);
+    });
+  });
+
+  it("/clear starts a new conversation: the session follows it", async () => {
+    const sent = await cli("send", id, "/clear");
+    assert.equal(sent.code, 0, sent.stderr);
+    // The command menu opens under "/clear"; Enter runs it once it has.
+    await waitFor("the /clear command", async () => /\/clear/.test(await screen()), 10_000, 100);
+    await cli("send", id, "\r");
+    const cleared = await waitFor(
+      "a new conversation id",
+      async () => {
+        const now = await session();
+        return now.conversationId !== id ? now : undefined;
+      },
+      15_000,
+      100,
+    );
+    assert.match(cleared.conversationId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual(cleared.previousConversationIds, [id]);
+    // A prompt in it, so that Claude Code has its transcript to resume.
+    assert.equal((await cli("send", id, "hello after clear", "--enter")).code, 0);
+    // Claude Code writes its transcript in batches: the file can hold only metadata before the
+    // prompt itself is in it, and a resume before then would show no prompt.
+    const transcript = join(
+      userHome.path,
+      ".claude",
+      "projects",
+      project.path.replaceAll("/", "-"),
+      `${cleared.conversationId}.jsonl`,
+    );
+    await waitFor(
+      "the prompt in the new conversation's transcript",
+      () =>
+        existsSync(transcript) && readFileSync(transcript, "utf8").includes("hello after clear"),
+      15_000,
+    );
+  });
+
+  it("after kill -9 of its host the session is INTERRUPTED; resume runs claude --resume <current conversation> in the same directory", async () => {
+    const conversation = (await session()).conversationId;
+    assert.notEqual(conversation, id, "the conversation /clear started");
+    const before = await show();
+    const hostPid = before.host_pid as number;
+    assert.ok(hostPid > 0, "the session has a host");
+    process.kill(hostPid, "SIGKILL");
+    // Claude gets the hang-up of its terminal; if it ignored it, the daemon ends it.
+    await waitFor(
+      "the session to be INTERRUPTED",
+      async () => (await show()).state === "interrupted",
+    );
+    assert.match(String((await show()).failure_reason), /its session host ended unexpectedly/);
+    await waitFor("the old claude to be gone", () => !isAlive(before.pid as number), 10_000);
 
     const resumed = await cli("resume", id);
     assert.equal(resumed.code, 0, resumed.stderr);
@@ -167,7 +325,7 @@ describe("Claude Code through claude-sessions", () => {
     assert.equal(current.state, "running");
     const pid = current.pid as number;
     const argv = argvOf(pid);
-    assert.deepEqual(argv.slice(-2), ["--resume", id], argv.join(" "));
+    assert.deepEqual(argv.slice(-4), ["--resume", conversation, ...settingsArgs()], argv.join(" "));
     assert.equal(readlinkSync(`/proc/${pid}/cwd`), project.path);
     // The conversation is back: the earlier prompt is on the screen again.
     await waitFor(
@@ -196,7 +354,7 @@ describe("Claude Code through claude-sessions", () => {
     const resumed = await cli("resume", "--json", fresh);
     assert.equal(resumed.code, 0, resumed.stderr);
     const pid = (JSON.parse(resumed.stdout) as { pid: number }).pid;
-    assert.deepEqual(argvOf(pid).slice(-2), ["--session-id", fresh]);
+    assert.deepEqual(argvOf(pid).slice(-4), ["--session-id", fresh, ...settingsArgs()]);
     await waitFor(
       "Claude Code's prompt box in the resumed session",
       async () => PROMPT_BOX.test((await cli("capture", fresh)).stdout),

@@ -76,6 +76,30 @@ describe("e2e: help and misuse, with no daemon", () => {
     assert.doesNotMatch(far.stderr, /__complete/, "the hidden command");
   });
 
+  it("a command of two words: help lists it, its misuse shows its usage, the first word alone its subcommands", async () => {
+    const help = await run(["--help"]);
+    assert.match(help.stdout, /\n {2}claude-sessions daemon restart \[[^\n]*\[--resume\]\n/);
+    assert.match(help.stdout, /\n {2}claude-sessions service install \[[^\n]*\[--print\]\n/);
+    assert.match(help.stdout, /\n {2}claude-sessions service uninstall \[/);
+    const restart = await run(["daemon", "restart", "--bogus"]);
+    assert.equal(restart.code, 2);
+    assert.match(
+      restart.stderr,
+      /^error: Unsupported option name \("--bogus"\)\.\n\$ claude-sessions daemon restart /,
+    );
+    assert.match(restart.stderr, /run 'claude-sessions daemon restart --help' for its details\n$/);
+    // The one-word command is still itself.
+    const daemon = await run(["daemon", "--bogus"]);
+    assert.equal(daemon.code, 2);
+    assert.match(daemon.stderr, /run 'claude-sessions daemon --help' for its details\n$/);
+    for (const args of [["service"], ["service", "instal"]]) {
+      const group = await run(args);
+      assert.equal(group.code, 2);
+      oneLine(group.stderr);
+      assert.match(group.stderr, /^error: 'service' takes a subcommand: install, uninstall\b/);
+    }
+  });
+
   it("resize x 0 0 is misuse (exit 2), caught before any daemon is asked", async () => {
     const zero = await run(["resize", "x", "0", "0"]);
     assert.equal(zero.code, 2);
@@ -223,6 +247,12 @@ describe("e2e: messages and completion, with a daemon", () => {
     assert.ok(complete("").includes("completion"), "every command");
     assert.ok(!complete("").includes("__complete"), "the hidden command");
     assert.deepEqual(complete("list", "--st"), ["--state"]);
+    assert.deepEqual(complete("daemon", ""), ["restart"]);
+    assert.deepEqual(complete("daemon", "--fo"), ["--foreground"]);
+    assert.deepEqual(complete("daemon", "restart", "--r"), ["--resume"]);
+    assert.deepEqual(complete("service", ""), ["install", "uninstall"]);
+    assert.deepEqual(complete("service", "install", "--n"), ["--now"]);
+    assert.deepEqual(complete("se").sort(), ["send", "service"]);
     assert.deepEqual(complete("list", "--state", "ex"), ["exited"]);
     assert.deepEqual(complete("show", "ux-c"), ["ux-complete"]);
     const { id } = await home.json<SessionJson>(["show", "ux-complete"]);

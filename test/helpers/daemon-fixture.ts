@@ -10,11 +10,12 @@
  * cleaned up after each test, whatever its outcome.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
 import { after, afterEach, before } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
 import { homePaths } from "../../daemon/common/paths.js";
 import { daemonMain } from "./paths.js";
-import { daemonsFor, isRunning } from "./proc.js";
+import { carryingSessionId, daemonsFor, hostsFor, isRunning } from "./proc.js";
 import { type TempHome, tempDir, tempHome } from "./temp-home.js";
 import { waitFor } from "./wait.js";
 
@@ -233,6 +234,7 @@ export class DaemonFixture {
     await Promise.all(ends);
     if (this.#home !== undefined) {
       for (const pid of daemonsFor(this.#home.path)) await this.#endDaemon(pid);
+      await endHosts(this.#home.path);
     }
     for (const pid of this.#pids) if (isRunning(pid)) killGroup(pid);
     this.#pids.clear();
@@ -254,6 +256,45 @@ export class DaemonFixture {
       await waitFor("a daemon of the home to die", () => !isRunning(pid), 5000);
     }
   }
+}
+
+/** How long the hosts of a home get to end their sessions on SIGTERM at cleanup. */
+const HOST_STOP_MS = 10_000;
+
+/**
+ * Ends the session hosts of `home`, which outlive its daemons: SIGTERM (each ends its program
+ * as a daemon stopping its sessions would), SIGKILL to those still there after
+ * {@link HOST_STOP_MS}, and SIGKILL to any process that still carries one of the home's
+ * session ids.
+ */
+export async function endHosts(home: string): Promise<void> {
+  const hosts = hostsFor(home);
+  for (const pid of hosts) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // Gone already.
+    }
+  }
+  try {
+    await waitFor(
+      "the hosts to end",
+      () => hosts.every((pid) => !isRunning(pid)),
+      HOST_STOP_MS,
+      25,
+    );
+  } catch {
+    for (const pid of hosts) if (isRunning(pid)) killGroup(pid);
+  }
+  let ids: string[] = [];
+  try {
+    ids = readdirSync(`${home}/logs`)
+      .filter((name) => name.endsWith(".jsonl"))
+      .map((name) => name.slice(0, -".jsonl".length));
+  } catch {
+    // No logs: no sessions.
+  }
+  for (const id of ids) for (const info of carryingSessionId(id)) killGroup(info.pid);
 }
 
 /**

@@ -99,19 +99,33 @@ function hasEnv(pid: number, entry: string): boolean {
   }
 }
 
-/** Daemon processes (any `daemon/main.js`) serving `home`, found by their environment. */
-export function daemonsFor(home: string): number[] {
+/** Live processes whose command line (NUL-separated, as in /proc) `matches`. */
+function processesWhose(matches: (cmdline: string, pid: number) => boolean): number[] {
   return allProcesses()
     .filter((info) => info.state !== "Z")
     .map((info) => info.pid)
     .filter((pid) => {
       try {
-        const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-        return cmdline.includes("daemon/main.js") && hasEnv(pid, `CLAUDE_SESSIONS_HOME=${home}`);
+        return matches(readFileSync(`/proc/${pid}/cmdline`, "utf8"), pid);
       } catch {
         return false;
       }
     });
+}
+
+/** Daemon processes (any `daemon/main.js`) serving `home`, found by their environment. */
+export function daemonsFor(home: string): number[] {
+  return processesWhose(
+    (cmdline, pid) =>
+      cmdline.includes("daemon/main.js") && hasEnv(pid, `CLAUDE_SESSIONS_HOME=${home}`),
+  );
+}
+
+/** Session hosts serving sessions of `home`, found by the socket path they are started with. */
+export function hostsFor(home: string): number[] {
+  return processesWhose(
+    (cmdline) => cmdline.includes("session-host.cjs") && cmdline.includes(`${home}/run/`),
+  );
 }
 
 /**

@@ -54,7 +54,20 @@ describe("50 sessions at once", () => {
       assert.equal(SessionState[session?.state ?? 0], "RUNNING");
       return session?.pid as number;
     });
-    assert.equal(liveChildren(daemon.pid).length, COUNT, "one child per session");
+    // One host per session, the daemon's child; each program is its host's child.
+    const hosts = liveChildren(daemon.pid);
+    assert.equal(hosts.length, COUNT, "one host per session");
+    for (const { session } of started) {
+      assert.ok(
+        session && hosts.some((host) => host.pid === session.hostPid),
+        "the session's host",
+      );
+      assert.deepEqual(
+        liveChildren(session.hostPid).map((child) => child.pid),
+        [session.pid],
+        "the program is its host's one child",
+      );
+    }
     // Each program's output lands in its own session's log, and only there.
     await waitFor("every session's output in its log", () =>
       started.every(({ session }, index) => {
@@ -62,7 +75,10 @@ describe("50 sessions at once", () => {
         return text.includes(`started-${index}\r\n`) && text.split("started-").length === 2;
       }),
     );
-    assert.ok(openFds(daemon.pid) > fdsBefore + COUNT, "each session holds its terminal open");
+    assert.ok(
+      openFds(daemon.pid) >= fdsBefore + COUNT,
+      "each session holds a connection to its host",
+    );
 
     const stopped = await Promise.all(
       [...ids].map((sessionId) =>
@@ -80,7 +96,7 @@ describe("50 sessions at once", () => {
     assert.deepEqual(liveChildren(daemon.pid), []);
     assert.deepEqual(zombieChildren(daemon.pid), []);
 
-    // Terminals and log files close as each program exits. The only descriptor allowed to be
+    // Host connections close as each program exits. The only descriptor allowed to be
     // open a moment longer is the state file being rewritten after the last change.
     await waitFor(
       "the daemon's fds to return to their count before",

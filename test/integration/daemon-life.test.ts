@@ -1,6 +1,7 @@
 /**
  * The daemon's own life: one per home however many start at once, a crashed one's socket
- * recovered, a private home and socket, clear refusals, and a graceful SIGTERM.
+ * recovered, a private home and socket, clear refusals, and a SIGTERM that leaves its sessions
+ * running (or, asked to, ends them).
  */
 import assert from "node:assert/strict";
 import { chmodSync, existsSync, readFileSync, statSync } from "node:fs";
@@ -145,7 +146,7 @@ describe("a private home", () => {
 });
 
 describe("SIGTERM", () => {
-  it("ends sessions, removes socket and pid file, exits 0; the sessions are INTERRUPTED and resumable", async () => {
+  it("leaves sessions running in their hosts, removes socket and pid file, exits 0; the next daemon serves them, same pids", async () => {
     const dir = home();
     const { work } = fixture();
     const paths = homePaths(dir.path);
@@ -174,9 +175,56 @@ describe("SIGTERM", () => {
     assert.equal(await daemon.exited, 0, daemon.output());
     assert.equal(existsSync(paths.socket), false, "socket removed");
     assert.equal(existsSync(paths.pid), false, "pid file removed");
+    for (const pid of processes) assert.ok(isRunning(pid), `process ${pid} was ended`);
+    const state = JSON.parse(readFileSync(paths.state, "utf8")) as {
+      sessions: Array<{ id: string; state: string; pid: number }>;
+    };
+    for (const [index, id] of ids.entries()) {
+      const saved = state.sessions.find((session) => session.id === id);
+      assert.equal(saved?.state, "running", id);
+      assert.equal(saved?.pid, leaders[index]);
+    }
+
+    const next = await handle(dir.path);
+    for (const [index, id] of ids.entries()) {
+      const session = (await next.client.sessions.getSession({ sessionId: id })).session;
+      assert.equal(SessionState[session?.state ?? 0], "RUNNING", id);
+      assert.equal(session?.pid, leaders[index]);
+    }
+    await next.client.sessions.sendInput({
+      sessionId: ids[0] as string,
+      input: { case: "text", value: "still-here\n" },
+    });
+    const catLog = join(paths.logs, `${ids[0]}.jsonl`);
+    await waitFor("cat to echo through the next daemon", () =>
+      outputText(readLog(catLog).records).includes("still-here"),
+    );
+  });
+
+  it("Shutdown with stop_sessions ends them (INTERRUPTED, resumable); daemon --resume brings them back", async () => {
+    const dir = home();
+    const { work } = fixture();
+    const paths = homePaths(dir.path);
+    const daemon = await handle(dir.path);
+    const env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path };
+    const ids: string[] = [];
+    const leaders: number[] = [];
+    for (const command of [["cat"], ["sh", "-c", "sleep 1000 & wait"]]) {
+      const session = (
+        await daemon.client.sessions.startSession({ workingDir: work.path, command, env })
+      ).session;
+      assert.ok(session);
+      ids.push(session.id);
+      leaders.push(session.pid);
+    }
+    await waitFor("the shell's sleep", () =>
+      sessionProcesses(leaders[1] as number).some((info) => info.command === "sleep"),
+    );
+    const processes = leaders.flatMap((leader) => sessionProcesses(leader).map((info) => info.pid));
+    await daemon.client.daemon.shutdown({ stopSessions: true });
+    assert.equal(await daemon.exited, 0, daemon.output());
     for (const pid of processes) assert.ok(!isRunning(pid), `process ${pid} still runs`);
     for (const leader of leaders) assert.deepEqual(leftovers(leader), []);
-
     const state = JSON.parse(readFileSync(paths.state, "utf8")) as {
       sessions: Array<{ id: string; state: string; pid: number }>;
     };
@@ -188,11 +236,13 @@ describe("SIGTERM", () => {
       assert.match(last?.data ?? "", /interrupted by daemon shutdown/);
     }
 
-    // `daemon --resume` brings them back.
+    // It resumes them once it serves.
     const next = await handle(dir.path, ["--resume"]);
     for (const id of ids) {
-      const session = (await next.client.sessions.getSession({ sessionId: id })).session;
-      assert.equal(SessionState[session?.state ?? 0], "RUNNING", id);
+      await waitFor(`${id} to run again`, async () => {
+        const session = (await next.client.sessions.getSession({ sessionId: id })).session;
+        return session?.state === SessionState.RUNNING;
+      });
     }
   });
 });

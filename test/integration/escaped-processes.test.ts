@@ -1,13 +1,15 @@
 /**
  * Processes that leave their session's terminal session (setsid, a double-forked daemon, a
- * subshell typed into an interactive shell) are still the session's: a stop ends them, and so
- * does the next daemon after a crash.
+ * subshell typed into an interactive shell) are still the session's: a stop ends them, through
+ * the daemon that started them or a next one, and the daemon ends them when the session's host
+ * is killed.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { afterEach, describe, it } from "node:test";
 import { DaemonClient } from "../../cli/client.js";
 import { homePaths } from "../../daemon/common/paths.js";
+import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { type DaemonHandle, fixturePerTest } from "../helpers/daemon-fixture.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { cliBin } from "../helpers/paths.js";
@@ -113,22 +115,43 @@ describe("processes that left their session's terminal session", () => {
     await assertNoneLeft(sessions);
   });
 
-  it("after kill -9 of the daemon, the next one ends them before it serves", async () => {
+  it("after kill -9 of the daemon they stay with their running session; a stop through the next daemon ends them", async () => {
     const daemons = fixture();
     const { work } = daemons;
     const first = await daemons.start();
     const sessions = await startEscapers(first, work.path);
     await first.kill();
-    for (const session of sessions)
-      assert.ok(
-        carryingSessionId(session.id).length > 0,
-        "the escaped processes outlived the crash",
-      );
-
     const second = await daemons.start();
-    const left = sessions.flatMap((session) => carryingSessionId(session.id));
-    assert.deepEqual(left, [], "every escaped process was ended before the new daemon served");
-    assert.match(second.output(), /ending \d+ process\(es\) left by the previous daemon/);
+    for (const session of sessions) {
+      const found = (await second.client.sessions.getSession({ sessionId: session.id })).session;
+      assert.equal(found?.state, SessionState.RUNNING, session.id);
+      for (const info of session.escaped) assert.ok(isRunning(info.pid), `${info.pid} was ended`);
+      await second.client.sessions.stopSession({
+        sessionId: session.id,
+        gracePeriod: { seconds: 1n },
+      });
+    }
+    await assertNoneLeft(sessions);
+  });
+
+  it("after kill -9 of a session's host, the daemon ends what the host left and says so", async () => {
+    const daemons = fixture();
+    const { work } = daemons;
+    const daemon = await daemons.start();
+    const sessions = await startEscapers(daemon, work.path);
+    for (const session of sessions) {
+      const found = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
+      assert.ok(found && found.hostPid > 0, "the session has a host");
+      process.kill(found.hostPid, "SIGKILL");
+    }
+    await assertNoneLeft(sessions);
+    for (const session of sessions) {
+      const found = await waitFor(`session ${session.id} to be INTERRUPTED`, async () => {
+        const got = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
+        return got?.state === SessionState.INTERRUPTED ? got : undefined;
+      });
+      assert.match(found.failureReason, /its session host ended unexpectedly \(host pid \d+\)/);
+    }
   });
 
   it("a daemon started from inside a session, for another home, is not one of its processes", async () => {

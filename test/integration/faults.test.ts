@@ -1,5 +1,6 @@
 /**
- * Faults from outside: the daemon killed with SIGKILL while sessions write as fast as they can,
+ * Faults from outside: the daemon and its hosts killed with SIGKILL while sessions write as fast
+ * as they can, the daemon killed the moment after it answered,
  * a session's program killed from outside, a file size limit that log writes run into, and the
  * socket file deleted under a running daemon. Nothing is lost that was on disk, nothing crashes,
  * and the CLI finds its daemon again.
@@ -45,7 +46,7 @@ interface SavedState {
 
 const env = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", PS1: "$ " });
 
-describe("kill -9 of the daemon during heavy output", () => {
+describe("kill -9 of the daemon and the session hosts during heavy output (a power cut)", () => {
   it("leaves parseable state and logs with strictly increasing seqs; the next daemon lists the sessions INTERRUPTED", async () => {
     const daemons = fixture();
     const { home, work } = daemons;
@@ -54,7 +55,7 @@ describe("kill -9 of the daemon during heavy output", () => {
     const WRITERS = 2;
     const writer =
       "yes 'heavy output 0123456789 abcdefghijklmnopqrstuvwxyz ABCDEFGHIJKLMNOPQRSTUVWXYZ'";
-    const all: Array<{ id: string; logPath: string; pid: number }> = [];
+    const all: Array<{ id: string; logPath: string; pid: number; hostPid: number }> = [];
     const lastSeqs = new Map<string, number>();
     let torn = 0;
     let bytes = 0;
@@ -70,7 +71,12 @@ describe("kill -9 of the daemon during heavy output", () => {
         });
         assert.ok(session);
         daemons.reap(session.pid);
-        mine.push({ id: session.id, logPath: session.logPath, pid: session.pid });
+        mine.push({
+          id: session.id,
+          logPath: session.logPath,
+          pid: session.pid,
+          hostPid: session.hostPid,
+        });
       }
       // Each round kills at a different point: more output written, more batches in flight.
       const threshold = round * 1024 * 1024;
@@ -83,8 +89,13 @@ describe("kill -9 of the daemon during heavy output", () => {
         30_000,
       );
       await crash(daemon);
+      // The hosts write the logs: they go down with the daemon.
+      for (const session of mine) process.kill(session.hostPid, "SIGKILL");
+      await waitFor("the hosts to be gone", () =>
+        mine.every((session) => !isRunning(session.hostPid)),
+      );
 
-      // What the dead daemon left, read strictly.
+      // What the dead daemon and hosts left, read strictly.
       const state = JSON.parse(readFileSync(paths.state, "utf8")) as SavedState;
       for (const session of mine) {
         assert.equal(
@@ -122,7 +133,7 @@ describe("kill -9 of the daemon during heavy output", () => {
         );
         assert.match(
           log.records.at(-1)?.data ?? "",
-          /^interrupted: the daemon died while the session was running/,
+          /^interrupted: its session host is gone \(the machine restarted, or the host was killed\)/,
         );
         const got = (await daemon.client.sessions.getSession({ sessionId: session.id })).session;
         assert.equal(Number(got?.lastSeq), before + 1);
@@ -181,8 +192,9 @@ describe("kill -9 of the daemon right after it answered", () => {
           SessionState[session.state],
         ]),
       );
+      // Their hosts outlived the crash: the next daemon serves them.
       for (const id of started)
-        assert.equal(listed.get(id), "INTERRUPTED", `round ${round}: started ${id}`);
+        assert.equal(listed.get(id), "RUNNING", `round ${round}: started ${id}`);
       for (const id of stopped)
         assert.equal(listed.get(id), "STOPPED", `round ${round}: stopped ${id}`);
     }

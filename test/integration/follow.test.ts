@@ -68,7 +68,8 @@ describe("log following", () => {
   const fixture = useDaemon();
 
   it("a midway replay-then-follow and a reconnect at last+1 both get every line exactly once", async () => {
-    const count = 200_000;
+    // Long enough that the midway follower joins while the session still writes.
+    const count = 1_000_000;
     const { session } = await fixture.daemon.client.sessions.startSession({
       workingDir: fixture.work.path,
       command: ["bash", "-c", `for ((i = 1; i <= ${count}; i++)); do echo $i; done`],

@@ -38,7 +38,7 @@ function newDisk(): SmallDisk {
 const env = () => ({ PATH: process.env.PATH ?? "/usr/bin:/bin", LANG: "C.UTF-8", PS1: "$ " });
 
 interface SavedState {
-  sessions: Array<{ id: string; cols: number; logBytesLost?: number }>;
+  sessions: Array<{ id: string; name: string; cols: number; logBytesLost?: number }>;
 }
 
 function savedState(home: string): SavedState {
@@ -94,13 +94,25 @@ describe("state.json on a full disk", { skip: SKIP }, () => {
       [kept.id],
     );
 
-    // A change while the disk is full; then space returns and nothing else changes.
+    // What the refused start left is gone, and with it some room: the disk is made full again.
+    disk.fill();
+    // Changes while the disk is full: a rename, refused as it cannot be saved and kept to be
+    // written, and a resize, which goes with the next write; then space returns and nothing
+    // else changes.
+    const rename = await expectStatus(
+      daemon.client.sessions.renameSession({ sessionId: kept.id, name: "kept" }),
+      grpc.status.RESOURCE_EXHAUSTED,
+    );
+    assert.match(rename.details, /state\.json/);
     await daemon.client.sessions.resizeSession({ sessionId: kept.id, cols: 101, rows: 30 });
     disk.free();
     // Failed writes are retried with a backoff that grows to 5 s: the next try may be that far.
     await waitFor(
-      "the resize to reach state.json with no further change",
-      () => savedState(disk.path).sessions.find((saved) => saved.id === kept.id)?.cols === 101,
+      "the rename and the resize to reach state.json with no further change",
+      () => {
+        const saved = savedState(disk.path).sessions.find((record) => record.id === kept.id);
+        return saved?.cols === 101 && saved.name === "kept";
+      },
       20_000,
     );
 
@@ -109,7 +121,8 @@ describe("state.json on a full disk", { skip: SKIP }, () => {
     const after = (await daemon.client.sessions.listSessions({})).sessions;
     assert.deepEqual(
       after.map((session) => [session.id, SessionState[session.state], session.cols]),
-      [[kept.id, "INTERRUPTED", 101]],
+      // Its host kept it running through the crash.
+      [[kept.id, "RUNNING", 101]],
     );
     assert.deepEqual(processesWith(token), []);
   });

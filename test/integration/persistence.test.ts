@@ -1,7 +1,8 @@
 /**
- * What survives a crash: after `kill -9` the next daemon knows every session (INTERRUPTED),
- * ends the processes that outlived the crash, resumes a session with its log continuing at the
- * next seq; a damaged state.json falls back to its backup.
+ * What survives a crash: after `kill -9` of the daemon the next one serves every session as it
+ * was; with the hosts gone too (a reboot) it knows every session (INTERRUPTED), ends the
+ * processes that outlived them, resumes a session with its log continuing at the next seq; a
+ * damaged state.json falls back to its backup.
  */
 
 import assert from "node:assert/strict";
@@ -27,7 +28,7 @@ function readState(path: string): StateFile {
 }
 
 describe("after kill -9 of the daemon", () => {
-  it("the next daemon lists sessions INTERRUPTED, ends survivors, and resumes one with its log continuing", async () => {
+  it("the next daemon serves them, same pids; with their hosts gone too they are INTERRUPTED, survivors ended, and one resumes with its log continuing", async () => {
     const daemons = fixture();
     const { home, work } = daemons;
     const paths = homePaths(home.path);
@@ -61,17 +62,38 @@ describe("after kill -9 of the daemon", () => {
     );
 
     await first.kill();
-    assert.ok(isRunning(stubborn.pid), "the HUP-ignoring program outlived the daemon");
     // What the crashed daemon left: every complete line is a record, seqs without a gap.
     for (const session of [shell, cat, stubborn])
       assertContiguous(readLog(logOf(session.id)).records);
-    // A crash in the middle of a write leaves half a line at the end of a log.
-    appendFileSync(logOf(shell.id), '{"seq":99,"time":"2026-01-01T00:00:00.0');
     const crashedState = readState(paths.state);
     assert.deepEqual(
       crashedState.sessions.map((session) => session.state),
       ["running", "running", "running"],
     );
+
+    // The sessions lived on in their hosts: the next daemon serves them, same pids.
+    const reconnected = await daemons.start();
+    const hosts: number[] = [];
+    for (const session of [shell, cat, stubborn]) {
+      const got = (await reconnected.client.sessions.getSession({ sessionId: session.id })).session;
+      assert.deepEqual([SessionState[got?.state ?? 0], got?.pid], ["RUNNING", session.pid]);
+      hosts.push(got?.hostPid ?? 0);
+    }
+    await reconnected.client.sessions.sendInput({
+      sessionId: cat.id,
+      input: { case: "text", value: "purr\r" },
+    });
+    await waitFor("cat to answer through the next daemon", () =>
+      outputText(readLog(logOf(cat.id)).records).includes("purr\r\npurr"),
+    );
+
+    // Then the machine goes down under both: the daemon and every host killed at once.
+    await reconnected.kill();
+    for (const host of hosts) process.kill(host, "SIGKILL");
+    await waitFor("the hosts to be gone", () => hosts.every((host) => !isRunning(host)));
+    assert.ok(isRunning(stubborn.pid), "the HUP-ignoring program outlived its host");
+    // A crash in the middle of a write leaves half a line at the end of a log.
+    appendFileSync(logOf(shell.id), '{"seq":99,"time":"2026-01-01T00:00:00.0');
 
     const second = await daemons.start();
     assert.ok(!isRunning(stubborn.pid), "the survivor was ended before the new daemon served");
@@ -88,7 +110,10 @@ describe("after kill -9 of the daemon", () => {
       assertContiguous(log.records);
       const last = log.records.at(-1);
       assert.equal(last?.kind, "event");
-      assert.match(last?.data ?? "", /^interrupted: the daemon died while the session was running/);
+      assert.match(
+        last?.data ?? "",
+        /^interrupted: its session host is gone \(the machine restarted, or the host was killed\)/,
+      );
     }
     assert.match(
       readLog(logOf(stubborn.id)).records.at(-1)?.data ?? "",
@@ -117,8 +142,12 @@ describe("after kill -9 of the daemon", () => {
     assert.equal(resumedEvent?.seq, lastSeq + 1);
     assert.equal(resumedEvent?.kind, "event");
     assert.match(resumedEvent?.data ?? "", /^resumed: bash --norc --noprofile/);
-    const got = (await second.client.sessions.getSession({ sessionId: shell.id })).session;
-    assert.ok(Number(got?.lastSeq) >= after.length);
+    // The host writes the file and sends the daemon each record: the daemon knows them too,
+    // a moment later at most.
+    await waitFor("the daemon to know every record in the file", async () => {
+      const got = (await second.client.sessions.getSession({ sessionId: shell.id })).session;
+      return Number(got?.lastSeq) >= after.length;
+    });
 
     // The resumed shell is a working shell: it exits when told to.
     await second.client.sessions.sendInput({

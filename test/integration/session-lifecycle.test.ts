@@ -9,7 +9,13 @@ import { before, describe, it } from "node:test";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { type DaemonHandle, useDaemon } from "../helpers/daemon-fixture.js";
 import { assertContiguous, outputText, readLog } from "../helpers/log-reader.js";
-import { isRunning, leftovers, sessionProcesses, zombieChildren } from "../helpers/proc.js";
+import {
+  isRunning,
+  leftovers,
+  liveChildren,
+  sessionProcesses,
+  zombieChildren,
+} from "../helpers/proc.js";
 import type { TempHome } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -150,7 +156,9 @@ describe("session lifecycle", () => {
     assert.equal(stopped.pid, 0);
 
     assert.ok(!isRunning(leader), "the program is gone");
-    assert.deepEqual(zombieChildren(daemon.pid), [], "the daemon reaped its child");
+    // The run has ended once its host has: the daemon started it and has reaped it.
+    assert.deepEqual(liveChildren(daemon.pid), [], "the session's host has ended");
+    assert.deepEqual(zombieChildren(daemon.pid), [], "the daemon reaped the host");
     await waitFor(
       "no process left in the session",
       () => leftovers(leader).length === 0 && !isRunning(sleeper.pid),

@@ -69,6 +69,31 @@ describe("the source tree's rules", () => {
     );
   });
 
+  it("daemon/host/ needs only common, log, terminal and Node, and never the protobuf runtime", () => {
+    const allowed = ["node:", "node-pty", "daemon/common/", "daemon/log/", "daemon/terminal/"];
+    assert.deepEqual(
+      violations(
+        "daemon/host",
+        (_, imported) =>
+          !imported.startsWith("daemon/host/") &&
+          !allowed.some((prefix) => imported.startsWith(prefix)),
+      ),
+      [],
+    );
+  });
+
+  it("the session host's bundle holds nothing from node_modules (a host stays small)", () => {
+    const meta = JSON.parse(
+      readFileSync(join(repoRoot, "dist/session-host.meta.json"), "utf8"),
+    ) as { inputs: Record<string, unknown> };
+    const inputs = Object.keys(meta.inputs);
+    assert.ok(inputs.includes("daemon/host/host-main.ts"), inputs.join(", "));
+    assert.deepEqual(
+      inputs.filter((input) => input.includes("node_modules")),
+      [],
+    );
+  });
+
   it("tests never import the benchmarks (both share test/helpers/)", () => {
     assert.deepEqual(
       violations("test", (_, imported) => imported.startsWith("bench/")),

@@ -113,4 +113,66 @@ describe("SessionLog", () => {
     assert.equal(log.waitingReaders, 0);
     await log.close();
   });
+
+  describe("as the mirror of a log a session host writes", () => {
+    /** Reads every record a cursor gives from `seq` until it has caught up. */
+    async function readAll(log: SessionLog, seq: number): Promise<number[]> {
+      const cursor = log.cursor(seq);
+      const seqs: number[] = [];
+      for (let records = await cursor.next(1 << 20); records.length > 0; ) {
+        seqs.push(...records.map((record) => record.seq));
+        records = await cursor.next(1 << 20);
+      }
+      await cursor.close();
+      return seqs;
+    }
+
+    it("a new run whose host wrote records before the mirror starts: read from the file, none skipped", async () => {
+      // A first run this log wrote itself (records 1-3), then a host writes 4 and 5 to the file.
+      const log = new SessionLog(path, 0);
+      log.openForAppend();
+      for (const data of ["one", "two", "three"]) log.appendEvent(data);
+      await log.close();
+      const host = new SessionLog(path, 3);
+      host.openForAppend();
+      host.appendEvent("resumed");
+      host.appendOutput("four");
+      host.sealOpen();
+      await host.flush();
+      // The mirror starts with records up to 5 in the file; 6 comes from the host.
+      log.startMirroring(5);
+      log.receive({ seq: 6, time: new Date().toISOString(), kind: "output", data: "six" });
+      assert.deepEqual(await readAll(log, 1), [1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(await readAll(log, 4), [4, 5, 6]);
+      assert.deepEqual(await readAll(log, 6), [6]);
+      await host.close();
+    });
+
+    it("refuses a record that does not follow the last one", () => {
+      const log = new SessionLog(path, 0);
+      log.startMirroring(2);
+      assert.throws(
+        () => log.receive({ seq: 4, time: new Date().toISOString(), kind: "output", data: "x" }),
+        /record 4 after 2/,
+      );
+    });
+
+    it("records the host never wrote are written by the mirror once the host is gone", async () => {
+      const log = new SessionLog(path, 0);
+      log.startMirroring(0);
+      for (const [seq, data] of [
+        [1, "a"],
+        [2, "b"],
+      ] as const)
+        log.receive({ seq, time: new Date().toISOString(), kind: "output", data });
+      assert.equal(log.isOpen, true);
+      log.stopMirroring(0);
+      await log.close();
+      assert.equal(log.isOpen, false);
+      assert.deepEqual(recordsIn(path), [
+        { seq: 1, data: "a" },
+        { seq: 2, data: "b" },
+      ]);
+    });
+  });
 });

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/daemon.proto.
  */
 export const file_claude_sessions_v1_daemon: GenFile = /*@__PURE__*/
-  fileDesc("Ch9jbGF1ZGVfc2Vzc2lvbnMvdjEvZGFlbW9uLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiDQoLUGluZ1JlcXVlc3Qi+QEKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEgsKA3BpZBgCIAEoBRIpCgZ1cHRpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEaG9tZRgFIAEoCRIVCg1zZXNzaW9uX2NvdW50GAYgASgNEhUKDXJ1bm5pbmdfY291bnQYByABKA0SNAoIY291bnRlcnMYCCABKAsyIi5jbGF1ZGVfc2Vzc2lvbnMudjEuRGFlbW9uQ291bnRlcnMi1wEKDkRhZW1vbkNvdW50ZXJzEiQKHHRlcm1pbmFsX2JhY2tsb2dfbGltaXRfYnl0ZXMYASABKAQSIwobdGVybWluYWxfYmFja2xvZ19wZWFrX2J5dGVzGAIgASgEEhgKEHRlcm1pbmFsX3Jlc3luY3MYAyABKAQSIQoZZm9sbG93ZXJfaGVsZF9saW1pdF9ieXRlcxgEIAEoBBIgChhmb2xsb3dlcl9oZWxkX3BlYWtfYnl0ZXMYBSABKAQSGwoTZm9sbG93ZXJfZmlsZV9yZWFkcxgGIAEoBCJCCg9TaHV0ZG93blJlcXVlc3QSLwoMZ3JhY2VfcGVyaW9kGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIh8KEFNodXRkb3duUmVzcG9uc2USCwoDcGlkGAEgASgFMrEBCg1EYWVtb25TZXJ2aWNlEkkKBFBpbmcSHy5jbGF1ZGVfc2Vzc2lvbnMudjEuUGluZ1JlcXVlc3QaIC5jbGF1ZGVfc2Vzc2lvbnMudjEuUGluZ1Jlc3BvbnNlElUKCFNodXRkb3duEiMuY2xhdWRlX3Nlc3Npb25zLnYxLlNodXRkb3duUmVxdWVzdBokLmNsYXVkZV9zZXNzaW9ucy52MS5TaHV0ZG93blJlc3BvbnNlYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch9jbGF1ZGVfc2Vzc2lvbnMvdjEvZGFlbW9uLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiDQoLUGluZ1JlcXVlc3Qi+QEKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEgsKA3BpZBgCIAEoBRIpCgZ1cHRpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEaG9tZRgFIAEoCRIVCg1zZXNzaW9uX2NvdW50GAYgASgNEhUKDXJ1bm5pbmdfY291bnQYByABKA0SNAoIY291bnRlcnMYCCABKAsyIi5jbGF1ZGVfc2Vzc2lvbnMudjEuRGFlbW9uQ291bnRlcnMi1wEKDkRhZW1vbkNvdW50ZXJzEiQKHHRlcm1pbmFsX2JhY2tsb2dfbGltaXRfYnl0ZXMYASABKAQSIwobdGVybWluYWxfYmFja2xvZ19wZWFrX2J5dGVzGAIgASgEEhgKEHRlcm1pbmFsX3Jlc3luY3MYAyABKAQSIQoZZm9sbG93ZXJfaGVsZF9saW1pdF9ieXRlcxgEIAEoBBIgChhmb2xsb3dlcl9oZWxkX3BlYWtfYnl0ZXMYBSABKAQSGwoTZm9sbG93ZXJfZmlsZV9yZWFkcxgGIAEoBCJZCg9TaHV0ZG93blJlcXVlc3QSLwoMZ3JhY2VfcGVyaW9kGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhUKDXN0b3Bfc2Vzc2lvbnMYAiABKAgiHwoQU2h1dGRvd25SZXNwb25zZRILCgNwaWQYASABKAUysQEKDURhZW1vblNlcnZpY2USSQoEUGluZxIfLmNsYXVkZV9zZXNzaW9ucy52MS5QaW5nUmVxdWVzdBogLmNsYXVkZV9zZXNzaW9ucy52MS5QaW5nUmVzcG9uc2USVQoIU2h1dGRvd24SIy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2h1dGRvd25SZXF1ZXN0GiQuY2xhdWRlX3Nlc3Npb25zLnYxLlNodXRkb3duUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * PingRequest carries nothing.
@@ -177,12 +177,20 @@ export const DaemonCountersSchema: GenMessage<DaemonCounters> = /*@__PURE__*/
  */
 export type ShutdownRequest = Message<"claude_sessions.v1.ShutdownRequest"> & {
   /**
-   * How long each running session gets between SIGTERM and SIGKILL. Unset
-   * means the default of 5 seconds.
+   * With stop_sessions: how long each running session gets between SIGTERM
+   * and SIGKILL. Unset means the default of 5 seconds.
    *
    * @generated from field: google.protobuf.Duration grace_period = 1;
    */
   gracePeriod?: Duration | undefined;
+
+  /**
+   * End every running session before stopping (they become INTERRUPTED).
+   * Without it, sessions keep running in their hosts.
+   *
+   * @generated from field: bool stop_sessions = 2;
+   */
+  stopSessions: boolean;
 };
 
 /**
@@ -233,10 +241,13 @@ export const DaemonService: GenService<{
     output: typeof PingResponseSchema;
   },
   /**
-   * Shutdown stops every running session gracefully (SIGTERM, then SIGKILL
-   * after the grace period), flushes every log, writes the state file, removes
-   * the socket and the pid file and exits 0. The response is sent before the
-   * daemon starts shutting down; new calls get UNAVAILABLE from then on.
+   * Shutdown stops the daemon: it lets go of every session host, which keeps
+   * its session running (a next daemon reconnects to it), writes the state
+   * file, removes the socket and the pid file and exits 0. With stop_sessions
+   * it first ends every running session (hang-up and SIGTERM, then SIGKILL
+   * after the grace period); they become INTERRUPTED, resumable. The response
+   * is sent before the daemon starts shutting down; new calls get UNAVAILABLE
+   * from then on.
    *
    * @generated from rpc claude_sessions.v1.DaemonService.Shutdown
    */

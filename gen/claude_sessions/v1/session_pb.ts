@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/session.proto.
  */
 export const file_claude_sessions_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("CiBjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbi5wcm90bxISY2xhdWRlX3Nlc3Npb25zLnYxIpQECgdTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLd29ya2luZ19kaXIYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgVzdGF0ZRgFIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSCwoDcGlkGAYgASgFEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEhMKC2V4aXRfc2lnbmFsGAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfcGF0aBgLIAEoCRIMCgRjb2xzGAwgASgNEgwKBHJvd3MYDSABKA0SFgoOZmFpbHVyZV9yZWFzb24YDiABKAkSLgoKc3RhcnRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYECABKAQSEQoJbG9nX2Vycm9yGBEgASgJEhMKC2NsYXVkZV9jb2RlGBIgASgIEhgKEGF0dGFjaGVkX2NsaWVudHMYEyABKA0SFgoObG9nX2J5dGVzX2xvc3QYFCABKAQSEAoIbG9nX2xvc3MYFSABKAlCDAoKX2V4aXRfY29kZSJ/CghMb2dFbnRyeRILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoEa2luZBgDIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5Mb2dFbnRyeUtpbmQSDAoEZGF0YRgEIAEoCSrSAQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZTRVNTSU9OX1NUQVRFX1NUQVJUSU5HEAESGQoVU0VTU0lPTl9TVEFURV9SVU5OSU5HEAISGAoUU0VTU0lPTl9TVEFURV9FWElURUQQAxIZChVTRVNTSU9OX1NUQVRFX1NUT1BQRUQQBBIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAFEh0KGVNFU1NJT05fU1RBVEVfSU5URVJSVVBURUQQBipjCgxMb2dFbnRyeUtpbmQSHgoaTE9HX0VOVFJZX0tJTkRfVU5TUEVDSUZJRUQQABIZChVMT0dfRU5UUllfS0lORF9PVVRQVVQQARIYChRMT0dfRU5UUllfS0lORF9FVkVOVBACYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiBjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbi5wcm90bxISY2xhdWRlX3Nlc3Npb25zLnYxIvsFCgdTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLd29ya2luZ19kaXIYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgVzdGF0ZRgFIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSCwoDcGlkGAYgASgFEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEhMKC2V4aXRfc2lnbmFsGAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfcGF0aBgLIAEoCRIMCgRjb2xzGAwgASgNEgwKBHJvd3MYDSABKA0SFgoOZmFpbHVyZV9yZWFzb24YDiABKAkSLgoKc3RhcnRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYECABKAQSEQoJbG9nX2Vycm9yGBEgASgJEhMKC2NsYXVkZV9jb2RlGBIgASgIEhgKEGF0dGFjaGVkX2NsaWVudHMYEyABKA0SFgoObG9nX2J5dGVzX2xvc3QYFCABKAQSEAoIbG9nX2xvc3MYFSABKAkSEAoIaG9zdF9waWQYFiABKA0SLgoIYWN0aXZpdHkYFyABKA4yHC5jbGF1ZGVfc2Vzc2lvbnMudjEuQWN0aXZpdHkSFwoPYWN0aXZpdHlfZGV0YWlsGBggASgJEjIKDmFjdGl2aXR5X3NpbmNlGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJmb3JlZ3JvdW5kX2NvbW1hbmQYGiABKAkSFwoPY29udmVyc2F0aW9uX2lkGBsgASgJEiEKGXByZXZpb3VzX2NvbnZlcnNhdGlvbl9pZHMYHCADKAlCDAoKX2V4aXRfY29kZSJ/CghMb2dFbnRyeRILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoEa2luZBgDIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5Mb2dFbnRyeUtpbmQSDAoEZGF0YRgEIAEoCSrSAQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZTRVNTSU9OX1NUQVRFX1NUQVJUSU5HEAESGQoVU0VTU0lPTl9TVEFURV9SVU5OSU5HEAISGAoUU0VTU0lPTl9TVEFURV9FWElURUQQAxIZChVTRVNTSU9OX1NUQVRFX1NUT1BQRUQQBBIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAFEh0KGVNFU1NJT05fU1RBVEVfSU5URVJSVVBURUQQBiqDAQoIQWN0aXZpdHkSGAoUQUNUSVZJVFlfVU5TUEVDSUZJRUQQABIUChBBQ1RJVklUWV9XT1JLSU5HEAESHgoaQUNUSVZJVFlfV0FJVElOR19GT1JfSU5QVVQQAhIRCg1BQ1RJVklUWV9JRExFEAMSFAoQQUNUSVZJVFlfVU5LTk9XThAEKmMKDExvZ0VudHJ5S2luZBIeChpMT0dfRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhkKFUxPR19FTlRSWV9LSU5EX09VVFBVVBABEhgKFExPR19FTlRSWV9LSU5EX0VWRU5UEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Session is one terminal program run by the daemon in its own
@@ -22,8 +22,8 @@ export const file_claude_sessions_v1_session: GenFile = /*@__PURE__*/
  */
 export type Session = Message<"claude_sessions.v1.Session"> & {
   /**
-   * The session id, a UUID v4. For Claude Code sessions it is also the
-   * conversation id (claude --session-id).
+   * The session id, a UUID v4. For Claude Code sessions it is also the first
+   * conversation's id (claude --session-id); see conversation_id.
    *
    * @generated from field: string id = 1;
    */
@@ -177,6 +177,62 @@ export type Session = Message<"claude_sessions.v1.Session"> & {
    * @generated from field: string log_loss = 21;
    */
   logLoss: string;
+
+  /**
+   * The pid of the session host holding the program while it runs (0
+   * otherwise). The host outlives the daemon: a next daemon reconnects to it.
+   *
+   * @generated from field: uint32 host_pid = 22;
+   */
+  hostPid: number;
+
+  /**
+   * What the program is doing (ACTIVITY_UNSPECIFIED when not running).
+   *
+   * @generated from field: claude_sessions.v1.Activity activity = 23;
+   */
+  activity: Activity;
+
+  /**
+   * What it is doing, in a few words: e.g. "Bash: npm test", "permission
+   * prompt", "Claude needs your permission to use Edit"; may be empty.
+   *
+   * @generated from field: string activity_detail = 24;
+   */
+  activityDetail: string;
+
+  /**
+   * Since when activity has had its value.
+   *
+   * @generated from field: google.protobuf.Timestamp activity_since = 25;
+   */
+  activitySince?: Timestamp | undefined;
+
+  /**
+   * The command of the terminal's foreground process group (e.g. "sleep",
+   * "vim", "claude"), like tmux's pane_current_command; empty when not
+   * running or unknown.
+   *
+   * @generated from field: string foreground_command = 26;
+   */
+  foregroundCommand: string;
+
+  /**
+   * Claude Code: the conversation the session is in now. It starts as the
+   * session id and changes with /clear, /resume and compaction (Claude Code's
+   * SessionStart hook says so); ResumeSession continues this one. Empty for
+   * other programs.
+   *
+   * @generated from field: string conversation_id = 27;
+   */
+  conversationId: string;
+
+  /**
+   * Claude Code: the conversations the session was in before, oldest first.
+   *
+   * @generated from field: repeated string previous_conversation_ids = 28;
+   */
+  previousConversationIds: string[];
 };
 
 /**
@@ -299,6 +355,60 @@ export const SessionStateSchema: GenEnum<SessionState> = /*@__PURE__*/
   enumDesc(file_claude_sessions_v1_session, 0);
 
 /**
+ * Activity is what a running session's program is doing, as far as the daemon
+ * can tell: for Claude Code from its hooks and its status file (the screen
+ * only when both are silent), for any other program from the terminal's
+ * foreground process and its output.
+ *
+ * @generated from enum claude_sessions.v1.Activity
+ */
+export enum Activity {
+  /**
+   * The session is not running: it has no activity.
+   *
+   * @generated from enum value: ACTIVITY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * It is at work: Claude Code takes a turn, or a command runs in the
+   * foreground, or output flows.
+   *
+   * @generated from enum value: ACTIVITY_WORKING = 1;
+   */
+  WORKING = 1,
+
+  /**
+   * It asks you something and waits for the answer: a permission prompt, a
+   * question, a dialog.
+   *
+   * @generated from enum value: ACTIVITY_WAITING_FOR_INPUT = 2;
+   */
+  WAITING_FOR_INPUT = 2,
+
+  /**
+   * Its turn is done, or its shell is at a prompt.
+   *
+   * @generated from enum value: ACTIVITY_IDLE = 3;
+   */
+  IDLE = 3,
+
+  /**
+   * It runs, but nothing says what it does (e.g. its host is from an older
+   * version).
+   *
+   * @generated from enum value: ACTIVITY_UNKNOWN = 4;
+   */
+  UNKNOWN = 4,
+}
+
+/**
+ * Describes the enum claude_sessions.v1.Activity.
+ */
+export const ActivitySchema: GenEnum<Activity> = /*@__PURE__*/
+  enumDesc(file_claude_sessions_v1_session, 1);
+
+/**
  * LogEntryKind tells output from lifecycle events in a session's log.
  *
  * @generated from enum claude_sessions.v1.LogEntryKind
@@ -331,5 +441,5 @@ export enum LogEntryKind {
  * Describes the enum claude_sessions.v1.LogEntryKind.
  */
 export const LogEntryKindSchema: GenEnum<LogEntryKind> = /*@__PURE__*/
-  enumDesc(file_claude_sessions_v1_session, 1);
+  enumDesc(file_claude_sessions_v1_session, 2);
 
