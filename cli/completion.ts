@@ -6,6 +6,9 @@
  */
 import type { Definition } from "clipanion";
 
+/** What `wait --for` takes. */
+export const WAIT_GOALS: readonly string[] = ["waiting", "idle", "working", "exited"];
+
 /** Tells the completion scripts to complete file names, as the shell does by itself. */
 export const FILES = "__files__";
 
@@ -113,6 +116,7 @@ function valueCandidates(
   starting: (candidates: readonly string[]) => string[],
 ): string[] {
   if (value === "state") return starting(sources.states);
+  if (value === "for") return starting(WAIT_GOALS);
   if (value === "path") return [FILES];
   return [];
 }

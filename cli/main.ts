@@ -28,6 +28,7 @@ import { StatusCommand } from "./commands/status.js";
 import { StopCommand } from "./commands/stop.js";
 import { StopDaemonCommand } from "./commands/stop-daemon.js";
 import { VersionCommand } from "./commands/version.js";
+import { WaitCommand } from "./commands/wait.js";
 import { WatchCommand } from "./commands/watch.js";
 import { CommandLine, describeAliases } from "./help-text.js";
 import { printable } from "./output.js";
@@ -54,6 +55,7 @@ const commands: Array<CommandClass<CliContext>> = [
   SendCommand,
   ResizeCommand,
   WatchCommand,
+  WaitCommand,
   VersionCommand,
   CompletionCommand,
   CompleteCommand,

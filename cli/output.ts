@@ -1,7 +1,7 @@
 /** Human and JSON output of sessions, following the seed's layout. */
 import { constants } from "node:os";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { type Session, SessionState } from "../gen/claude_sessions/v1/session_pb.js";
+import { Activity, type Session, SessionState } from "../gen/claude_sessions/v1/session_pb.js";
 import { shellQuote } from "./shell-quote.js";
 
 /** Whether to colour output written to `stream`: only on a terminal, never with NO_COLOR. */
@@ -93,6 +93,43 @@ export function isoTime(timestamp: Timestamp | undefined): string | null {
   ).toISOString();
 }
 
+const activityNames: Record<Activity, string | null> = {
+  [Activity.UNSPECIFIED]: null,
+  [Activity.WORKING]: "working",
+  [Activity.WAITING_FOR_INPUT]: "waiting_for_input",
+  [Activity.IDLE]: "idle",
+  [Activity.UNKNOWN]: "unknown",
+};
+
+/** The activity's name as the JSON shows it ("waiting_for_input"), null when not running. */
+export function activityName(activity: Activity): string | null {
+  return activityNames[activity] ?? null;
+}
+
+/** The activity in one short word, as tables and lines show it: "waiting", "working", "-". */
+export function activityWord(activity: Activity): string {
+  if (activity === Activity.WAITING_FOR_INPUT) return "waiting";
+  return activityName(activity) ?? "-";
+}
+
+/** The colour an activity is shown in: what needs you stands out, what is quiet is dim. */
+export function activityColor(activity: Activity): Color {
+  switch (activity) {
+    case Activity.WAITING_FOR_INPUT:
+      return "yellow";
+    case Activity.WORKING:
+      return "cyan";
+    default:
+      return "dim";
+  }
+}
+
+/** "waiting: Claude needs your permission to use Bash", "working", or "-" when not running. */
+export function describeActivity(session: Session): string {
+  const word = activityWord(session.activity);
+  return session.activityDetail ? `${word}: ${printable(session.activityDetail)}` : word;
+}
+
 /** The colour a state is shown in. */
 export function stateColor(state: SessionState): Color {
   switch (state) {
@@ -164,9 +201,26 @@ export function sessionBlock(session: Session, color: boolean): string {
     `     Status: ${paint(describeState(session), stateColor(session.state), color)}`,
     `     Logs: ${printable(session.logPath)}`,
   ];
+  if (session.activity !== Activity.UNSPECIFIED)
+    lines.splice(
+      5,
+      0,
+      `     Activity: ${paint(describeActivity(session), activityColor(session.activity), color)}${session.foregroundCommand ? ` (${printable(session.foregroundCommand)})` : ""}`,
+    );
   if (session.logError)
     lines.push(`     Log error: ${paint(printable(session.logError), "red", color)}`);
   return lines.join("\n");
+}
+
+/** A Claude Code session's conversation, and the ones it was in before (after /clear). */
+function conversationRows(session: Session): Array<[string, string]> {
+  if (!session.claudeCode) return [];
+  const rows: Array<[string, string]> = [
+    ["Conversation", printable(session.conversationId) || "-"],
+  ];
+  if (session.previousConversationIds.length > 0)
+    rows.push(["Earlier", printable(session.previousConversationIds.join(", "))]);
+  return rows;
 }
 
 /** The detailed view of `show`. */
@@ -177,7 +231,15 @@ export function sessionDetails(session: Session, color: boolean): string {
     ["Status", paint(describeState(session), stateColor(session.state), color)],
     ["Directory", printable(session.workingDir)],
     ["Command", commandLine(session)],
+    [
+      "Activity",
+      session.activity === Activity.UNSPECIFIED
+        ? "-"
+        : `${paint(describeActivity(session), activityColor(session.activity), color)}${session.activitySince ? ` since ${isoTime(session.activitySince)}` : ""}`,
+    ],
+    ["Foreground", printable(session.foregroundCommand) || "-"],
     ["Claude Code", session.claudeCode ? "yes" : "no"],
+    ...conversationRows(session),
     ["PID", session.pid ? String(session.pid) : "-"],
     ["Host PID", session.hostPid ? String(session.hostPid) : "-"],
     ["Size", `${session.cols}x${session.rows}`],
@@ -221,6 +283,12 @@ export function sessionJson(session: Session): Record<string, unknown> {
     log_bytes_lost: Number(session.logBytesLost),
     log_loss: session.logLoss || null,
     host_pid: session.hostPid,
+    activity: activityName(session.activity),
+    activity_detail: session.activityDetail || null,
+    activity_since: isoTime(session.activitySince),
+    foreground_command: session.foregroundCommand || null,
+    conversation_id: session.conversationId || null,
+    previous_conversation_ids: session.previousConversationIds,
   };
 }
 

@@ -1,11 +1,12 @@
 /**
- * `list`'s compact table: one line per session, as `docker ps` and `pm2 ls` show theirs, made to
- * fit the terminal's width (80 columns when it is not a terminal).
+ * `list`'s compact table: one line per session, as `docker ps` and `pm2 ls` show theirs, with what
+ * each one is doing (working, waiting for you, idle) and its foreground command, made to fit the
+ * terminal's width (80 columns when it is not a terminal).
  */
 import { homedir } from "node:os";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Session } from "../gen/claude_sessions/v1/session_pb.js";
-import { paint, printable, stateColor, stateName } from "./output.js";
+import { activityColor, activityWord, paint, printable, stateColor, stateName } from "./output.js";
 
 /** The width the table fits when stdout is no terminal. */
 export const DEFAULT_TABLE_WIDTH = 80;
@@ -15,6 +16,9 @@ const SHORT_ID_LENGTH = 8;
 
 /** The widest a name is shown; a longer one ends in an ellipsis. */
 const MAX_NAME_WIDTH = 16;
+
+/** The widest a foreground command is shown. */
+const MAX_FOREGROUND_WIDTH = 10;
 
 /** The narrowest the directory column gets, however narrow the terminal. */
 const MIN_DIRECTORY_WIDTH = 12;
@@ -61,54 +65,75 @@ function pad(text: string, width: number): string {
   return text + " ".repeat(Math.max(0, width - [...text].length));
 }
 
+/** A column: its header, each row's text, and how a cell is painted (after padding). */
+interface Column {
+  header: string;
+  cells: string[];
+  paint?: (text: string, row: number) => string;
+}
+
 /**
  * The table of `sessions`, a header line first, every line at most `width` characters (so a
- * directory is cut on the left: `…/src/api`). The state is coloured when `color` is set.
+ * directory is cut on the left: `…/src/api`). The state and the activity are coloured when
+ * `color` is set.
  */
 export function sessionTable(
   sessions: readonly Session[],
   options: { color: boolean; width?: number | undefined; now?: number },
 ): string {
   const now = options.now ?? Date.now();
-  const rows = sessions.map((session) => ({
-    id: printable(shortId(session.id)),
-    name: cutRight(printable(session.name) || "-", MAX_NAME_WIDTH),
-    state: stateName(session.state),
-    color: stateColor(session.state),
-    age: relativeAge(session.createdAt, now),
-    dir: printable(homeRelative(session.workingDir)),
-  }));
-  const widthOf = (header: string, values: string[]) =>
-    Math.max(header.length, ...values.map((value) => [...value].length));
-  const nameWidth = widthOf(
-    "NAME",
-    rows.map((row) => row.name),
+  const columns: Column[] = [
+    { header: "ID", cells: sessions.map((session) => printable(shortId(session.id))) },
+    {
+      header: "NAME",
+      cells: sessions.map((session) => cutRight(printable(session.name) || "-", MAX_NAME_WIDTH)),
+    },
+    {
+      header: "STATE",
+      cells: sessions.map((session) => stateName(session.state)),
+      paint: (text, row) =>
+        paint(text, stateColor((sessions[row] as Session).state), options.color),
+    },
+    {
+      header: "ACTIVITY",
+      cells: sessions.map((session) => activityWord(session.activity)),
+      paint: (text, row) =>
+        paint(text, activityColor((sessions[row] as Session).activity), options.color),
+    },
+    {
+      header: "FOREGROUND",
+      cells: sessions.map((session) =>
+        cutRight(printable(session.foregroundCommand) || "-", MAX_FOREGROUND_WIDTH),
+      ),
+    },
+    { header: "AGE", cells: sessions.map((session) => relativeAge(session.createdAt, now)) },
+  ];
+  const widths = columns.map((column) =>
+    Math.max(column.header.length, ...column.cells.map((cell) => [...cell].length)),
   );
-  const stateWidth = widthOf(
-    "STATE",
-    rows.map((row) => row.state),
-  );
-  const ageWidth = widthOf(
-    "AGE",
-    rows.map((row) => row.age),
-  );
-  const fixed = SHORT_ID_LENGTH + nameWidth + stateWidth + ageWidth + 4 * GAP.length;
+  const fixed = widths.reduce((sum, width) => sum + width + GAP.length, 0);
   const dirWidth = Math.max(MIN_DIRECTORY_WIDTH, (options.width ?? DEFAULT_TABLE_WIDTH) - fixed);
-  const line = (id: string, name: string, state: string, age: string, dir: string) =>
-    [pad(id, SHORT_ID_LENGTH), pad(name, nameWidth), state, pad(age, ageWidth), dir].join(GAP);
+  const dirs = sessions.map((session) =>
+    cutLeft(printable(homeRelative(session.workingDir)), dirWidth),
+  );
+  const line = (cells: string[], last: string) => [...cells, last].join(GAP).trimEnd();
   const lines = [
-    line("ID", "NAME", pad("STATE", stateWidth), "AGE", "DIRECTORY"),
-    ...rows.map((row) =>
+    line(
+      columns.map((column, index) => pad(column.header, widths[index] as number)),
+      "DIRECTORY",
+    ),
+    ...sessions.map((_, row) =>
       line(
-        row.id,
-        row.name,
-        paint(row.state, row.color, options.color) + pad("", stateWidth - row.state.length),
-        row.age,
-        cutLeft(row.dir, dirWidth),
+        columns.map((column, index) => {
+          const text = column.cells[row] as string;
+          const padding = pad("", (widths[index] as number) - [...text].length);
+          return (column.paint?.(text, row) ?? text) + padding;
+        }),
+        dirs[row] as string,
       ),
     ),
   ];
-  return `${lines.map((text) => text.trimEnd()).join("\n")}\n`;
+  return `${lines.join("\n")}\n`;
 }
 
 /** How a session is named to a person in one word: its name, else its short id. */

@@ -3,11 +3,13 @@
  * live output; keystrokes and window sizes go to the session; a detach key sequence leaves it
  * running. The terminal is restored on every way out.
  */
+
 import { constants } from "node:os";
 import type { BaseContext } from "clipanion";
 import { type Session, SessionState } from "../gen/claude_sessions/v1/session_pb.js";
 import type { AttachTerminalResponse } from "../gen/claude_sessions/v1/session_service_pb.js";
 import { AttachOutputFilter, ENTER_ALT_SCREEN, LEAVE_ALT_SCREEN } from "./alternate-screen.js";
+import { AttentionBell } from "./attention-bell.js";
 import { daemonGone, toClientError } from "./client-error.js";
 import type { DaemonConnection } from "./daemon-connection.js";
 import { DEFAULT_DETACH_KEYS, DetachDetector, parseDetachKeys } from "./detach-keys.js";
@@ -40,6 +42,11 @@ export interface AttachOptions {
   context: BaseContext;
   /** The session as the terminal's title and the notice name it (its name or short id). */
   title?: string | undefined;
+  /**
+   * Ring the terminal's bell when another session starts waiting for input: set to the
+   * attached session's id (the one that does not ring).
+   */
+  bellExcept?: string | undefined;
 }
 
 /** Attaches to `sessionId`; resolves with the exit code for the CLI. */
@@ -55,7 +62,15 @@ export async function attachTerminal(
   const detachSequence = parseDetachKeys(options.detachKeys ?? DEFAULT_DETACH_KEYS);
   const detector = new DetachDetector(detachSequence);
   const screen = interactive ? new AttachOutputFilter() : undefined;
-  const show = (data: Uint8Array) => stdout.write(screen ? screen.filter(data) : data);
+  const bell =
+    interactive && options.bellExcept !== undefined
+      ? new AttentionBell(client, options.bellExcept, (bytes) => stdout.write(bytes))
+      : undefined;
+  const show = (data: Uint8Array) => {
+    const shown = screen ? screen.filter(data) : data;
+    stdout.write(shown);
+    bell?.output(shown);
+  };
   const size = terminalSize(stdout);
 
   const call = client.sessions.attachTerminal();
@@ -126,6 +141,7 @@ export async function attachTerminal(
     process.off("SIGHUP", onSignal);
   });
 
+  if (bell !== undefined) cleanups.push(() => bell.stop());
   const restore = () => {
     for (const cleanup of cleanups) cleanup();
     if (rawMode) {

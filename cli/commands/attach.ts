@@ -18,6 +18,8 @@ export class AttachCommand extends BaseCommand {
 
       While attached, the terminal's title says which session it is ("claude-sessions: api"; your own title comes back when you leave, on terminals that keep a title stack), and one line printed before the session's screen (on your normal screen, so it stays in the scrollback) names it and the detach keys.
 
+      With \`--bell\` (or CLAUDE_SESSIONS_BELL=1), your terminal's bell rings when another session starts waiting for input (a permission prompt, a question), so one agent that needs you is heard from inside another.
+
       \`--read-only\` watches without sending input or resizing the session (ctrl-c leaves). A watcher whose terminal is smaller than the session's sees the part of the screen around the cursor, as tmux shows a smaller client, with a notice on its last row ("showing 80x23 of 120x40"), redrawn at most every 50 ms while output flows; once its terminal is as large, the whole screen and the live output. Without a terminal on stdin, attach streams the output read-only; once its reader has gone (\`| head -c1\`) it exits 141, quietly. If the daemon goes away under it, attach says so and exits 1.
     `,
     examples: [
@@ -25,6 +27,7 @@ export class AttachCommand extends BaseCommand {
       ["Attach the newest running session", "$0 attach"],
       ["Watch without typing", "$0 attach --read-only api"],
       ["Detach with ctrl-p ctrl-q", "$0 attach --detach-keys ctrl-p,ctrl-q api"],
+      ["Hear when another session needs you", "$0 attach --bell api"],
     ],
   });
 
@@ -33,6 +36,9 @@ export class AttachCommand extends BaseCommand {
   readOnly = Option.Boolean("-r,--read-only", false, { description: "Watch only" });
   detachKeys = Option.String("--detach-keys", {
     description: `Key sequence that detaches (default ${DEFAULT_DETACH_KEYS})`,
+  });
+  bell = Option.Boolean("--bell", false, {
+    description: "Ring the bell when another session starts waiting for input",
   });
   id = Option.String({ name: "id", required: false });
 
@@ -47,6 +53,7 @@ export class AttachCommand extends BaseCommand {
       detachKeys: this.detachKeys,
       context: this.context,
       title: sessionLabel(session),
+      bellExcept: this.bell || process.env.CLAUDE_SESSIONS_BELL === "1" ? session.id : undefined,
     });
   }
 

@@ -2,7 +2,13 @@ import { Command, Option } from "clipanion";
 import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { daemonGone } from "../client-error.js";
-import { describeState, jsonText, sessionJson, sessionMention } from "../output.js";
+import {
+  describeActivity,
+  describeState,
+  jsonText,
+  sessionJson,
+  sessionMention,
+} from "../output.js";
 
 const kinds: Record<SessionEventKind, string> = {
   [SessionEventKind.UNSPECIFIED]: "unknown",
@@ -20,7 +26,7 @@ export class WatchCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Print session events as they happen",
     details:
-      "Streams events (started, changed, exited, removed) until interrupted (exit 0); a daemon that goes away under it is an error (exit 1). `--existing` first lists the current sessions; `--json` prints one JSON object per event. A watch that falls behind (its output not read) skips events; it then prints a `resync` line and the current sessions as `existing` events, which replace what came before.",
+      "Streams events (started, changed, activity: what it is doing now, exited, removed) until interrupted (exit 0); a daemon that goes away under it is an error (exit 1). `--existing` first lists the current sessions; `--json` prints one JSON object per event. A watch that falls behind (its output not read) skips events; it then prints a `resync` line and the current sessions as `existing` events, which replace what came before.",
     examples: [["Watch everything", "$0 watch --existing"]],
   });
 
@@ -56,7 +62,11 @@ export class WatchCommand extends BaseCommand {
         this.context.stdout.write(
           this.json
             ? `${jsonText({ event: kind, session: sessionJson(event.session) })}\n`
-            : `${new Date().toISOString()} ${kind} ${sessionMention(event.session)}: ${describeState(event.session)}\n`,
+            : `${new Date().toISOString()} ${kind} ${sessionMention(event.session)}: ${
+                event.kind === SessionEventKind.ACTIVITY_CHANGED
+                  ? describeActivity(event.session)
+                  : describeState(event.session)
+              }\n`,
         );
       }
     } catch (error) {

@@ -3,7 +3,7 @@
  * status file, and for any program the terminal's foreground process and its output. Pure
  * functions of those facts; {@link ActivityTracker} gathers them.
  */
-import { isAbsolute, relative } from "node:path";
+import { isAbsolute, relative, sep } from "node:path";
 import { ActivityState } from "./host-wire.js";
 
 /** An activity as a fact states it: what, in a few words, and when it was so (epoch ms). */
@@ -33,10 +33,20 @@ export interface HookEvent {
 /** The most of a detail shown: a line, not a page. */
 const DETAIL_CHARS = 80;
 
-/** A few words from `text`: its first line, cut at {@link DETAIL_CHARS}. */
+/**
+ * A few words from `text`: its first line that holds any, cut at {@link DETAIL_CHARS}
+ * characters (whole ones: an emoji is not split).
+ */
 export function shortText(text: string): string {
-  const line = text.trim().split("\n", 1)[0]?.trim() ?? "";
-  return line.length > DETAIL_CHARS ? `${line.slice(0, DETAIL_CHARS - 1)}…` : line;
+  const line = text.trim().split(/\r?\n/, 1)[0]?.trim() ?? "";
+  const chars = [...line];
+  return chars.length > DETAIL_CHARS ? `${chars.slice(0, DETAIL_CHARS - 1).join("")}…` : line;
+}
+
+/** "<label>: <the first words of text>", or the label alone when text holds none. */
+function labelled(label: string, text: string): string {
+  const words = shortText(text);
+  return words === "" ? label : shortText(`${label}: ${words}`);
 }
 
 const STRING_FIELDS = [
@@ -126,8 +136,9 @@ const TOOL_SUBJECTS = [
   "command",
   "file_path",
   "notebook_path",
-  "path",
+  // Grep and Glob: what is searched for says more than where.
   "pattern",
+  "path",
   "url",
   "query",
   "description",
@@ -138,13 +149,17 @@ const TOOL_SUBJECTS = [
 export function toolDetail(event: HookEvent): string {
   const tool = event.toolName || "a tool";
   for (const key of TOOL_SUBJECTS) {
-    let value = event.toolInput[key];
-    if (typeof value !== "string" || value.trim() === "") continue;
+    const given = event.toolInput[key];
+    if (typeof given !== "string" || given.trim() === "") continue;
+    let value = given;
     if (key.endsWith("path") && isAbsolute(value) && event.cwd !== "") {
       const inside = relative(event.cwd, value);
-      if (!inside.startsWith("..") && !isAbsolute(inside)) value = inside;
+      // The directory itself is ".", and "..env" is a file in it, not above it.
+      if (inside === "") value = ".";
+      else if (inside !== ".." && !inside.startsWith(`..${sep}`) && !isAbsolute(inside))
+        value = inside;
     }
-    return shortText(`${tool}: ${value}`);
+    return labelled(tool, value);
   }
   return tool;
 }
@@ -159,20 +174,30 @@ export function hookActivity(event: HookEvent): Omit<ActivityFact, "at"> | undef
       // Compaction happens within a turn, which goes on.
       return event.source === "compact" ? undefined : { state: ActivityState.idle, detail: "" };
     case "UserPromptSubmit":
-      return { state: ActivityState.working, detail: shortText(`prompt: ${event.prompt}`) };
+      return { state: ActivityState.working, detail: labelled("prompt", event.prompt) };
     case "PreToolUse":
       return { state: ActivityState.working, detail: toolDetail(event) };
     case "PostToolUse":
     case "SubagentStop":
       return { state: ActivityState.working, detail: "thinking" };
     case "Notification":
-      // "Claude is waiting for your input": its turn is over, it asks nothing.
-      if (event.notificationType === "idle_prompt")
-        return { state: ActivityState.idle, detail: "" };
-      return {
-        state: ActivityState.waiting,
-        detail: shortText(event.message) || "needs your attention",
-      };
+      switch (event.notificationType) {
+        // "Claude is waiting for your input": its turn is over, it asks nothing.
+        case "idle_prompt":
+          return { state: ActivityState.idle, detail: "" };
+        // A permission dialog, a question (MCP elicitation); Claude Code before 2.0 sent
+        // no kind, and notified only when it needed the user.
+        case "permission_prompt":
+        case "elicitation_dialog":
+        case "":
+          return {
+            state: ActivityState.waiting,
+            detail: shortText(event.message) || "needs your attention",
+          };
+        // What asks nothing (auth_success, an elicitation answered): no change.
+        default:
+          return undefined;
+      }
     case "Stop":
       return { state: ActivityState.idle, detail: "" };
     default:

@@ -30,6 +30,10 @@ interface SessionJson {
   cols: number;
   rows: number;
   last_seq: number;
+  activity: string | null;
+  activity_since: string | null;
+  conversation_id: string | null;
+  previous_conversation_ids: string[];
 }
 
 const SPEC_FIELDS = [
@@ -46,6 +50,12 @@ const SPEC_FIELDS = [
   "log_path",
   "cols",
   "rows",
+  "activity",
+  "activity_detail",
+  "activity_since",
+  "foreground_command",
+  "conversation_id",
+  "previous_conversation_ids",
 ];
 
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
@@ -202,21 +212,34 @@ describe("e2e: sessions through the CLI", () => {
       // Not a terminal: the default size.
       assert.equal(session.cols, 120);
       assert.equal(session.rows, 40);
+      assert.match(String(session.activity), /^(working|idle)$/);
+      assert.match(String(session.activity_since), RFC3339);
+      assert.equal(session.conversation_id, null, "only Claude Code has a conversation");
+      assert.deepEqual(session.previous_conversation_ids, []);
     }
 
     // The table: a header, then one line per session, oldest first.
     const table = (await home.ok(["list"])).split("\n");
-    assert.match(table[0] ?? "", /^ID +NAME +STATE +AGE +DIRECTORY$/);
+    assert.match(table[0] ?? "", /^ID +NAME +STATE +ACTIVITY +FOREGROUND +AGE +DIRECTORY$/);
     assert.equal(table.length, 4, `two rows and a final newline:\n${table.join("\n")}`);
     for (const [index, session] of [a, b].entries()) {
       const row = table[index + 1] ?? "";
       const fields = row.split(/ {2,}/);
       assert.deepEqual(
         fields,
-        [session.id.slice(0, 8), session.name || "-", "running", fields[3], work.path],
+        [
+          session.id.slice(0, 8),
+          session.name || "-",
+          "running",
+          fields[3],
+          "sleep",
+          fields[5],
+          work.path,
+        ],
         row,
       );
-      assert.match(fields[3] ?? "", /^\d+s$/, `age in seconds: ${row}`);
+      assert.match(fields[3] ?? "", /^(working|idle)$/, `its activity: ${row}`);
+      assert.match(fields[5] ?? "", /^\d+s$/, `age in seconds: ${row}`);
       assert.ok([...row].length <= 80, `wider than 80 columns: ${row}`);
     }
 
@@ -228,7 +251,8 @@ describe("e2e: sessions through the CLI", () => {
       const title = session.name ? `${session.id} (${session.name})` : session.id;
       const at = lines.indexOf(`  🔹 ${title}`);
       assert.ok(at > 0, `no block for ${title} in:\n${text}`);
-      const block = lines.slice(at + 1, at + 6).join("\n");
+      const block = lines.slice(at + 1, at + 7).join("\n");
+      assert.match(block, /^ {5}Activity: (working|idle) \(sleep\)$/m);
       assert.match(block, new RegExp(`^     Directory: ${work.path}$`, "m"));
       assert.match(block, /^ {5}Created: \d{4}-\d\d-\d\dT[\d:.]+Z$/m);
       assert.match(block, new RegExp(`^     Status: running \\(pid ${session.pid}\\)$`, "m"));
@@ -307,6 +331,12 @@ describe("e2e: sessions through the CLI", () => {
     const neither = await home.run(["send", session.id]);
     assert.equal(neither.code, 2);
     assert.match(neither.stderr, /^error: .*after --/);
+    // --enter alone presses Enter: cat prints the line typed before it.
+    await home.ok(["send", session.id, "typed-first"]);
+    await home.ok(["send", session.id, "--enter"]);
+    await waitFor("cat to print the line back", async () =>
+      /typed-first\s*\n\s*typed-first/.test(await home.ok(["capture", session.id])),
+    );
     await home.ok(["stop", "--timeout", "1s", session.id]);
   });
 

@@ -5,7 +5,7 @@ import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { cutLeft, relativeAge, sessionLabel, sessionTable } from "../../cli/session-table.js";
-import { SessionSchema, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { Activity, SessionSchema, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 
 const NOW = Date.parse("2026-12-02T12:00:00Z");
 
@@ -15,6 +15,8 @@ function session(fields: {
   dir: string;
   ageMs: number;
   state?: SessionState;
+  activity?: Activity;
+  foreground?: string;
 }) {
   return create(SessionSchema, {
     id: fields.id,
@@ -22,6 +24,8 @@ function session(fields: {
     workingDir: fields.dir,
     state: fields.state ?? SessionState.RUNNING,
     createdAt: timestampFromMs(NOW - fields.ageMs),
+    activity: fields.activity ?? Activity.UNSPECIFIED,
+    foregroundCommand: fields.foreground ?? "",
   });
 }
 
@@ -53,6 +57,8 @@ describe("session table", () => {
           name: "api",
           dir: "/srv/api",
           ageMs: 180_000,
+          activity: Activity.WAITING_FOR_INPUT,
+          foreground: "claude",
         }),
         session({
           id: "77aa0000-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
@@ -65,6 +71,8 @@ describe("session table", () => {
           id: "0b1c0000-5b7d-4e8f-9a0b-1c2d3e4f5a6b",
           dir: `${homedir()}/src/web`,
           ageMs: 5 * 86_400_000,
+          activity: Activity.WORKING,
+          foreground: "a-very-long-program-name",
         }),
       ],
       { color: false, now: NOW },
@@ -72,22 +80,29 @@ describe("session table", () => {
     const lines = table.trimEnd().split("\n");
     assert.equal(lines.length, 4, table);
     for (const line of lines) assert.ok([...line].length <= 80, `wider than 80: ${line}`);
-    assert.match(lines[0] as string, /^ID +NAME +STATE +AGE +DIRECTORY$/);
+    assert.match(lines[0] as string, /^ID +NAME +STATE +ACTIVITY +FOREGROUND +AGE +DIRECTORY$/);
     assert.deepEqual((lines[1] as string).split(/ {2,}/), [
       "3f2a9c1e",
       "api",
       "running",
+      "waiting",
+      "claude",
       "3m",
       "/srv/api",
     ]);
-    const [id, name, state, age, dir] = (lines[2] as string).split(/ {2,}/);
-    assert.deepEqual([id, state, age], ["77aa0000", "interrupted", "2h"]);
+    const [id, name, state, activity, foreground, age, dir] = (lines[2] as string).split(/ {2,}/);
+    assert.deepEqual(
+      [id, state, activity, foreground, age],
+      ["77aa0000", "interrupted", "-", "-", "2h"],
+    );
     assert.match(name as string, /^a-name-much-lon…$/);
     assert.ok(dir?.startsWith("…") && dir.endsWith("/nested/repository"), dir);
     assert.deepEqual((lines[3] as string).split(/ {2,}/), [
       "0b1c0000",
       "-",
       "running",
+      "working",
+      "a-very-lo…",
       "5d",
       "~/src/web",
     ]);
@@ -100,15 +115,36 @@ describe("session table", () => {
     assert.ok(wide.includes(deep), wide);
   });
 
-  it("colour goes to the state only, and the columns still line up", () => {
+  it("colour goes to the state and the activity only, and the columns still line up", () => {
     const rows = [
-      session({ id: "3f2a9c1e-x", dir: "/a", ageMs: 0 }),
+      session({ id: "3f2a9c1e-x", dir: "/a", ageMs: 0, activity: Activity.WAITING_FOR_INPUT }),
       session({ id: "4f2a9c1e-x", dir: "/b", ageMs: 0, state: SessionState.FAILED }),
     ];
     const plain = sessionTable(rows, { color: false, now: NOW });
     const colored = sessionTable(rows, { color: true, now: NOW });
     assert.match(colored, /\x1b\[32mrunning\x1b\[0m/);
+    assert.match(colored, /\x1b\[33mwaiting\x1b\[0m/, "what needs you stands out");
     assert.equal(colored.replace(/\x1b\[\d+m/g, ""), plain);
+  });
+
+  it("the widest row still fits 80 columns, the directory keeps its minimum", () => {
+    const table = sessionTable(
+      [
+        session({
+          id: "3f2a9c1e-x",
+          name: "n".repeat(40),
+          dir: `/${"d".repeat(200)}`,
+          ageMs: 2 * 86_400_000,
+          state: SessionState.INTERRUPTED,
+          activity: Activity.UNKNOWN,
+          foreground: "f".repeat(40),
+        }),
+      ],
+      { color: false, now: NOW },
+    );
+    for (const line of table.trimEnd().split("\n"))
+      assert.ok([...line].length <= 80, `wider than 80: ${line}`);
+    assert.match(table, /…d{11}\n$/);
   });
 
   it("a session is labelled by its name, else its short id", () => {
