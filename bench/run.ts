@@ -10,6 +10,7 @@ import { repoRoot } from "../test/helpers/paths.js";
 import type { Row } from "./lib/figure.js";
 import { machineInfo } from "./lib/machine.js";
 import { formatTable, type RowResult, rowJson } from "./lib/table.js";
+import { claudeHookRow } from "./rows/claude-hook.js";
 import { cliListRow } from "./rows/cli-list.js";
 import { hostMemoryRow } from "./rows/host-memory.js";
 import { keystrokeEchoRow } from "./rows/keystroke-echo.js";
@@ -35,6 +36,7 @@ const rows: Row[] = [
   scaleRow,
   loadRow,
   logsTailRow,
+  claudeHookRow,
 ];
 
 const names = process.argv.slice(2);
