@@ -12,6 +12,7 @@ import { CompleteCommand } from "./commands/complete.js";
 import { CompletionCommand } from "./commands/completion.js";
 import { DaemonCommand } from "./commands/daemon.js";
 import { DaemonRestartCommand } from "./commands/daemon-restart.js";
+import { LabelCommand } from "./commands/label.js";
 import { ListCommand } from "./commands/list.js";
 import { LogsCommand } from "./commands/logs.js";
 import { RenameCommand } from "./commands/rename.js";
@@ -49,6 +50,7 @@ const commands: Array<CommandClass<CliContext>> = [
   ResumeCommand,
   RestartCommand,
   RenameCommand,
+  LabelCommand,
   AttachCommand,
   LogsCommand,
   CaptureCommand,
@@ -153,6 +155,29 @@ function misuseMessage(cli: Cli<CliContext>, error: Error, args: readonly string
   return cli.error(error, { colored: false });
 }
 
+/** Options whose value may be left out (`start --worktree`, `start --worktree feat-x`). */
+const OPTIONAL_VALUES: Record<string, readonly string[]> = { start: ["--worktree"] };
+
+/**
+ * `args` with the word after an option of {@link OPTIONAL_VALUES} bound to it as its value
+ * (`--worktree feat-x` as `--worktree=feat-x`), unless it is an option itself: clipanion takes
+ * such an option's value only after `=`, and would read the word as the next positional.
+ */
+export function bindOptionalValues(args: readonly string[]): string[] {
+  const options = OPTIONAL_VALUES[args[0] ?? ""];
+  if (options === undefined) return [...args];
+  const bound: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i] as string;
+    const next = args[i + 1];
+    if (options.includes(word) && next !== undefined && !next.startsWith("-")) {
+      bound.push(`${word}=${next}`);
+      i++;
+    } else bound.push(word);
+  }
+  return bound;
+}
+
 /** Runs the CLI with `args`; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   // Everything after the first `--` is a program and its arguments, never our options.
@@ -160,7 +185,8 @@ export async function main(args: string[]): Promise<number> {
   const passthrough = separator >= 0 ? args.slice(separator + 1) : undefined;
   const typed = separator >= 0 ? args.slice(0, separator) : args;
   // `help [command]`, as git and docker take it: the same as `[command] --help`.
-  const ours = typed[0] === "help" ? [...typed.slice(1), "--help"] : typed;
+  const asked = typed[0] === "help" ? [...typed.slice(1), "--help"] : typed;
+  const ours = bindOptionalValues(asked);
   const [word = ""] = ours;
   const cli = createCli(ours);
   const context: CliContext = { ...Cli.defaultContext, passthrough };

@@ -193,23 +193,58 @@ function commandLine(session: Session): string {
 
 /** The seed's block for one session in `list`, with a few more lines. */
 export function sessionBlock(session: Session, color: boolean): string {
+  const { worktree } = session;
   const lines = [
     `  🔹 ${paint(sessionTitle(session), "bold", color)}`,
     `     Directory: ${printable(session.workingDir)}`,
+    ...(worktree
+      ? [`     Worktree: ${printable(worktree.path)} (branch ${printable(worktree.branch)})`]
+      : []),
     `     Command: ${commandLine(session)}`,
     `     Created: ${isoTime(session.createdAt)}`,
     `     Status: ${paint(describeState(session), stateColor(session.state), color)}`,
+    ...(session.activity !== Activity.UNSPECIFIED
+      ? [
+          `     Activity: ${paint(describeActivity(session), activityColor(session.activity), color)}${session.foregroundCommand ? ` (${printable(session.foregroundCommand)})` : ""}`,
+        ]
+      : []),
+    ...(Object.keys(session.labels).length > 0
+      ? [`     Labels: ${labelsText(session.labels)}`]
+      : []),
     `     Logs: ${printable(session.logPath)}`,
   ];
-  if (session.activity !== Activity.UNSPECIFIED)
-    lines.splice(
-      5,
-      0,
-      `     Activity: ${paint(describeActivity(session), activityColor(session.activity), color)}${session.foregroundCommand ? ` (${printable(session.foregroundCommand)})` : ""}`,
-    );
   if (session.logError)
     lines.push(`     Log error: ${paint(printable(session.logError), "red", color)}`);
   return lines.join("\n");
+}
+
+/** Labels as `key=value` words, sorted, comma-separated: "role=review, team=api". */
+export function labelsText(labels: Readonly<Record<string, string>>): string {
+  return Object.entries(labels)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, value]) => printable(`${key}=${value}`))
+    .join(", ");
+}
+
+/** A session's worktree: where, on which branch, and (from GetSession) what it holds. */
+function worktreeRows(session: Session, color: boolean): Array<[string, string]> {
+  const worktree = session.worktree;
+  if (worktree === undefined) return [];
+  const base = worktree.baseCommit.slice(0, 12);
+  let state: string;
+  if (!worktree.present) state = paint("gone", "yellow", color);
+  else {
+    const changes = worktree.uncommitted.length;
+    state = `${changes === 0 ? "clean" : paint(`${changes} uncommitted change${changes === 1 ? "" : "s"}`, "yellow", color)}, ${worktree.commitsAhead} commit${worktree.commitsAhead === 1 ? "" : "s"} ahead of ${base}`;
+  }
+  return [
+    ["Worktree", printable(worktree.path)],
+    [
+      "Branch",
+      `${printable(worktree.branch)} (from ${base}, in ${printable(worktree.repository)})`,
+    ],
+    ["Worktree state", state],
+  ];
 }
 
 /** A Claude Code session's conversation, and the ones it was in before (after /clear). */
@@ -238,6 +273,8 @@ export function sessionDetails(session: Session, color: boolean): string {
         : `${paint(describeActivity(session), activityColor(session.activity), color)}${session.activitySince ? ` since ${isoTime(session.activitySince)}` : ""}`,
     ],
     ["Foreground", printable(session.foregroundCommand) || "-"],
+    ["Labels", labelsText(session.labels) || "-"],
+    ...worktreeRows(session, color),
     ["Claude Code", session.claudeCode ? "yes" : "no"],
     ...conversationRows(session),
     ["PID", session.pid ? String(session.pid) : "-"],
@@ -289,6 +326,19 @@ export function sessionJson(session: Session): Record<string, unknown> {
     foreground_command: session.foregroundCommand || null,
     conversation_id: session.conversationId || null,
     previous_conversation_ids: session.previousConversationIds,
+    labels: { ...session.labels },
+    worktree: session.worktree
+      ? {
+          path: session.worktree.path,
+          branch: session.worktree.branch,
+          repository: session.worktree.repository,
+          base_commit: session.worktree.baseCommit,
+          // What only GetSession (show) tells.
+          present: session.worktree.present,
+          uncommitted: session.worktree.uncommitted,
+          commits_ahead: session.worktree.commitsAhead,
+        }
+      : null,
   };
 }
 

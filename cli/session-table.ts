@@ -20,6 +20,9 @@ const MAX_NAME_WIDTH = 16;
 /** The widest a foreground command is shown. */
 const MAX_FOREGROUND_WIDTH = 10;
 
+/** The widest a worktree's branch is shown (the column is there only if a session has one). */
+const MAX_BRANCH_WIDTH = 24;
+
 /** The narrowest the directory column gets, however narrow the terminal. */
 const MIN_DIRECTORY_WIDTH = 12;
 
@@ -106,6 +109,16 @@ export function sessionTable(
         cutRight(printable(session.foregroundCommand) || "-", MAX_FOREGROUND_WIDTH),
       ),
     },
+    ...(sessions.some((session) => session.worktree !== undefined)
+      ? [
+          {
+            header: "BRANCH",
+            cells: sessions.map((session) =>
+              cutRight(printable(session.worktree?.branch ?? "") || "-", MAX_BRANCH_WIDTH),
+            ),
+          },
+        ]
+      : []),
     { header: "AGE", cells: sessions.map((session) => relativeAge(session.createdAt, now)) },
   ];
   const widths = columns.map((column) =>

@@ -1,6 +1,7 @@
 import { Command, Option, UsageError } from "clipanion";
 import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
+import { selectorOf } from "../label-args.js";
 import { jsonText, parseState, sessionBlock, sessionJson, stateName, useColor } from "../output.js";
 import { listAllSessions } from "../session-list.js";
 import { sessionTable } from "../session-table.js";
@@ -13,13 +14,14 @@ export class ListCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "List sessions",
     details: `
-      Lists running and interrupted sessions, or every session with \`--all\`, oldest first, as a table: the id's first 8 characters (enough to name the session), the name, the state, the age (since it was created: 45s, 3m, 2h, 5d) and the directory, cut on the left to fit the terminal's width (80 columns when not a terminal). \`--long\` prints every session's details in a block instead; \`--json\` prints a JSON array of sessions (the format is described in the README).
+      Lists running and interrupted sessions, or every session with \`--all\`, oldest first, as a table: the id's first 8 characters (enough to name the session), the name, the state, what it is doing (working, waiting for input, idle) and its foreground command, the age (since it was created: 45s, 3m, 2h, 5d), the branch of its worktree if any session has one, and the directory, cut on the left to fit the terminal's width (80 columns when not a terminal). \`-l key=value\` (repeatable: every one must hold; also key!=value, key, !key) lists only the sessions whose labels match. \`--long\` prints every session's details in a block instead; \`--json\` prints a JSON array of sessions (the format is described in the README).
     `,
     examples: [
       ["Active sessions", "$0 list"],
       ["Every session, in detail", "$0 list --all --long"],
       ["Every session, as JSON", "$0 list --all --json"],
       ["Only exited sessions", "$0 list --state exited"],
+      ["Only the sessions labelled team=api", "$0 list -l team=api"],
     ],
   });
 
@@ -29,6 +31,10 @@ export class ListCommand extends BaseCommand {
   long = Option.Boolean("--long", false, { description: "Print each session in detail" });
   json = Option.Boolean("--json", false, { description: "Print JSON" });
   state = Option.Array("--state", { description: "Only sessions in this state (repeatable)" });
+  selector = Option.Array("-l,--selector", {
+    description:
+      "Only sessions whose labels match: key=value, key!=value, key, !key (repeatable: all must hold)",
+  });
 
   async run(): Promise<number> {
     const states: SessionState[] = [];
@@ -43,7 +49,9 @@ export class ListCommand extends BaseCommand {
     }
     const label = listTitle(states, this.all);
     if (states.length === 0 && !this.all) states.push(...ACTIVE);
-    const sessions = await this.call((client) => listAllSessions(client, states));
+    const sessions = await this.call((client) =>
+      listAllSessions(client, states, selectorOf(this.selector)),
+    );
     const { stdout } = this.context;
     if (this.json) {
       stdout.write(`${jsonText(sessions.map(sessionJson), 2)}\n`);

@@ -1,6 +1,7 @@
-import { Command, Option } from "clipanion";
+import { Command, Option, UsageError } from "clipanion";
 import type { Session } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
+import { parseLabelWords } from "../label-args.js";
 import {
   describeEnd,
   isLive,
@@ -26,6 +27,8 @@ export class StartCommand extends BaseCommand {
 
       The program is Claude Code by default (\`claude --session-id <session id>\`, so the session id is the conversation id), or \`$CLAUDE_SESSIONS_COMMAND\`, or whatever follows \`--\`. The session gets this shell's environment and terminal size. A program that exits within 0.5 s is reported so, with how it ended (the exit code stays 0: the start worked).
 
+      \`--worktree [branch]\` runs it in a new git worktree of the directory's repository, on a new branch (\`claude-sessions/<name>\`, else \`claude-sessions/<short id>\`, when none is given) from HEAD or \`--base\`, kept in $CLAUDE_SESSIONS_HOME/worktrees/<repository>-<hash>/<branch>; the untracked files the repository's \`.worktreeinclude\` names (as .gitignore patterns: \`.env\`) are copied in. \`rm\` removes the worktree, keeping the branch. \`--label key=value\` labels the session, for \`-l\` selectors.
+
       Starts the daemon if none is running.
     `,
     examples: [
@@ -33,6 +36,8 @@ export class StartCommand extends BaseCommand {
       ["Name the session", "$0 start --name api ~/src/api"],
       ["Run another program", "$0 start . -- bash -l"],
       ["Start and attach at once", "$0 start --attach ."],
+      ["In a worktree of its own, on branch feat-x", "$0 start --worktree feat-x ~/src/api"],
+      ["With labels", "$0 start -l team=api -l role=review ."],
     ],
   });
 
@@ -43,11 +48,27 @@ export class StartCommand extends BaseCommand {
   });
   attach = Option.Boolean("--attach", false, { description: "Attach to the session once started" });
   json = Option.Boolean("--json", false, { description: "Print the session as JSON" });
+  worktree = Option.String("--worktree", {
+    tolerateBoolean: true,
+    description:
+      "Run in a new git worktree on a new branch (named after the session unless given: --worktree feat-x)",
+  });
+  base = Option.String("--base", {
+    description: "What the worktree's branch starts from (default HEAD)",
+  });
+  labels = Option.Array("-l,--label", { description: "A label, key=value (repeatable)" });
   dir = Option.String({ required: false, name: "dir" });
 
   async run(): Promise<number> {
     const workingDir = resolveDirectory(this.dir ?? ".");
     const size = terminalSize(this.context.stdout);
+    const labels = parseLabelWords(this.labels ?? [], "--label");
+    if (this.base !== undefined && this.worktree === undefined)
+      throw new UsageError("--base is the start of a worktree's branch: give --worktree too");
+    const worktree =
+      this.worktree === undefined
+        ? undefined
+        : { branch: typeof this.worktree === "string" ? this.worktree : "", base: this.base ?? "" };
     const { session } = await this.call((client) =>
       client.sessions.startSession({
         workingDir,
@@ -55,6 +76,8 @@ export class StartCommand extends BaseCommand {
         env: clientEnv(),
         name: this.name ?? "",
         ...(size ?? {}),
+        labels,
+        ...(worktree !== undefined && { worktree }),
       }),
     );
     if (session === undefined) throw new Error("the daemon returned no session");
@@ -66,7 +89,7 @@ export class StartCommand extends BaseCommand {
         ? `Session started, and exited at once: ${sessionMention(ended)} (${describeEnd(ended)})`
         : `✅ Session started: ${sessionMention(session)}`;
       this.context.stdout.write(
-        `${started}\n📂 Working directory: ${jsonText(session.workingDir)}\n📝 Logs: ${printable(session.logPath)}\n`,
+        `${started}\n${session.worktree ? `🌿 Worktree: ${printable(session.worktree.path)} on branch ${printable(session.worktree.branch)}\n` : ""}📂 Working directory: ${jsonText(session.workingDir)}\n📝 Logs: ${printable(session.logPath)}\n`,
       );
     }
     if (!this.attach) return 0;

@@ -4,6 +4,7 @@ import { SessionEventKind } from "../../gen/claude_sessions/v1/session_service_p
 import { BaseCommand } from "../base-command.js";
 import { ClientError, daemonGone } from "../client-error.js";
 import { parseDuration } from "../durations.js";
+import { selectorOf } from "../label-args.js";
 import {
   describeActivity,
   describeEnd,
@@ -14,6 +15,7 @@ import {
   sessionMention,
 } from "../output.js";
 import { Status } from "../rpc/call-error.js";
+import { listAllSessions } from "../session-list.js";
 
 /** What `--for` takes, and the activity each one means (none for `exited`). */
 const GOALS = {
@@ -45,7 +47,7 @@ export class WaitCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Wait until sessions are waiting for input, idle, working or exited",
     details: `
-      Waits until every session named is as \`--for\` says (with \`--any\`: until one is), printing a line for each as it gets there, and exits 0. \`waiting\`: it asks you something (a permission prompt, a question); \`idle\`: its turn is done, or its shell is at a prompt; \`working\`: it is at work; \`exited\`: its program has ended, however it ended. A session that already is so counts at once.
+      Waits until every session named (or, with \`-l key=value\`, every session whose labels match) is as \`--for\` says (with \`--any\`: until one is), printing a line for each as it gets there, and exits 0. \`waiting\`: it asks you something (a permission prompt, a question); \`idle\`: its turn is done, or its shell is at a prompt; \`working\`: it is at work; \`exited\`: its program has ended, however it ended. A session that already is so counts at once.
 
       Exits 1 when \`--timeout\` passes first (saying what each session still waiting is doing), when a session ends or is removed before it can get there, or when the daemon goes away; 130 when interrupted. \`--json\` prints each session as it gets there as one JSON object per line.
     `,
@@ -56,6 +58,7 @@ export class WaitCommand extends BaseCommand {
         "$0 wait a b c --any --for waiting --timeout 10m",
       ],
       ["Until a session has ended", "$0 wait build --for exited"],
+      ["Until every session labelled team=api is idle", "$0 wait -l team=api --for idle"],
     ],
   });
 
@@ -70,7 +73,10 @@ export class WaitCommand extends BaseCommand {
   });
   any = Option.Boolean("--any", false, { description: "Return when one session gets there" });
   json = Option.Boolean("--json", false, { description: "Print JSON lines" });
-  ids = Option.Rest({ name: "id", required: 1 });
+  selector = Option.Array("-l,--selector", {
+    description: "Wait for the sessions whose labels match (repeatable: all must hold)",
+  });
+  ids = Option.Rest({ name: "id" });
 
   async run(): Promise<number> {
     if (!(this.goal in GOALS))
@@ -80,9 +86,21 @@ export class WaitCommand extends BaseCommand {
       this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
     const started = Date.now();
 
+    if (this.ids.length > 0 === (this.selector !== undefined))
+      throw new UsageError(
+        "name the sessions to wait for, or select them with -l key=value (not both)",
+      );
     const client = await this.streamingDaemon(this.ids[0]);
+    const ids =
+      this.selector === undefined
+        ? this.ids
+        : (await this.call((c) => listAllSessions(c, [], selectorOf(this.selector)))).map(
+            (session) => session.id,
+          );
+    if (ids.length === 0)
+      throw new ClientError(`no session matches -l ${selectorOf(this.selector)}`, Status.NOT_FOUND);
     const sessions = await Promise.all(
-      this.ids.map((id) =>
+      ids.map((id) =>
         this.call((c) => c.sessions.getSession({ sessionId: id }), id).then(({ session }) => {
           if (session === undefined) throw new Error("the daemon returned no session");
           return session;

@@ -46,6 +46,8 @@ export interface HomePaths {
   /** What Claude Code sessions get to report their activity: a hook script and its settings. */
   claudeHook: string;
   claudeSettings: string;
+  /** The git worktrees of sessions started with one: <repository>-<hash>/<branch>. */
+  worktrees: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -60,6 +62,7 @@ export function homePaths(home: string): HomePaths {
     hostKey: join(home, "run", "host.key"),
     claudeHook: join(home, "run", "claude-hook.sh"),
     claudeSettings: join(home, "run", "claude-settings.json"),
+    worktrees: join(home, "worktrees"),
   };
 }
 

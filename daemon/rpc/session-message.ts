@@ -70,6 +70,8 @@ export function sessionMessage(
     ...activityFields(record, session),
     conversationId: record.conversationId ?? "",
     previousConversationIds: record.previousConversationIds ?? [],
+    labels: { ...record.labels },
+    ...(record.worktree !== undefined && { worktree: { ...record.worktree } }),
   };
 }
 

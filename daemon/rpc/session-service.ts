@@ -7,6 +7,7 @@ import { MAX_RECORD_CHARS } from "../log/session-log.js";
 import type { DaemonCounters } from "../server/daemon-counters.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { SessionState } from "../session/session-record.js";
+import { worktreeStatus } from "../session/worktree.js";
 import { durationMs } from "./duration.js";
 import { RpcError } from "./rpc-error.js";
 import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
@@ -53,6 +54,8 @@ export function sessionService(
         name: request.name,
         cols: request.cols,
         rows: request.rows,
+        labels: request.labels,
+        worktree: request.worktree,
       });
       const message = sessionMessage(session.launched ?? session.record, session);
       await manager.saved({ session, resumed: false });
@@ -67,11 +70,19 @@ export function sessionService(
           throw new RpcError(status.INVALID_ARGUMENT, `unknown session state ${state}`);
         states.push(known);
       }
-      return sessionPage(manager.list({ states, name: request.name }), request);
+      return sessionPage(
+        manager.list({ states, name: request.name, selector: request.labelSelector }),
+        request,
+      );
     },
 
     async getSession(request) {
-      return { session: sessionMessageOf(manager.get(request.sessionId)) };
+      const session = manager.get(request.sessionId);
+      const message = sessionMessageOf(session);
+      const { worktree } = session.record;
+      if (worktree !== undefined && message.worktree !== undefined)
+        Object.assign(message.worktree, await worktreeStatus(worktree));
+      return { session: message };
     },
 
     async stopSession(request) {
@@ -85,7 +96,9 @@ export function sessionService(
 
     async removeSession(request) {
       return {
-        session: sessionMessage(await manager.remove(request.sessionId, request.deleteLog)),
+        session: sessionMessage(
+          await manager.remove(request.sessionId, request.deleteLog, request.force),
+        ),
       };
     },
 
@@ -103,6 +116,14 @@ export function sessionService(
     async renameSession(request) {
       return {
         session: sessionMessageOf(await manager.rename(request.sessionId, request.name)),
+      };
+    },
+
+    async labelSession(request) {
+      return {
+        session: sessionMessageOf(
+          await manager.label(request.sessionId, request.set, request.remove),
+        ),
       };
     },
 

@@ -21,6 +21,7 @@ import { MAX_PENDING_INPUT_BYTES } from "../terminal/pty-writer.js";
 import type { AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
 import { hasClaudeTranscript } from "./claude-transcript.js";
 import { resolveSession } from "./id-resolver.js";
+import { checkLabels, matches, parseSelector } from "./labels.js";
 import { Session, type SessionChange } from "./session.js";
 import {
   chosenConversation,
@@ -40,6 +41,7 @@ import {
   checkSize,
   checkWorkingDir,
 } from "./session-validation.js";
+import { createWorktree, defaultBranch, removeWorktree, type WorktreeRecord } from "./worktree.js";
 
 /** How many hosts a starting daemon connects to at once. */
 const RECONNECT_CONCURRENCY = 16;
@@ -60,6 +62,9 @@ export interface StartOptions {
   name: string;
   cols?: number | undefined;
   rows?: number | undefined;
+  labels?: Readonly<Record<string, string>>;
+  /** Run in a new git worktree, on `branch` (empty: one named after the session) from `base`. */
+  worktree?: { branch: string; base: string } | undefined;
 }
 
 export interface ResumeOptions {
@@ -304,18 +309,38 @@ export class SessionManager {
     const name = checkNewName(options.name);
     const { cols, rows } = checkSize(options.cols, options.rows);
     const requested = checkCommand(options.command);
+    const labels = checkLabels(options.labels ?? {});
     if (name !== "") this.checkNameFree(name);
     checkFreeFds();
     const id = randomUUID();
-    const env = sessionEnv(options.env, id);
+    const env = sessionEnv(options.env, id, this.paths.home);
     const { argv, claudeCode } = commandForStart(requested, id, env);
-    const executable = findExecutable(argv[0] as string, workingDir, env);
-    checkExecSize(executable, argv, env);
+    findExecutable(argv[0] as string, workingDir, env);
+    let runIn = workingDir;
+    let worktree: WorktreeRecord | undefined;
+    if (options.worktree !== undefined) {
+      const made = await createWorktree({
+        dir: workingDir,
+        branch: options.worktree.branch || defaultBranch(name, id),
+        base: options.worktree.base,
+        worktreesDir: this.paths.worktrees,
+      });
+      worktree = made.worktree;
+      runIn = made.workingDir;
+    }
+    let executable: string;
+    try {
+      executable = findExecutable(argv[0] as string, runIn, env);
+      checkExecSize(executable, argv, env);
+    } catch (error) {
+      if (worktree !== undefined) await removeWorktree(worktree, true, id).catch(() => undefined);
+      throw error;
+    }
     const conversationId = claudeCode ? chosenConversation(argv) : undefined;
     const record: SessionRecord = {
       id,
       name,
-      workingDir,
+      workingDir: runIn,
       command: argv,
       state: "starting",
       pid: 0,
@@ -324,6 +349,8 @@ export class SessionManager {
       rows,
       claudeCode,
       ...(conversationId !== undefined && { conversationId }),
+      ...(Object.keys(labels).length > 0 && { labels }),
+      ...(worktree !== undefined && { worktree }),
     };
     const session = this.createSession(record, 0);
     this.sessions.set(id, session);
@@ -365,14 +392,18 @@ export class SessionManager {
     }
   }
 
-  /** The sessions, oldest first, optionally filtered. */
-  list(filter: { states?: readonly SessionState[]; name?: string } = {}): Session[] {
+  /** The sessions, oldest first, optionally filtered (`selector`: a label selector). */
+  list(
+    filter: { states?: readonly SessionState[]; name?: string; selector?: string } = {},
+  ): Session[] {
+    const requirements = parseSelector(filter.selector ?? "");
     return [...this.sessions.values()].filter(
       (session) =>
         (filter.states === undefined ||
           filter.states.length === 0 ||
           filter.states.includes(session.state)) &&
-        (filter.name === undefined || filter.name === "" || session.record.name === filter.name),
+        (filter.name === undefined || filter.name === "" || session.record.name === filter.name) &&
+        matches(session.record.labels ?? {}, requirements),
     );
   }
 
@@ -459,8 +490,11 @@ export class SessionManager {
     return session;
   }
 
-  /** Forgets an ended session, and deletes its log if asked. */
-  async remove(query: string, deleteLog: boolean): Promise<SessionRecord> {
+  /**
+   * Forgets an ended session, and deletes its log if asked. Its worktree goes first: one with
+   * uncommitted changes is refused unless `force`; its branch is kept.
+   */
+  async remove(query: string, deleteLog: boolean, force = false): Promise<SessionRecord> {
     this.checkOpen();
     const session = this.get(query);
     if (session.isRunning) {
@@ -470,6 +504,13 @@ export class SessionManager {
       );
     }
     await session.exited();
+    const { worktree } = session.record;
+    if (worktree !== undefined) {
+      await removeWorktree(worktree, force, session.record.name || session.id);
+      this.logger.info(
+        `session ${session.id}: worktree ${worktree.path} removed, branch ${worktree.branch} kept`,
+      );
+    }
     this.sessions.delete(session.id);
     session.dispose();
     // Unlinking a large log takes a while; other sessions need not wait for it.
@@ -498,7 +539,7 @@ export class SessionManager {
       cols: record.cols,
       rows: record.rows,
     });
-    const env = sessionEnv(options.env, record.id);
+    const env = sessionEnv(options.env, record.id, this.paths.home);
     checkFreeFds();
     const argv = commandForResume(
       record.command,
@@ -533,6 +574,35 @@ export class SessionManager {
       );
     });
     this.logger.info(`session ${session.id} renamed from '${previous}' to '${name}'`);
+    return session;
+  }
+
+  /**
+   * Sets and removes labels of a session, checked as {@link start} checks them, whatever its
+   * state; resolves once the state file holds them.
+   */
+  async label(
+    query: string,
+    set: Readonly<Record<string, string>>,
+    remove: readonly string[],
+  ): Promise<Session> {
+    this.checkOpen();
+    const session = this.get(query);
+    checkLabels(set);
+    const labels: Record<string, string> = { ...session.record.labels };
+    for (const key of remove) delete labels[key];
+    Object.assign(labels, set);
+    const checked = checkLabels(labels);
+    const before = JSON.stringify(session.record.labels ?? {});
+    if (JSON.stringify(checked) === before) return session;
+    session.update({ labels: Object.keys(checked).length > 0 ? checked : undefined });
+    await this.store.saved().catch((error: unknown) => {
+      throw unsaved(
+        `session ${session.id} is labelled, but cannot write ${this.paths.state}: ${(error as Error).message}; the daemon retries until it can: free space on that disk`,
+        error,
+      );
+    });
+    this.logger.info(`session ${session.id} labels: ${JSON.stringify(checked)}`);
     return session;
   }
 
@@ -589,10 +659,18 @@ export class SessionManager {
 function sessionEnv(
   requested: Readonly<Record<string, string>> | undefined,
   id: string,
+  home: string,
 ): Record<string, string> {
   const chosen =
     requested !== undefined && Object.keys(requested).length > 0 ? requested : envOf(process.env);
-  return { ...checkEnv(chosen), TERM: "xterm-256color", [SESSION_ID_ENV]: id };
+  // The home, so that `claude-sessions` run inside the session reaches this daemon, unless the
+  // environment names one of its own.
+  return {
+    CLAUDE_SESSIONS_HOME: home,
+    ...checkEnv(chosen),
+    TERM: "xterm-256color",
+    [SESSION_ID_ENV]: id,
+  };
 }
 
 /** Refuses what only a running session can do (`what`: "send input", "resize", "attach"). */

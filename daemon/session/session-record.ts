@@ -4,7 +4,9 @@
  * started (a resume takes the client's environment, or the daemon's own).
  */
 import { isAbsolute } from "node:path";
+import { keyProblem, MAX_LABELS, valueProblem } from "./labels.js";
 import { checkName, MAX_DIMENSION } from "./session-validation.js";
+import type { WorktreeRecord } from "./worktree.js";
 
 export type SessionState = "starting" | "running" | "exited" | "stopped" | "failed" | "interrupted";
 
@@ -33,6 +35,10 @@ export interface SessionRecord {
   /** Claude Code: the conversation it is in now, and those it was in before, oldest first. */
   conversationId?: string;
   previousConversationIds?: string[];
+  /** Its labels (key to value). */
+  labels?: Record<string, string>;
+  /** The git worktree made for it (`start --worktree`). */
+  worktree?: WorktreeRecord;
 }
 
 export function isActive(state: SessionState): boolean {
@@ -144,9 +150,52 @@ export function parseSessionRecord(value: unknown): SessionRecord {
     fail(
       `previousConversationIds must be a list of conversation ids, got ${shown(v.previousConversationIds)}`,
     );
+  if (v.labels !== undefined) {
+    const labels = v.labels;
+    if (typeof labels !== "object" || labels === null || Array.isArray(labels))
+      fail(`labels must be an object of strings, got ${shown(labels)}`);
+    const entries = Object.entries(labels as Record<string, unknown>);
+    if (entries.length > MAX_LABELS) fail(`${entries.length} labels; at most ${MAX_LABELS}`);
+    for (const [key, value] of entries) {
+      if (
+        keyProblem(key) !== undefined ||
+        typeof value !== "string" ||
+        valueProblem(value) !== undefined
+      )
+        fail(`label ${shown(key)}=${shown(value)} is not a label`);
+    }
+  }
+  if (v.worktree !== undefined) {
+    const w = v.worktree as Record<string, unknown>;
+    if (
+      typeof w !== "object" ||
+      w === null ||
+      !isString(w.path) ||
+      !isAbsolute(w.path) ||
+      !isString(w.repository) ||
+      !isAbsolute(w.repository) ||
+      !isString(w.branch) ||
+      w.branch === "" ||
+      typeof w.baseCommit !== "string" ||
+      !/^[0-9a-f]{40,64}$/.test(w.baseCommit)
+    )
+      fail(
+        `worktree must hold an absolute path and repository, a branch and a base commit, got ${shown(w)}`,
+      );
+  }
   const record: Record<string, unknown> = {};
   for (const key of RECORD_KEYS) if (v[key] !== undefined) record[key] = v[key];
   record.command = [...(v.command as string[])];
+  if (record.labels !== undefined) record.labels = { ...(v.labels as Record<string, string>) };
+  if (record.worktree !== undefined) {
+    const w = v.worktree as unknown as WorktreeRecord;
+    record.worktree = {
+      path: w.path,
+      branch: w.branch,
+      repository: w.repository,
+      baseCommit: w.baseCommit,
+    };
+  }
   if (record.previousConversationIds !== undefined)
     record.previousConversationIds = [...(v.previousConversationIds as string[])];
   return record as unknown as SessionRecord;
@@ -173,4 +222,6 @@ const RECORD_KEYS: ReadonlyArray<keyof SessionRecord> = [
   "logLoss",
   "conversationId",
   "previousConversationIds",
+  "labels",
+  "worktree",
 ];

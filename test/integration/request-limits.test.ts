@@ -76,7 +76,7 @@ describe("request limits", () => {
   const made: string[] = [];
 
   before(async () => {
-    daemon = await fixture.start();
+    daemon = await fixture.start({ env: { DAEMON_ONLY: "in-its-environment" } });
     work = fixture.work;
     channel = new grpc.Client(socketAddress(daemon.socket), grpc.credentials.createInsecure());
     env = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work.path, LANG: "C.UTF-8" };
@@ -269,7 +269,7 @@ describe("request limits", () => {
       command: [
         "bash",
         "-c",
-        'echo "token=$SECRET_TOKEN resumed=$RESUMED home=$CLAUDE_SESSIONS_HOME."; exec cat',
+        'echo "token=$SECRET_TOKEN resumed=$RESUMED daemon=$DAEMON_ONLY. home=$CLAUDE_SESSIONS_HOME."; exec cat',
       ],
       env: { ...env, SECRET_TOKEN: secret },
     });
@@ -277,8 +277,10 @@ describe("request limits", () => {
     made.push(session.id);
     const output = () => outputText(readLog(session.logPath).records);
     await waitFor("the program to see its environment", () =>
-      output().includes(`token=${secret} resumed= home=.`),
+      output().includes(`token=${secret} resumed= daemon=.`),
     );
+    // The daemon adds its home, so that the CLI inside the session reaches it.
+    assert.ok(output().includes(`home=${daemon.home}.`), output());
     assert.ok(!(await readState(daemon.home)).includes(secret), "not in state.json (running)");
     await daemon.client.sessions.stopSession({ sessionId: session.id, gracePeriod: {} });
     assert.ok(!(await readState(daemon.home)).includes(secret), "not in state.json (ended)");
@@ -290,14 +292,14 @@ describe("request limits", () => {
     });
     assert.equal(resumed.code, 0, resumed.stderr);
     await waitFor("the resumed program to see the CLI's environment", () =>
-      output().includes(`token= resumed=by-cli home=${daemon.home}.`),
+      output().includes("token= resumed=by-cli daemon=."),
     );
     await daemon.client.sessions.stopSession({ sessionId: session.id, gracePeriod: {} });
 
     // Without one (grpcurl, daemon --resume), the daemon's own.
     await daemon.client.sessions.resumeSession({ sessionId: session.id });
     await waitFor("the resumed program to see the daemon's environment", () =>
-      output().includes(`token= resumed= home=${daemon.home}.`),
+      output().includes("token= resumed= daemon=in-its-environment."),
     );
     await daemon.client.sessions.stopSession({ sessionId: session.id, gracePeriod: {} });
     assert.ok(!(await readState(daemon.home)).includes("by-cli"), "not in state.json");

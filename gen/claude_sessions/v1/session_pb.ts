@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/session.proto.
  */
 export const file_claude_sessions_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("CiBjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbi5wcm90bxISY2xhdWRlX3Nlc3Npb25zLnYxIvsFCgdTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLd29ya2luZ19kaXIYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgVzdGF0ZRgFIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSCwoDcGlkGAYgASgFEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEhMKC2V4aXRfc2lnbmFsGAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfcGF0aBgLIAEoCRIMCgRjb2xzGAwgASgNEgwKBHJvd3MYDSABKA0SFgoOZmFpbHVyZV9yZWFzb24YDiABKAkSLgoKc3RhcnRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYECABKAQSEQoJbG9nX2Vycm9yGBEgASgJEhMKC2NsYXVkZV9jb2RlGBIgASgIEhgKEGF0dGFjaGVkX2NsaWVudHMYEyABKA0SFgoObG9nX2J5dGVzX2xvc3QYFCABKAQSEAoIbG9nX2xvc3MYFSABKAkSEAoIaG9zdF9waWQYFiABKA0SLgoIYWN0aXZpdHkYFyABKA4yHC5jbGF1ZGVfc2Vzc2lvbnMudjEuQWN0aXZpdHkSFwoPYWN0aXZpdHlfZGV0YWlsGBggASgJEjIKDmFjdGl2aXR5X3NpbmNlGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJmb3JlZ3JvdW5kX2NvbW1hbmQYGiABKAkSFwoPY29udmVyc2F0aW9uX2lkGBsgASgJEiEKGXByZXZpb3VzX2NvbnZlcnNhdGlvbl9pZHMYHCADKAlCDAoKX2V4aXRfY29kZSJ/CghMb2dFbnRyeRILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoEa2luZBgDIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5Mb2dFbnRyeUtpbmQSDAoEZGF0YRgEIAEoCSrSAQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZTRVNTSU9OX1NUQVRFX1NUQVJUSU5HEAESGQoVU0VTU0lPTl9TVEFURV9SVU5OSU5HEAISGAoUU0VTU0lPTl9TVEFURV9FWElURUQQAxIZChVTRVNTSU9OX1NUQVRFX1NUT1BQRUQQBBIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAFEh0KGVNFU1NJT05fU1RBVEVfSU5URVJSVVBURUQQBiqDAQoIQWN0aXZpdHkSGAoUQUNUSVZJVFlfVU5TUEVDSUZJRUQQABIUChBBQ1RJVklUWV9XT1JLSU5HEAESHgoaQUNUSVZJVFlfV0FJVElOR19GT1JfSU5QVVQQAhIRCg1BQ1RJVklUWV9JRExFEAMSFAoQQUNUSVZJVFlfVU5LTk9XThAEKmMKDExvZ0VudHJ5S2luZBIeChpMT0dfRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhkKFUxPR19FTlRSWV9LSU5EX09VVFBVVBABEhgKFExPR19FTlRSWV9LSU5EX0VWRU5UEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiBjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbi5wcm90bxISY2xhdWRlX3Nlc3Npb25zLnYxIpMHCgdTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLd29ya2luZ19kaXIYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgVzdGF0ZRgFIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSCwoDcGlkGAYgASgFEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEhMKC2V4aXRfc2lnbmFsGAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfcGF0aBgLIAEoCRIMCgRjb2xzGAwgASgNEgwKBHJvd3MYDSABKA0SFgoOZmFpbHVyZV9yZWFzb24YDiABKAkSLgoKc3RhcnRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYECABKAQSEQoJbG9nX2Vycm9yGBEgASgJEhMKC2NsYXVkZV9jb2RlGBIgASgIEhgKEGF0dGFjaGVkX2NsaWVudHMYEyABKA0SFgoObG9nX2J5dGVzX2xvc3QYFCABKAQSEAoIbG9nX2xvc3MYFSABKAkSEAoIaG9zdF9waWQYFiABKA0SLgoIYWN0aXZpdHkYFyABKA4yHC5jbGF1ZGVfc2Vzc2lvbnMudjEuQWN0aXZpdHkSFwoPYWN0aXZpdHlfZGV0YWlsGBggASgJEjIKDmFjdGl2aXR5X3NpbmNlGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJmb3JlZ3JvdW5kX2NvbW1hbmQYGiABKAkSFwoPY29udmVyc2F0aW9uX2lkGBsgASgJEiEKGXByZXZpb3VzX2NvbnZlcnNhdGlvbl9pZHMYHCADKAkSNwoGbGFiZWxzGB0gAygLMicuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24uTGFiZWxzRW50cnkSLgoId29ya3RyZWUYHiABKAsyHC5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWUaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfZXhpdF9jb2RlIo4BCghXb3JrdHJlZRIMCgRwYXRoGAEgASgJEg4KBmJyYW5jaBgCIAEoCRISCgpyZXBvc2l0b3J5GAMgASgJEhMKC2Jhc2VfY29tbWl0GAQgASgJEhMKC3VuY29tbWl0dGVkGAUgAygJEhUKDWNvbW1pdHNfYWhlYWQYBiABKA0SDwoHcHJlc2VudBgHIAEoCCJ/CghMb2dFbnRyeRILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoEa2luZBgDIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5Mb2dFbnRyeUtpbmQSDAoEZGF0YRgEIAEoCSrSAQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZTRVNTSU9OX1NUQVRFX1NUQVJUSU5HEAESGQoVU0VTU0lPTl9TVEFURV9SVU5OSU5HEAISGAoUU0VTU0lPTl9TVEFURV9FWElURUQQAxIZChVTRVNTSU9OX1NUQVRFX1NUT1BQRUQQBBIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAFEh0KGVNFU1NJT05fU1RBVEVfSU5URVJSVVBURUQQBiqDAQoIQWN0aXZpdHkSGAoUQUNUSVZJVFlfVU5TUEVDSUZJRUQQABIUChBBQ1RJVklUWV9XT1JLSU5HEAESHgoaQUNUSVZJVFlfV0FJVElOR19GT1JfSU5QVVQQAhIRCg1BQ1RJVklUWV9JRExFEAMSFAoQQUNUSVZJVFlfVU5LTk9XThAEKmMKDExvZ0VudHJ5S2luZBIeChpMT0dfRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhkKFUxPR19FTlRSWV9LSU5EX09VVFBVVBABEhgKFExPR19FTlRSWV9LSU5EX0VWRU5UEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Session is one terminal program run by the daemon in its own
@@ -233,6 +233,22 @@ export type Session = Message<"claude_sessions.v1.Session"> & {
    * @generated from field: repeated string previous_conversation_ids = 28;
    */
   previousConversationIds: string[];
+
+  /**
+   * Labels, as Kubernetes has them: keys of an optional DNS prefix and a
+   * name of at most 63 characters, values of at most 63; set at start or
+   * with LabelSession, selected with ListSessionsRequest.label_selector.
+   *
+   * @generated from field: map<string, string> labels = 29;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * The git worktree the session runs in, when it was started with one.
+   *
+   * @generated from field: claude_sessions.v1.Worktree worktree = 30;
+   */
+  worktree?: Worktree | undefined;
 };
 
 /**
@@ -241,6 +257,71 @@ export type Session = Message<"claude_sessions.v1.Session"> & {
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_claude_sessions_v1_session, 0);
+
+/**
+ * Worktree is a git worktree the daemon made for a session, on a branch of
+ * its own.
+ *
+ * @generated from message claude_sessions.v1.Worktree
+ */
+export type Worktree = Message<"claude_sessions.v1.Worktree"> & {
+  /**
+   * The worktree's directory, absolute.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * The branch checked out there, made for the session.
+   *
+   * @generated from field: string branch = 2;
+   */
+  branch: string;
+
+  /**
+   * The repository's main working tree, absolute.
+   *
+   * @generated from field: string repository = 3;
+   */
+  repository: string;
+
+  /**
+   * The commit the branch started from.
+   *
+   * @generated from field: string base_commit = 4;
+   */
+  baseCommit: string;
+
+  /**
+   * GetSession only, and only while the worktree exists: its uncommitted
+   * changes, as git status --porcelain shows them (" M src/app.ts").
+   *
+   * @generated from field: repeated string uncommitted = 5;
+   */
+  uncommitted: string[];
+
+  /**
+   * GetSession only: how many commits the branch is ahead of base_commit.
+   *
+   * @generated from field: uint32 commits_ahead = 6;
+   */
+  commitsAhead: number;
+
+  /**
+   * GetSession only: whether the worktree's directory is there.
+   *
+   * @generated from field: bool present = 7;
+   */
+  present: boolean;
+};
+
+/**
+ * Describes the message claude_sessions.v1.Worktree.
+ * Use `create(WorktreeSchema)` to create a new message.
+ */
+export const WorktreeSchema: GenMessage<Worktree> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session, 1);
 
 /**
  * LogEntry is one record of a session's log, exactly as stored in
@@ -285,7 +366,7 @@ export type LogEntry = Message<"claude_sessions.v1.LogEntry"> & {
  * Use `create(LogEntrySchema)` to create a new message.
  */
 export const LogEntrySchema: GenMessage<LogEntry> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session, 1);
+  messageDesc(file_claude_sessions_v1_session, 2);
 
 /**
  * SessionState is where a session is in its life.

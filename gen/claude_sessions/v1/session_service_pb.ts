@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/session_service.proto.
  */
 export const file_claude_sessions_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CihjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbl9zZXJ2aWNlLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEi7AEKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSEwoLd29ya2luZ19kaXIYASABKAkSDwoHY29tbWFuZBgCIAMoCRI9CgNlbnYYAyADKAsyMC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIMCgRuYW1lGAQgASgJEhEKBGNvbHMYBSABKA1IAIgBARIRCgRyb3dzGAYgASgNSAGIAQEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyJEChRTdGFydFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ifAoTTGlzdFNlc3Npb25zUmVxdWVzdBIwCgZzdGF0ZXMYASADKA4yIC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvblN0YXRlEgwKBG5hbWUYAiABKAkSEQoJcGFnZV9zaXplGAMgASgFEhIKCnBhZ2VfdG9rZW4YBCABKAkiXgoUTGlzdFNlc3Npb25zUmVzcG9uc2USLQoIc2Vzc2lvbnMYASADKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbhIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiJwoRR2V0U2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJCChJHZXRTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIlkKElN0b3BTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEi8KDGdyYWNlX3BlcmlvZBgCIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiJDChNTdG9wU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiI+ChRSZW1vdmVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCmRlbGV0ZV9sb2cYAiABKAgiRQoVUmVtb3ZlU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiLOAQoUUmVzdW1lU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRI+CgNlbnYYAiADKAsyMS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QuRW52RW50cnkSEQoEY29scxgDIAEoDUgAiAEBEhEKBHJvd3MYBCABKA1IAYgBARoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBQgcKBV9jb2xzQgcKBV9yb3dzIkUKFVJlc3VtZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iOAoUUmVuYW1lU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJIkUKFVJlbmFtZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ilAEKFEF0dGFjaFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoIZnJvbV9zZXEYAiABKARIABIOCgR0YWlsGAMgASgESAASKwoFc2luY2UYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wSAASDgoGZm9sbG93GAUgASgIQgcKBXN0YXJ0IkYKFUF0dGFjaFNlc3Npb25SZXNwb25zZRItCgdlbnRyaWVzGAEgAygLMhwuY2xhdWRlX3Nlc3Npb25zLnYxLkxvZ0VudHJ5It0BChVBdHRhY2hUZXJtaW5hbFJlcXVlc3QSOAoFc3RhcnQYASABKAsyJy5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoVGVybWluYWxTdGFydEgAEg8KBWlucHV0GAIgASgMSAASMgoGcmVzaXplGAMgASgLMiAuY2xhdWRlX3Nlc3Npb25zLnYxLlRlcm1pbmFsU2l6ZUgAEjoKBmRldGFjaBgEIAEoCzIoLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbERldGFjaEgAQgkKB21lc3NhZ2UibAoTQXR0YWNoVGVybWluYWxTdGFydBISCgpzZXNzaW9uX2lkGAEgASgJEi4KBHNpemUYAiABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxTaXplEhEKCXJlYWRfb25seRgDIAEoCCIWChRBdHRhY2hUZXJtaW5hbERldGFjaCIqCgxUZXJtaW5hbFNpemUSDAoEY29scxgBIAEoDRIMCgRyb3dzGAIgASgNIp0BChZBdHRhY2hUZXJtaW5hbFJlc3BvbnNlEjQKBnNjcmVlbhgBIAEoCzIiLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbFNjcmVlbkgAEhAKBm91dHB1dBgCIAEoDEgAEjAKBGV4aXQYAyABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxFeGl0SABCCQoHbWVzc2FnZSI6Cg5UZXJtaW5hbFNjcmVlbhIMCgRkYXRhGAEgASgMEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDSI8CgxUZXJtaW5hbEV4aXQSLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk8KEFNlbmRJbnB1dFJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIOCgRkYXRhGAIgASgMSAASDgoEdGV4dBgDIAEoCUgAQgcKBWlucHV0IioKEVNlbmRJbnB1dFJlc3BvbnNlEhUKDWJ5dGVzX3dyaXR0ZW4YASABKA0iRgoUUmVzaXplU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRjb2xzGAIgASgNEgwKBHJvd3MYAyABKA0iRQoVUmVzaXplU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiJPChRDYXB0dXJlU2NyZWVuUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg8KB2VzY2FwZXMYAiABKAgSEgoKc2Nyb2xsYmFjaxgDIAEoCCJlChVDYXB0dXJlU2NyZWVuUmVzcG9uc2USDAoEdGV4dBgBIAEoCRIMCgRjb2xzGAIgASgNEgwKBHJvd3MYAyABKA0SEAoIY3Vyc29yX3gYBCABKA0SEAoIY3Vyc29yX3kYBSABKA0iMAoUV2F0Y2hTZXNzaW9uc1JlcXVlc3QSGAoQaW5jbHVkZV9leGlzdGluZxgBIAEoCCKqAQoVV2F0Y2hTZXNzaW9uc1Jlc3BvbnNlEjIKBGtpbmQYASABKA4yJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbkV2ZW50S2luZBIsCgdzZXNzaW9uGAIgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SFgoOc2tpcHBlZF9ldmVudHMYAyABKAQSFwoPbGlzdGVkX3Nlc3Npb25zGAQgASgNKqQCChBTZXNzaW9uRXZlbnRLaW5kEiIKHlNFU1NJT05fRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG1NFU1NJT05fRVZFTlRfS0lORF9FWElTVElORxABEh4KGlNFU1NJT05fRVZFTlRfS0lORF9TVEFSVEVEEAISJAogU0VTU0lPTl9FVkVOVF9LSU5EX1NUQVRFX0NIQU5HRUQQAxIdChlTRVNTSU9OX0VWRU5UX0tJTkRfRVhJVEVEEAQSHgoaU0VTU0lPTl9FVkVOVF9LSU5EX1JFTU9WRUQQBRIdChlTRVNTSU9OX0VWRU5UX0tJTkRfUkVTWU5DEAYSJwojU0VTU0lPTl9FVkVOVF9LSU5EX0FDVElWSVRZX0NIQU5HRUQQBzKoCgoOU2Vzc2lvblNlcnZpY2USYQoMU3RhcnRTZXNzaW9uEicuY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QaKC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVzcG9uc2USYQoMTGlzdFNlc3Npb25zEicuY2xhdWRlX3Nlc3Npb25zLnYxLkxpc3RTZXNzaW9uc1JlcXVlc3QaKC5jbGF1ZGVfc2Vzc2lvbnMudjEuTGlzdFNlc3Npb25zUmVzcG9uc2USWwoKR2V0U2Vzc2lvbhIlLmNsYXVkZV9zZXNzaW9ucy52MS5HZXRTZXNzaW9uUmVxdWVzdBomLmNsYXVkZV9zZXNzaW9ucy52MS5HZXRTZXNzaW9uUmVzcG9uc2USXgoLU3RvcFNlc3Npb24SJi5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RvcFNlc3Npb25SZXF1ZXN0GicuY2xhdWRlX3Nlc3Npb25zLnYxLlN0b3BTZXNzaW9uUmVzcG9uc2USZAoNUmVtb3ZlU2Vzc2lvbhIoLmNsYXVkZV9zZXNzaW9ucy52MS5SZW1vdmVTZXNzaW9uUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5SZW1vdmVTZXNzaW9uUmVzcG9uc2USZAoNUmVzdW1lU2Vzc2lvbhIoLmNsYXVkZV9zZXNzaW9ucy52MS5SZXN1bWVTZXNzaW9uUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5SZXN1bWVTZXNzaW9uUmVzcG9uc2USZAoNUmVuYW1lU2Vzc2lvbhIoLmNsYXVkZV9zZXNzaW9ucy52MS5SZW5hbWVTZXNzaW9uUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5SZW5hbWVTZXNzaW9uUmVzcG9uc2USZgoNQXR0YWNoU2Vzc2lvbhIoLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hTZXNzaW9uUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hTZXNzaW9uUmVzcG9uc2UwARJrCg5BdHRhY2hUZXJtaW5hbBIpLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFJlcXVlc3QaKi5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoVGVybWluYWxSZXNwb25zZSgBMAESWAoJU2VuZElucHV0EiQuY2xhdWRlX3Nlc3Npb25zLnYxLlNlbmRJbnB1dFJlcXVlc3QaJS5jbGF1ZGVfc2Vzc2lvbnMudjEuU2VuZElucHV0UmVzcG9uc2USZAoNUmVzaXplU2Vzc2lvbhIoLmNsYXVkZV9zZXNzaW9ucy52MS5SZXNpemVTZXNzaW9uUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5SZXNpemVTZXNzaW9uUmVzcG9uc2USZAoNQ2FwdHVyZVNjcmVlbhIoLmNsYXVkZV9zZXNzaW9ucy52MS5DYXB0dXJlU2NyZWVuUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5DYXB0dXJlU2NyZWVuUmVzcG9uc2USZgoNV2F0Y2hTZXNzaW9ucxIoLmNsYXVkZV9zZXNzaW9ucy52MS5XYXRjaFNlc3Npb25zUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5XYXRjaFNlc3Npb25zUmVzcG9uc2UwAWIGcHJvdG8z", [file_claude_sessions_v1_session, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CihjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbl9zZXJ2aWNlLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEilwMKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSEwoLd29ya2luZ19kaXIYASABKAkSDwoHY29tbWFuZBgCIAMoCRI9CgNlbnYYAyADKAsyMC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIMCgRuYW1lGAQgASgJEhEKBGNvbHMYBSABKA1IAIgBARIRCgRyb3dzGAYgASgNSAGIAQESQwoGbGFiZWxzGAcgAygLMjMuY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuTGFiZWxzRW50cnkSNQoId29ya3RyZWUYCCABKAsyIy5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWVSZXF1ZXN0GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyIvCg9Xb3JrdHJlZVJlcXVlc3QSDgoGYnJhbmNoGAEgASgJEgwKBGJhc2UYAiABKAkiRAoUU3RhcnRTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIpQBChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EjAKBnN0YXRlcxgBIAMoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSDAoEbmFtZRgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgFIAEoCSJeChRMaXN0U2Vzc2lvbnNSZXNwb25zZRItCghzZXNzaW9ucxgBIAMoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSInChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIkIKEkdldFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iWQoSU3RvcFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkMKE1N0b3BTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk0KFFJlbW92ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKZGVsZXRlX2xvZxgCIAEoCBINCgVmb3JjZRgDIAEoCCJFChVSZW1vdmVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIs4BChRSZXN1bWVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEj4KA2VudhgCIAMoCzIxLmNsYXVkZV9zZXNzaW9ucy52MS5SZXN1bWVTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIRCgRjb2xzGAMgASgNSACIAQESEQoEcm93cxgEIAEoDUgBiAEBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBwoFX2NvbHNCBwoFX3Jvd3MiRQoVUmVzdW1lU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiI4ChRSZW5hbWVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiRQoVUmVuYW1lU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiKkAQoTTGFiZWxTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEj0KA3NldBgCIAMoCzIwLmNsYXVkZV9zZXNzaW9ucy52MS5MYWJlbFNlc3Npb25SZXF1ZXN0LlNldEVudHJ5Eg4KBnJlbW92ZRgDIAMoCRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkQKFExhYmVsU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiKUAQoUQXR0YWNoU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCghmcm9tX3NlcRgCIAEoBEgAEg4KBHRhaWwYAyABKARIABIrCgVzaW5jZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABIOCgZmb2xsb3cYBSABKAhCBwoFc3RhcnQiRgoVQXR0YWNoU2Vzc2lvblJlc3BvbnNlEi0KB2VudHJpZXMYASADKAsyHC5jbGF1ZGVfc2Vzc2lvbnMudjEuTG9nRW50cnki3QEKFUF0dGFjaFRlcm1pbmFsUmVxdWVzdBI4CgVzdGFydBgBIAEoCzInLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFN0YXJ0SAASDwoFaW5wdXQYAiABKAxIABIyCgZyZXNpemUYAyABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxTaXplSAASOgoGZGV0YWNoGAQgASgLMiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsRGV0YWNoSABCCQoHbWVzc2FnZSJsChNBdHRhY2hUZXJtaW5hbFN0YXJ0EhIKCnNlc3Npb25faWQYASABKAkSLgoEc2l6ZRgCIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbFNpemUSEQoJcmVhZF9vbmx5GAMgASgIIhYKFEF0dGFjaFRlcm1pbmFsRGV0YWNoIioKDFRlcm1pbmFsU2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0inQEKFkF0dGFjaFRlcm1pbmFsUmVzcG9uc2USNAoGc2NyZWVuGAEgASgLMiIuY2xhdWRlX3Nlc3Npb25zLnYxLlRlcm1pbmFsU2NyZWVuSAASEAoGb3V0cHV0GAIgASgMSAASMAoEZXhpdBgDIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbEV4aXRIAEIJCgdtZXNzYWdlIjoKDlRlcm1pbmFsU2NyZWVuEgwKBGRhdGEYASABKAwSDAoEY29scxgCIAEoDRIMCgRyb3dzGAMgASgNIjwKDFRlcm1pbmFsRXhpdBIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iTwoQU2VuZElucHV0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBGRhdGEYAiABKAxIABIOCgR0ZXh0GAMgASgJSABCBwoFaW5wdXQiKgoRU2VuZElucHV0UmVzcG9uc2USFQoNYnl0ZXNfd3JpdHRlbhgBIAEoDSJGChRSZXNpemVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDSJFChVSZXNpemVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk8KFENhcHR1cmVTY3JlZW5SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHZXNjYXBlcxgCIAEoCBISCgpzY3JvbGxiYWNrGAMgASgIImUKFUNhcHR1cmVTY3JlZW5SZXNwb25zZRIMCgR0ZXh0GAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDRIQCghjdXJzb3JfeBgEIAEoDRIQCghjdXJzb3JfeRgFIAEoDSIwChRXYXRjaFNlc3Npb25zUmVxdWVzdBIYChBpbmNsdWRlX2V4aXN0aW5nGAEgASgIIqoBChVXYXRjaFNlc3Npb25zUmVzcG9uc2USMgoEa2luZBgBIAEoDjIkLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uRXZlbnRLaW5kEiwKB3Nlc3Npb24YAiABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbhIWCg5za2lwcGVkX2V2ZW50cxgDIAEoBBIXCg9saXN0ZWRfc2Vzc2lvbnMYBCABKA0qpAIKEFNlc3Npb25FdmVudEtpbmQSIgoeU0VTU0lPTl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9FVkVOVF9LSU5EX0VYSVNUSU5HEAESHgoaU0VTU0lPTl9FVkVOVF9LSU5EX1NUQVJURUQQAhIkCiBTRVNTSU9OX0VWRU5UX0tJTkRfU1RBVEVfQ0hBTkdFRBADEh0KGVNFU1NJT05fRVZFTlRfS0lORF9FWElURUQQBBIeChpTRVNTSU9OX0VWRU5UX0tJTkRfUkVNT1ZFRBAFEh0KGVNFU1NJT05fRVZFTlRfS0lORF9SRVNZTkMQBhInCiNTRVNTSU9OX0VWRU5UX0tJTkRfQUNUSVZJVFlfQ0hBTkdFRBAHMosLCg5TZXNzaW9uU2VydmljZRJhCgxTdGFydFNlc3Npb24SJy5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydFNlc3Npb25SZXNwb25zZRJhCgxMaXN0U2Vzc2lvbnMSJy5jbGF1ZGVfc2Vzc2lvbnMudjEuTGlzdFNlc3Npb25zUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJbCgpHZXRTZXNzaW9uEiUuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNlc3Npb25SZXF1ZXN0GiYuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNlc3Npb25SZXNwb25zZRJeCgtTdG9wU2Vzc2lvbhImLmNsYXVkZV9zZXNzaW9ucy52MS5TdG9wU2Vzc2lvblJlcXVlc3QaJy5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RvcFNlc3Npb25SZXNwb25zZRJkCg1SZW1vdmVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNlc3Npb25SZXNwb25zZRJkCg1SZXN1bWVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXNwb25zZRJkCg1SZW5hbWVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlbmFtZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlbmFtZVNlc3Npb25SZXNwb25zZRJhCgxMYWJlbFNlc3Npb24SJy5jbGF1ZGVfc2Vzc2lvbnMudjEuTGFiZWxTZXNzaW9uUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5MYWJlbFNlc3Npb25SZXNwb25zZRJmCg1BdHRhY2hTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFNlc3Npb25SZXNwb25zZTABEmsKDkF0dGFjaFRlcm1pbmFsEikuY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsUmVxdWVzdBoqLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFJlc3BvbnNlKAEwARJYCglTZW5kSW5wdXQSJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2VuZElucHV0UmVxdWVzdBolLmNsYXVkZV9zZXNzaW9ucy52MS5TZW5kSW5wdXRSZXNwb25zZRJkCg1SZXNpemVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlc2l6ZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc2l6ZVNlc3Npb25SZXNwb25zZRJkCg1DYXB0dXJlU2NyZWVuEiguY2xhdWRlX3Nlc3Npb25zLnYxLkNhcHR1cmVTY3JlZW5SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLkNhcHR1cmVTY3JlZW5SZXNwb25zZRJmCg1XYXRjaFNlc3Npb25zEiguY2xhdWRlX3Nlc3Npb25zLnYxLldhdGNoU2Vzc2lvbnNSZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLldhdGNoU2Vzc2lvbnNSZXNwb25zZTABYgZwcm90bzM", [file_claude_sessions_v1_session, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * StartSessionRequest describes the program to run.
@@ -51,7 +51,9 @@ export type StartSessionRequest = Message<"claude_sessions.v1.StartSessionReques
 
   /**
    * The program's environment. Empty means the daemon's own environment. The
-   * daemon always adds TERM=xterm-256color and CLAUDE_SESSIONS_ID=<id>. It is
+   * daemon always adds TERM=xterm-256color and CLAUDE_SESSIONS_ID=<id>, and
+   * CLAUDE_SESSIONS_HOME=<its home> unless env has it (so that the CLI inside
+   * reaches this daemon). It is
    * kept in memory only, never written to disk.
    *
    * @generated from field: map<string, string> env = 3;
@@ -79,6 +81,22 @@ export type StartSessionRequest = Message<"claude_sessions.v1.StartSessionReques
    * @generated from field: optional uint32 rows = 6;
    */
   rows?: number | undefined;
+
+  /**
+   * Labels, checked as Kubernetes checks them (INVALID_ARGUMENT otherwise).
+   *
+   * @generated from field: map<string, string> labels = 7;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * Run in a new git worktree of the repository working_dir is in, on a new
+   * branch; working_dir's place in the repository is kept. Not a repository:
+   * FAILED_PRECONDITION.
+   *
+   * @generated from field: claude_sessions.v1.WorktreeRequest worktree = 8;
+   */
+  worktree?: WorktreeRequest | undefined;
 };
 
 /**
@@ -87,6 +105,35 @@ export type StartSessionRequest = Message<"claude_sessions.v1.StartSessionReques
  */
 export const StartSessionRequestSchema: GenMessage<StartSessionRequest> = /*@__PURE__*/
   messageDesc(file_claude_sessions_v1_session_service, 0);
+
+/**
+ * WorktreeRequest asks for a git worktree on a new branch.
+ *
+ * @generated from message claude_sessions.v1.WorktreeRequest
+ */
+export type WorktreeRequest = Message<"claude_sessions.v1.WorktreeRequest"> & {
+  /**
+   * The new branch. Empty means one named after the session:
+   * claude-sessions/<name>, else claude-sessions/<first 8 of the id>.
+   *
+   * @generated from field: string branch = 1;
+   */
+  branch: string;
+
+  /**
+   * What the branch starts from (a commit, branch or tag). Empty means HEAD.
+   *
+   * @generated from field: string base = 2;
+   */
+  base: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.WorktreeRequest.
+ * Use `create(WorktreeRequestSchema)` to create a new message.
+ */
+export const WorktreeRequestSchema: GenMessage<WorktreeRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 1);
 
 /**
  * StartSessionResponse carries the new session.
@@ -107,7 +154,7 @@ export type StartSessionResponse = Message<"claude_sessions.v1.StartSessionRespo
  * Use `create(StartSessionResponseSchema)` to create a new message.
  */
 export const StartSessionResponseSchema: GenMessage<StartSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 1);
+  messageDesc(file_claude_sessions_v1_session_service, 2);
 
 /**
  * ListSessionsRequest filters the list; an empty request lists everything.
@@ -146,6 +193,15 @@ export type ListSessionsRequest = Message<"claude_sessions.v1.ListSessionsReques
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
+
+  /**
+   * Only sessions whose labels match: comma-separated requirements, all of
+   * which must hold: key=value (or key==value), key!=value, key (it has
+   * the label), !key (it has not). Empty means any labels.
+   *
+   * @generated from field: string label_selector = 5;
+   */
+  labelSelector: string;
 };
 
 /**
@@ -153,7 +209,7 @@ export type ListSessionsRequest = Message<"claude_sessions.v1.ListSessionsReques
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 2);
+  messageDesc(file_claude_sessions_v1_session_service, 3);
 
 /**
  * ListSessionsResponse carries one page of sessions.
@@ -182,7 +238,7 @@ export type ListSessionsResponse = Message<"claude_sessions.v1.ListSessionsRespo
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 3);
+  messageDesc(file_claude_sessions_v1_session_service, 4);
 
 /**
  * GetSessionRequest names a session.
@@ -203,7 +259,7 @@ export type GetSessionRequest = Message<"claude_sessions.v1.GetSessionRequest"> 
  * Use `create(GetSessionRequestSchema)` to create a new message.
  */
 export const GetSessionRequestSchema: GenMessage<GetSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 4);
+  messageDesc(file_claude_sessions_v1_session_service, 5);
 
 /**
  * GetSessionResponse carries the session.
@@ -224,7 +280,7 @@ export type GetSessionResponse = Message<"claude_sessions.v1.GetSessionResponse"
  * Use `create(GetSessionResponseSchema)` to create a new message.
  */
 export const GetSessionResponseSchema: GenMessage<GetSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 5);
+  messageDesc(file_claude_sessions_v1_session_service, 6);
 
 /**
  * StopSessionRequest names the session to stop.
@@ -253,7 +309,7 @@ export type StopSessionRequest = Message<"claude_sessions.v1.StopSessionRequest"
  * Use `create(StopSessionRequestSchema)` to create a new message.
  */
 export const StopSessionRequestSchema: GenMessage<StopSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 6);
+  messageDesc(file_claude_sessions_v1_session_service, 7);
 
 /**
  * StopSessionResponse carries the stopped session.
@@ -275,7 +331,7 @@ export type StopSessionResponse = Message<"claude_sessions.v1.StopSessionRespons
  * Use `create(StopSessionResponseSchema)` to create a new message.
  */
 export const StopSessionResponseSchema: GenMessage<StopSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 7);
+  messageDesc(file_claude_sessions_v1_session_service, 8);
 
 /**
  * RemoveSessionRequest names the session to forget.
@@ -296,6 +352,15 @@ export type RemoveSessionRequest = Message<"claude_sessions.v1.RemoveSessionRequ
    * @generated from field: bool delete_log = 2;
    */
   deleteLog: boolean;
+
+  /**
+   * Remove the session's worktree even with uncommitted changes in it
+   * (without, those are FAILED_PRECONDITION, naming them). Its branch is
+   * kept either way.
+   *
+   * @generated from field: bool force = 3;
+   */
+  force: boolean;
 };
 
 /**
@@ -303,7 +368,7 @@ export type RemoveSessionRequest = Message<"claude_sessions.v1.RemoveSessionRequ
  * Use `create(RemoveSessionRequestSchema)` to create a new message.
  */
 export const RemoveSessionRequestSchema: GenMessage<RemoveSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 8);
+  messageDesc(file_claude_sessions_v1_session_service, 9);
 
 /**
  * RemoveSessionResponse carries the removed session.
@@ -324,7 +389,7 @@ export type RemoveSessionResponse = Message<"claude_sessions.v1.RemoveSessionRes
  * Use `create(RemoveSessionResponseSchema)` to create a new message.
  */
 export const RemoveSessionResponseSchema: GenMessage<RemoveSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 9);
+  messageDesc(file_claude_sessions_v1_session_service, 10);
 
 /**
  * ResumeSessionRequest names the session to start again.
@@ -368,7 +433,7 @@ export type ResumeSessionRequest = Message<"claude_sessions.v1.ResumeSessionRequ
  * Use `create(ResumeSessionRequestSchema)` to create a new message.
  */
 export const ResumeSessionRequestSchema: GenMessage<ResumeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 10);
+  messageDesc(file_claude_sessions_v1_session_service, 11);
 
 /**
  * ResumeSessionResponse carries the resumed session.
@@ -389,7 +454,7 @@ export type ResumeSessionResponse = Message<"claude_sessions.v1.ResumeSessionRes
  * Use `create(ResumeSessionResponseSchema)` to create a new message.
  */
 export const ResumeSessionResponseSchema: GenMessage<ResumeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 11);
+  messageDesc(file_claude_sessions_v1_session_service, 12);
 
 /**
  * RenameSessionRequest names a session and its new name.
@@ -418,7 +483,7 @@ export type RenameSessionRequest = Message<"claude_sessions.v1.RenameSessionRequ
  * Use `create(RenameSessionRequestSchema)` to create a new message.
  */
 export const RenameSessionRequestSchema: GenMessage<RenameSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 12);
+  messageDesc(file_claude_sessions_v1_session_service, 13);
 
 /**
  * RenameSessionResponse carries the renamed session.
@@ -439,7 +504,63 @@ export type RenameSessionResponse = Message<"claude_sessions.v1.RenameSessionRes
  * Use `create(RenameSessionResponseSchema)` to create a new message.
  */
 export const RenameSessionResponseSchema: GenMessage<RenameSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 13);
+  messageDesc(file_claude_sessions_v1_session_service, 14);
+
+/**
+ * LabelSessionRequest changes a session's labels.
+ *
+ * @generated from message claude_sessions.v1.LabelSessionRequest
+ */
+export type LabelSessionRequest = Message<"claude_sessions.v1.LabelSessionRequest"> & {
+  /**
+   * Full id, unique prefix (>= 4 characters) or name.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * Labels to set (added, or given a new value).
+   *
+   * @generated from field: map<string, string> set = 2;
+   */
+  set: { [key: string]: string };
+
+  /**
+   * Keys to remove; one the session does not have is no error.
+   *
+   * @generated from field: repeated string remove = 3;
+   */
+  remove: string[];
+};
+
+/**
+ * Describes the message claude_sessions.v1.LabelSessionRequest.
+ * Use `create(LabelSessionRequestSchema)` to create a new message.
+ */
+export const LabelSessionRequestSchema: GenMessage<LabelSessionRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 15);
+
+/**
+ * LabelSessionResponse carries the session with its new labels.
+ *
+ * @generated from message claude_sessions.v1.LabelSessionResponse
+ */
+export type LabelSessionResponse = Message<"claude_sessions.v1.LabelSessionResponse"> & {
+  /**
+   * The session with its labels as they are now.
+   *
+   * @generated from field: claude_sessions.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.LabelSessionResponse.
+ * Use `create(LabelSessionResponseSchema)` to create a new message.
+ */
+export const LabelSessionResponseSchema: GenMessage<LabelSessionResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 16);
 
 /**
  * AttachSessionRequest says which log entries to stream. With none of
@@ -500,7 +621,7 @@ export type AttachSessionRequest = Message<"claude_sessions.v1.AttachSessionRequ
  * Use `create(AttachSessionRequestSchema)` to create a new message.
  */
 export const AttachSessionRequestSchema: GenMessage<AttachSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 14);
+  messageDesc(file_claude_sessions_v1_session_service, 17);
 
 /**
  * AttachSessionResponse carries log entries, in seq order, each exactly once.
@@ -521,7 +642,7 @@ export type AttachSessionResponse = Message<"claude_sessions.v1.AttachSessionRes
  * Use `create(AttachSessionResponseSchema)` to create a new message.
  */
 export const AttachSessionResponseSchema: GenMessage<AttachSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 15);
+  messageDesc(file_claude_sessions_v1_session_service, 18);
 
 /**
  * AttachTerminalRequest is one message from an interactive client.
@@ -576,7 +697,7 @@ export type AttachTerminalRequest = Message<"claude_sessions.v1.AttachTerminalRe
  * Use `create(AttachTerminalRequestSchema)` to create a new message.
  */
 export const AttachTerminalRequestSchema: GenMessage<AttachTerminalRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 16);
+  messageDesc(file_claude_sessions_v1_session_service, 19);
 
 /**
  * AttachTerminalStart opens an interactive attach.
@@ -614,7 +735,7 @@ export type AttachTerminalStart = Message<"claude_sessions.v1.AttachTerminalStar
  * Use `create(AttachTerminalStartSchema)` to create a new message.
  */
 export const AttachTerminalStartSchema: GenMessage<AttachTerminalStart> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 17);
+  messageDesc(file_claude_sessions_v1_session_service, 20);
 
 /**
  * AttachTerminalDetach asks the server to end the attach.
@@ -629,7 +750,7 @@ export type AttachTerminalDetach = Message<"claude_sessions.v1.AttachTerminalDet
  * Use `create(AttachTerminalDetachSchema)` to create a new message.
  */
 export const AttachTerminalDetachSchema: GenMessage<AttachTerminalDetach> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 18);
+  messageDesc(file_claude_sessions_v1_session_service, 21);
 
 /**
  * TerminalSize is a terminal's size in character cells.
@@ -657,7 +778,7 @@ export type TerminalSize = Message<"claude_sessions.v1.TerminalSize"> & {
  * Use `create(TerminalSizeSchema)` to create a new message.
  */
 export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 19);
+  messageDesc(file_claude_sessions_v1_session_service, 22);
 
 /**
  * AttachTerminalResponse is one message to an interactive client.
@@ -704,7 +825,7 @@ export type AttachTerminalResponse = Message<"claude_sessions.v1.AttachTerminalR
  * Use `create(AttachTerminalResponseSchema)` to create a new message.
  */
 export const AttachTerminalResponseSchema: GenMessage<AttachTerminalResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 20);
+  messageDesc(file_claude_sessions_v1_session_service, 23);
 
 /**
  * TerminalScreen is a serialized screen.
@@ -740,7 +861,7 @@ export type TerminalScreen = Message<"claude_sessions.v1.TerminalScreen"> & {
  * Use `create(TerminalScreenSchema)` to create a new message.
  */
 export const TerminalScreenSchema: GenMessage<TerminalScreen> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 21);
+  messageDesc(file_claude_sessions_v1_session_service, 24);
 
 /**
  * TerminalExit reports how the session ended.
@@ -761,7 +882,7 @@ export type TerminalExit = Message<"claude_sessions.v1.TerminalExit"> & {
  * Use `create(TerminalExitSchema)` to create a new message.
  */
 export const TerminalExitSchema: GenMessage<TerminalExit> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 22);
+  messageDesc(file_claude_sessions_v1_session_service, 25);
 
 /**
  * SendInputRequest carries input for a session.
@@ -805,7 +926,7 @@ export type SendInputRequest = Message<"claude_sessions.v1.SendInputRequest"> & 
  * Use `create(SendInputRequestSchema)` to create a new message.
  */
 export const SendInputRequestSchema: GenMessage<SendInputRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 23);
+  messageDesc(file_claude_sessions_v1_session_service, 26);
 
 /**
  * SendInputResponse confirms the write.
@@ -826,7 +947,7 @@ export type SendInputResponse = Message<"claude_sessions.v1.SendInputResponse"> 
  * Use `create(SendInputResponseSchema)` to create a new message.
  */
 export const SendInputResponseSchema: GenMessage<SendInputResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 24);
+  messageDesc(file_claude_sessions_v1_session_service, 27);
 
 /**
  * ResizeSessionRequest sets a session's terminal size.
@@ -861,7 +982,7 @@ export type ResizeSessionRequest = Message<"claude_sessions.v1.ResizeSessionRequ
  * Use `create(ResizeSessionRequestSchema)` to create a new message.
  */
 export const ResizeSessionRequestSchema: GenMessage<ResizeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 25);
+  messageDesc(file_claude_sessions_v1_session_service, 28);
 
 /**
  * ResizeSessionResponse carries the resized session.
@@ -882,7 +1003,7 @@ export type ResizeSessionResponse = Message<"claude_sessions.v1.ResizeSessionRes
  * Use `create(ResizeSessionResponseSchema)` to create a new message.
  */
 export const ResizeSessionResponseSchema: GenMessage<ResizeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 26);
+  messageDesc(file_claude_sessions_v1_session_service, 29);
 
 /**
  * CaptureScreenRequest names the session whose screen to capture.
@@ -917,7 +1038,7 @@ export type CaptureScreenRequest = Message<"claude_sessions.v1.CaptureScreenRequ
  * Use `create(CaptureScreenRequestSchema)` to create a new message.
  */
 export const CaptureScreenRequestSchema: GenMessage<CaptureScreenRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 27);
+  messageDesc(file_claude_sessions_v1_session_service, 30);
 
 /**
  * CaptureScreenResponse is the screen.
@@ -966,7 +1087,7 @@ export type CaptureScreenResponse = Message<"claude_sessions.v1.CaptureScreenRes
  * Use `create(CaptureScreenResponseSchema)` to create a new message.
  */
 export const CaptureScreenResponseSchema: GenMessage<CaptureScreenResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 28);
+  messageDesc(file_claude_sessions_v1_session_service, 31);
 
 /**
  * WatchSessionsRequest opens a stream of session events.
@@ -987,7 +1108,7 @@ export type WatchSessionsRequest = Message<"claude_sessions.v1.WatchSessionsRequ
  * Use `create(WatchSessionsRequestSchema)` to create a new message.
  */
 export const WatchSessionsRequestSchema: GenMessage<WatchSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 29);
+  messageDesc(file_claude_sessions_v1_session_service, 32);
 
 /**
  * WatchSessionsResponse is one session event.
@@ -1030,7 +1151,7 @@ export type WatchSessionsResponse = Message<"claude_sessions.v1.WatchSessionsRes
  * Use `create(WatchSessionsResponseSchema)` to create a new message.
  */
 export const WatchSessionsResponseSchema: GenMessage<WatchSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 30);
+  messageDesc(file_claude_sessions_v1_session_service, 33);
 
 /**
  * SessionEventKind says what happened to a session.
@@ -1200,6 +1321,18 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof RenameSessionRequestSchema;
     output: typeof RenameSessionResponseSchema;
+  },
+  /**
+   * LabelSession sets and removes labels of a session, whatever its state,
+   * and persists them; a bad key or value is INVALID_ARGUMENT. Watchers are
+   * told with a SESSION_EVENT_KIND_STATE_CHANGED event.
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.LabelSession
+   */
+  labelSession: {
+    methodKind: "unary";
+    input: typeof LabelSessionRequestSchema;
+    output: typeof LabelSessionResponseSchema;
   },
   /**
    * AttachSession streams the session's log entries: all of them, the last N,

@@ -1,0 +1,228 @@
+/**
+ * Git worktrees for sessions: a new worktree on a new branch for `start --worktree`, with the
+ * untracked files the repository's `.worktreeinclude` names copied in (`.env`, as Claude Code
+ * copies them); what it holds that is not committed; and removing it, the branch kept. Every
+ * git call is git itself (execFile, no shell), with a timeout and git's own message on failure.
+ */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { cpSync, existsSync, mkdirSync, realpathSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import { SessionError } from "./session-error.js";
+
+/** What a session's record keeps of its worktree. */
+export interface WorktreeRecord {
+  path: string;
+  branch: string;
+  repository: string;
+  baseCommit: string;
+}
+
+/** What a worktree holds now (GetSession). */
+export interface WorktreeStatus {
+  present: boolean;
+  /** `git status --porcelain` lines. */
+  uncommitted: string[];
+  commitsAhead: number;
+}
+
+/** The file in a repository that lists (in .gitignore syntax) the untracked files to copy. */
+export const WORKTREE_INCLUDE = ".worktreeinclude";
+
+const GIT_TIMEOUT_MS = 60_000;
+
+interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs git with `args` in `cwd`; resolves with its exit code and output, whatever it is. */
+function git(cwd: string, args: readonly string[]): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      "git",
+      args,
+      {
+        cwd,
+        timeout: GIT_TIMEOUT_MS,
+        maxBuffer: 64 * 1024 * 1024,
+        // Never a prompt for credentials, and git's messages in one language.
+        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
+      },
+      (error, stdout, stderr) => {
+        if (error !== null && typeof (error as NodeJS.ErrnoException).code === "string") {
+          const code = (error as NodeJS.ErrnoException).code;
+          reject(
+            code === "ENOENT"
+              ? new SessionError(
+                  "failed-precondition",
+                  "git is not installed (or not on the daemon's PATH); a worktree needs it",
+                )
+              : new Error(`git ${args[0]} failed: ${error.message}`),
+          );
+          return;
+        }
+        resolve({ code: error === null ? 0 : (error.code as number) || 1, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** git's own reason, on one line: the last "fatal:" or "error:" line, else its last line. */
+function reason(result: GitResult): string {
+  const lines = result.stderr.trim().split("\n").filter(Boolean);
+  const told = lines.filter((line) => /^(fatal|error):/.test(line)).at(-1) ?? lines.at(-1) ?? "";
+  return told.replace(/^(fatal|error):\s*/, "") || `exit code ${result.code}`;
+}
+
+/** Runs git and returns its stdout, or throws a {@link SessionError} of `kind` with `what`. */
+async function gitOk(
+  cwd: string,
+  args: readonly string[],
+  what: string,
+  kind: "failed-precondition" | "invalid-argument" = "failed-precondition",
+): Promise<string> {
+  const result = await git(cwd, args);
+  if (result.code !== 0) throw new SessionError(kind, `${what}: ${reason(result)}`);
+  return result.stdout;
+}
+
+/** A branch name a session's worktree gets when none is given. */
+export function defaultBranch(name: string, id: string): string {
+  return `claude-sessions/${name || id.slice(0, 8)}`;
+}
+
+/**
+ * Makes a worktree for a session that asked for one in `dir`: checks the repository, the base
+ * and the branch, adds the worktree under `worktreesDir`, copies what `.worktreeinclude`
+ * names, and returns it with the directory to run in (dir's place inside the repository).
+ */
+export async function createWorktree(options: {
+  dir: string;
+  branch: string;
+  base: string;
+  worktreesDir: string;
+}): Promise<{ worktree: WorktreeRecord; workingDir: string }> {
+  const { dir, branch, worktreesDir } = options;
+  const inside = await git(dir, ["rev-parse", "--show-toplevel"]);
+  if (inside.code !== 0) {
+    throw new SessionError(
+      "failed-precondition",
+      `${dir} is not in a git repository (${reason(inside)}); --worktree needs one: start it in a repository, or without --worktree`,
+    );
+  }
+  const repository = realpathSync(inside.stdout.trim());
+  const base = options.base || "HEAD";
+  const baseCommit = (
+    await gitOk(
+      repository,
+      ["rev-parse", "--verify", "--quiet", "--end-of-options", `${base}^{commit}`],
+      `'${base}' is not a commit in ${repository}${base === "HEAD" ? " (a repository with no commit yet has none to branch from)" : ""}`,
+    ).catch((error: SessionError) => {
+      throw new SessionError("failed-precondition", error.message.replace(/: exit code \d+$/, ""));
+    })
+  ).trim();
+  await gitOk(
+    repository,
+    ["check-ref-format", "--branch", branch],
+    `'${branch}' is not a valid branch name`,
+    "invalid-argument",
+  ).catch((error: SessionError) => {
+    throw new SessionError("invalid-argument", error.message.replace(/: exit code \d+$/, ""));
+  });
+  const taken = await git(repository, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
+  if (taken.code === 0) {
+    throw new SessionError(
+      "already-exists",
+      `the branch '${branch}' already exists in ${repository}; name a new one (--worktree <branch>)`,
+    );
+  }
+  const repoHash = createHash("sha256").update(repository).digest("hex").slice(0, 8);
+  const path = join(
+    worktreesDir,
+    `${basename(repository)}-${repoHash}`,
+    branch.replaceAll("/", "-"),
+  );
+  if (existsSync(path)) {
+    throw new SessionError(
+      "already-exists",
+      `${path} already exists; remove it, or name another branch (--worktree <branch>)`,
+    );
+  }
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  await gitOk(
+    repository,
+    ["worktree", "add", "--quiet", "-b", branch, path, baseCommit],
+    `cannot add a worktree at ${path}`,
+  );
+  await copyIncluded(repository, path);
+  const workingDir = join(path, relative(repository, realpathSync(dir)));
+  return {
+    worktree: { path, branch, repository, baseCommit },
+    workingDir: existsSync(workingDir) ? workingDir : path,
+  };
+}
+
+/**
+ * Copies into the worktree the untracked files of `repository` that its `.worktreeinclude`
+ * names (patterns as in .gitignore; git does the matching), keeping their modes.
+ */
+async function copyIncluded(repository: string, worktree: string): Promise<void> {
+  if (!existsSync(join(repository, WORKTREE_INCLUDE))) return;
+  const listed = await gitOk(
+    repository,
+    ["ls-files", "--others", "--ignored", "-z", `--exclude-from=${WORKTREE_INCLUDE}`],
+    `cannot read ${WORKTREE_INCLUDE}`,
+  );
+  for (const file of listed.split("\0").filter(Boolean)) {
+    const target = join(worktree, file);
+    mkdirSync(dirname(target), { recursive: true });
+    cpSync(join(repository, file), target, { preserveTimestamps: true, verbatimSymlinks: true });
+  }
+}
+
+/** What the worktree holds now: whether it is there, its uncommitted changes, commits ahead. */
+export async function worktreeStatus(worktree: WorktreeRecord): Promise<WorktreeStatus> {
+  if (!existsSync(worktree.path)) return { present: false, uncommitted: [], commitsAhead: 0 };
+  const [status, ahead] = await Promise.all([
+    git(worktree.path, ["status", "--porcelain=v1", "--untracked-files=all"]),
+    git(worktree.path, ["rev-list", "--count", `${worktree.baseCommit}..HEAD`]),
+  ]);
+  return {
+    present: true,
+    uncommitted: status.code === 0 ? status.stdout.split("\n").filter(Boolean) : [],
+    commitsAhead: ahead.code === 0 ? Number(ahead.stdout.trim()) || 0 : 0,
+  };
+}
+
+/**
+ * Removes the worktree (its branch stays). One with uncommitted changes is refused, naming
+ * them, unless `force`. One already gone is pruned from the repository's list.
+ */
+export async function removeWorktree(
+  worktree: WorktreeRecord,
+  force: boolean,
+  called: string,
+): Promise<void> {
+  if (!existsSync(worktree.path)) {
+    if (existsSync(worktree.repository)) await git(worktree.repository, ["worktree", "prune"]);
+    return;
+  }
+  const { uncommitted } = await worktreeStatus(worktree);
+  if (uncommitted.length > 0 && !force) {
+    const files = uncommitted.map((line) => line.slice(3));
+    const named =
+      files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
+    throw new SessionError(
+      "failed-precondition",
+      `the worktree ${worktree.path} has uncommitted changes (${named}); commit them on ${worktree.branch}, or remove it anyway with: claude-sessions rm --force ${called}`,
+    );
+  }
+  const from = existsSync(worktree.repository) ? worktree.repository : worktree.path;
+  await gitOk(
+    from,
+    ["worktree", "remove", ...(force ? ["--force", "--force"] : []), worktree.path],
+    `cannot remove the worktree ${worktree.path}`,
+  );
+}
