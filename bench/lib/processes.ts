@@ -1,5 +1,6 @@
 /** Child processes for benchmarks: timed runs, helper scripts that answer in JSON, clean-up checks. */
 import { spawn } from "node:child_process";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { isAlive, waitFor } from "../../test/helpers/wait.js";
 import { BenchFailure } from "./figure.js";
@@ -16,22 +17,30 @@ export interface TimedRun {
 /**
  * Runs `command` and times it from spawn to close, as a shell user would time it. Output is
  * collected, so a command that prints a lot pays for writing it to a pipe, like under `| less`.
+ * `input`, if given, is written to its stdin (else it has none).
  */
 export function timedRun(
   command: string,
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string; input?: string } = {},
 ): Promise<TimedRun> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(command, args, {
       env: options.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.cwd !== undefined && { cwd: options.cwd }),
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
     });
+    if (options.input !== undefined && child.stdin !== null) {
+      // A program that exits before reading its stdin closes the pipe under the write.
+      child.stdin.on("error", () => {});
+      child.stdin.end(options.input);
+    }
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    // Both are pipes (stdio above); only stdin's kind depends on the options.
+    (child.stdout as Readable).on("data", (chunk: Buffer) => out.push(chunk));
+    (child.stderr as Readable).on("data", (chunk: Buffer) => err.push(chunk));
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new BenchFailure(`${command} ${args.join(" ")} did not finish in time`));

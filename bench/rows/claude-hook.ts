@@ -7,28 +7,21 @@
  * directory). The baseline is `/bin/sh -c true` run the same way with the same stdin; the
  * three alternate after a warm-up and are compared by their medians.
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { homePaths, hostPaths } from "../../daemon/common/paths.js";
 import { parseHookEvent } from "../../daemon/host/activity.js";
 import { HOOKS_DIR_ENV, installClaudeHooks } from "../../daemon/session/claude-hooks.js";
 import { tempHome } from "../../test/helpers/temp-home.js";
-import { BenchFailure, check, type Figure, type Row } from "../lib/figure.js";
-import { median, msSince, percentile } from "../lib/stats.js";
+import { check, type Figure, type Row } from "../lib/figure.js";
+import { type TimedRun, timedRun } from "../lib/processes.js";
+import { median, percentile } from "../lib/stats.js";
 
 const RUNS = 200;
 const WARM_UP = 10;
 /** What one hook call may cost Claude Code. */
 const MAX_MS = 30;
 const SESSION_ID = "bench-hook";
-
-interface HookCall {
-  ms: number;
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /**
  * Runs `/bin/sh -c command` with `input` on its stdin, timed from spawn to close, as Claude Code
@@ -39,33 +32,8 @@ function runShell(
   input: string,
   env: NodeJS.ProcessEnv,
   cwd: string,
-): Promise<HookCall> {
-  return new Promise((resolve, reject) => {
-    const start = process.hrtime.bigint();
-    const child = spawn("/bin/sh", ["-c", command], { env, cwd, stdio: ["pipe", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    // A shell that exits before reading its stdin (`true`, no host) closes the pipe under us.
-    child.stdin.on("error", () => {});
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new BenchFailure(`/bin/sh -c ${command} did not finish in 10 s`));
-    }, 10_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      const ms = msSince(start);
-      clearTimeout(timer);
-      resolve({
-        ms,
-        code,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      });
-    });
-    child.stdin.end(input);
-  });
+): Promise<TimedRun> {
+  return timedRun("/bin/sh", ["-c", command], { env, cwd, input, timeoutMs: 10_000 });
 }
 
 /** The command Claude Code runs for a PreToolUse of any tool, from the settings we install. */
@@ -112,7 +80,7 @@ export const claudeHookRow: Row = {
       const session: NodeJS.ProcessEnv = { ...outside, [HOOKS_DIR_ENV]: hooksDir };
       log(`${command} (from ${paths.claudeSettings}), ${payload.length} bytes on stdin`);
 
-      const exitedQuietly = (call: HookCall, what: string) => {
+      const exitedQuietly = (call: TimedRun, what: string) => {
         check(call.code === 0, `${what} exited with ${call.code}: ${call.stderr}`);
         check(
           call.stdout === "" && call.stderr === "",
