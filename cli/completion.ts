@@ -5,9 +5,7 @@
  * sessions.
  */
 import type { Definition } from "clipanion";
-
-/** What `wait --for` takes. */
-export const WAIT_GOALS: readonly string[] = ["waiting", "idle", "working", "exited"];
+import { WAIT_GOALS } from "./commands/wait.js";
 
 /** Tells the completion scripts to complete file names, as the shell does by itself. */
 export const FILES = "__files__";

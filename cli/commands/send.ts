@@ -1,8 +1,10 @@
 import { Command, Option, UsageError } from "clipanion";
-import { SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
+import { type Session, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
+import { ClientError } from "../client-error.js";
 import { selectorOf } from "../label-args.js";
-import { printable, sessionMention } from "../output.js";
+import { sessionMention } from "../output.js";
+import { Status } from "../rpc/call-error.js";
 import { listAllSessions } from "../session-list.js";
 
 export class SendCommand extends BaseCommand {
@@ -34,24 +36,15 @@ export class SendCommand extends BaseCommand {
   text = Option.String({ required: false, name: "text" });
 
   async run(): Promise<number> {
-    if (this.selector !== undefined) {
-      // With -l the only positional is the text.
-      if (this.text !== undefined)
-        throw new UsageError("with -l, give only the text: send -l team=api 'text' --enter");
-      return this.broadcast(selectorOf(this.selector), this.id);
-    }
-    if (this.id === undefined)
+    // With -l the sessions are selected, and the one positional is the text.
+    const selecting = this.selector !== undefined;
+    if (selecting && this.text !== undefined)
+      throw new UsageError("with -l, give only the text: send -l team=api 'text' --enter");
+    const id = selecting ? undefined : this.id;
+    if (!selecting && id === undefined)
       throw new UsageError("name the session to send to, or select sessions with -l");
-    const id = this.id;
-    const after = this.context.passthrough;
-    if (this.text !== undefined && after !== undefined)
-      throw new UsageError("give the text to send, or put it after -- if it starts with a dash");
-    if (this.text === undefined && after === undefined && !this.enter) {
-      throw new UsageError(
-        "give the text to send (or --enter alone to press Enter), or put it after -- if it starts with a dash",
-      );
-    }
-    const text = this.typed(this.text);
+    const text = this.textToSend(selecting ? this.id : this.text);
+    if (id === undefined) return this.broadcast(selectorOf(this.selector), text);
     await this.call(
       (client) =>
         client.sessions.sendInput({ sessionId: id, input: { case: "text", value: text } }),
@@ -60,24 +53,27 @@ export class SendCommand extends BaseCommand {
     return 0;
   }
 
-  /** What to write: the text given (or after --), and Enter if asked. */
-  private typed(text: string | undefined): string {
-    const typed = text ?? (this.context.passthrough ?? []).join(" ");
+  /** What to write: the text given or after `--` (not both), then Enter if asked. */
+  private textToSend(given: string | undefined): string {
+    const after = this.context.passthrough;
+    if (given !== undefined && after !== undefined)
+      throw new UsageError("give the text to send, or put it after -- if it starts with a dash");
+    if (given === undefined && after === undefined && !this.enter) {
+      throw new UsageError(
+        "give the text to send (or --enter alone to press Enter), or put it after -- if it starts with a dash",
+      );
+    }
+    const typed = given ?? (after ?? []).join(" ");
     return this.enter ? `${typed}\r` : typed;
   }
 
-  /** Sends to every running session `selector` matches, saying which; exit 1 if one failed. */
-  private async broadcast(selector: string, given: string | undefined): Promise<number> {
-    if (given === undefined && this.context.passthrough === undefined && !this.enter)
-      throw new UsageError("give the text to send (or --enter alone to press Enter)");
-    const text = this.typed(given);
+  /** Sends to every running session `selector` matches, naming each; exit 1 if one failed. */
+  private async broadcast(selector: string, text: string): Promise<number> {
     const sessions = await this.call((client) =>
       listAllSessions(client, [SessionState.RUNNING], selector),
     );
-    if (sessions.length === 0) {
-      this.context.stderr.write(`error: no running session matches -l ${printable(selector)}\n`);
-      return EXIT_ERROR;
-    }
+    if (sessions.length === 0)
+      throw new ClientError(`no running session matches -l ${selector}`, Status.NOT_FOUND);
     const results = await Promise.allSettled(
       sessions.map((session) =>
         this.call(
@@ -92,9 +88,8 @@ export class SendCommand extends BaseCommand {
     );
     let failed = false;
     results.forEach((result, index) => {
-      const session = sessions[index] as (typeof sessions)[number];
       if (result.status === "fulfilled")
-        this.context.stdout.write(`📨 Sent to ${sessionMention(session)}\n`);
+        this.context.stdout.write(`📨 Sent to ${sessionMention(sessions[index] as Session)}\n`);
       else {
         failed = true;
         this.context.stderr.write(errorLine(result.reason as Error));

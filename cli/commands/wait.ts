@@ -27,6 +27,9 @@ const GOALS = {
 
 type Goal = keyof typeof GOALS;
 
+/** What `--for` takes, as completion offers it. */
+export const WAIT_GOALS = Object.keys(GOALS) as readonly Goal[];
+
 /** Exit code of a wait interrupted with Ctrl-C, as a shell reports it. */
 const EXIT_INTERRUPTED = 130;
 
@@ -80,7 +83,7 @@ export class WaitCommand extends BaseCommand {
 
   async run(): Promise<number> {
     if (!(this.goal in GOALS))
-      throw new UsageError(`--for takes waiting, idle, working or exited, got '${this.goal}'`);
+      throw new UsageError(`--for takes ${WAIT_GOALS.join(", ")}, got '${this.goal}'`);
     const goal = this.goal as Goal;
     const timeoutMs =
       this.timeout === undefined ? undefined : parseDuration(this.timeout, "--timeout");
@@ -91,22 +94,12 @@ export class WaitCommand extends BaseCommand {
         "name the sessions to wait for, or select them with -l key=value (not both)",
       );
     const client = await this.streamingDaemon(this.ids[0]);
-    const ids =
+    const sessions =
       this.selector === undefined
-        ? this.ids
-        : (await this.call((c) => listAllSessions(c, [], selectorOf(this.selector)))).map(
-            (session) => session.id,
-          );
-    if (ids.length === 0)
+        ? await Promise.all(this.ids.map((id) => this.session(id)))
+        : await this.call((c) => listAllSessions(c, [], selectorOf(this.selector)));
+    if (sessions.length === 0)
       throw new ClientError(`no session matches -l ${selectorOf(this.selector)}`, Status.NOT_FOUND);
-    const sessions = await Promise.all(
-      ids.map((id) =>
-        this.call((c) => c.sessions.getSession({ sessionId: id }), id).then(({ session }) => {
-          if (session === undefined) throw new Error("the daemon returned no session");
-          return session;
-        }),
-      ),
-    );
     /** The sessions not there yet, by id, as last seen. */
     const pending = new Map(sessions.map((session) => [session.id, session]));
     let reachedAny = false;
@@ -187,5 +180,12 @@ export class WaitCommand extends BaseCommand {
     }
     // The daemon ends a watch only when it shuts down.
     throw daemonGone(this.socketPath, "it ended the watch");
+  }
+
+  /** The session `id` names, as it is now. */
+  private async session(id: string): Promise<Session> {
+    const { session } = await this.call((c) => c.sessions.getSession({ sessionId: id }), id);
+    if (session === undefined) throw new Error("the daemon returned no session");
+    return session;
   }
 }

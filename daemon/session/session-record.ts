@@ -4,7 +4,7 @@
  * started (a resume takes the client's environment, or the daemon's own).
  */
 import { isAbsolute } from "node:path";
-import { keyProblem, MAX_LABELS, valueProblem } from "./labels.js";
+import { checkLabels } from "./labels.js";
 import { checkName, MAX_DIMENSION } from "./session-validation.js";
 import type { WorktreeRecord } from "./worktree.js";
 
@@ -154,15 +154,13 @@ export function parseSessionRecord(value: unknown): SessionRecord {
     const labels = v.labels;
     if (typeof labels !== "object" || labels === null || Array.isArray(labels))
       fail(`labels must be an object of strings, got ${shown(labels)}`);
-    const entries = Object.entries(labels as Record<string, unknown>);
-    if (entries.length > MAX_LABELS) fail(`${entries.length} labels; at most ${MAX_LABELS}`);
-    for (const [key, value] of entries) {
-      if (
-        keyProblem(key) !== undefined ||
-        typeof value !== "string" ||
-        valueProblem(value) !== undefined
-      )
-        fail(`label ${shown(key)}=${shown(value)} is not a label`);
+    for (const [key, value] of Object.entries(labels as Record<string, unknown>))
+      if (typeof value !== "string")
+        fail(`label ${shown(key)} must be a string, got ${shown(value)}`);
+    try {
+      checkLabels(labels as Record<string, string>);
+    } catch (error) {
+      fail((error as Error).message);
     }
   }
   if (v.worktree !== undefined) {

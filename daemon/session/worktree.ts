@@ -76,15 +76,11 @@ function reason(result: GitResult): string {
   return told.replace(/^(fatal|error):\s*/, "") || `exit code ${result.code}`;
 }
 
-/** Runs git and returns its stdout, or throws a {@link SessionError} of `kind` with `what`. */
-async function gitOk(
-  cwd: string,
-  args: readonly string[],
-  what: string,
-  kind: "failed-precondition" | "invalid-argument" = "failed-precondition",
-): Promise<string> {
+/** Runs git and returns its stdout, or throws a FAILED_PRECONDITION saying `what` and git's reason. */
+async function gitOk(cwd: string, args: readonly string[], what: string): Promise<string> {
   const result = await git(cwd, args);
-  if (result.code !== 0) throw new SessionError(kind, `${what}: ${reason(result)}`);
+  if (result.code !== 0)
+    throw new SessionError("failed-precondition", `${what}: ${reason(result)}`);
   return result.stdout;
 }
 
@@ -114,23 +110,22 @@ export async function createWorktree(options: {
   }
   const repository = realpathSync(inside.stdout.trim());
   const base = options.base || "HEAD";
-  const baseCommit = (
-    await gitOk(
-      repository,
-      ["rev-parse", "--verify", "--quiet", "--end-of-options", `${base}^{commit}`],
-      `'${base}' is not a commit in ${repository}${base === "HEAD" ? " (a repository with no commit yet has none to branch from)" : ""}`,
-    ).catch((error: SessionError) => {
-      throw new SessionError("failed-precondition", error.message.replace(/: exit code \d+$/, ""));
-    })
-  ).trim();
-  await gitOk(
-    repository,
-    ["check-ref-format", "--branch", branch],
-    `'${branch}' is not a valid branch name`,
-    "invalid-argument",
-  ).catch((error: SessionError) => {
-    throw new SessionError("invalid-argument", error.message.replace(/: exit code \d+$/, ""));
-  });
+  const resolved = await git(repository, [
+    "rev-parse",
+    "--verify",
+    "--quiet",
+    "--end-of-options",
+    `${base}^{commit}`,
+  ]);
+  if (resolved.code !== 0) {
+    throw new SessionError(
+      "failed-precondition",
+      `'${base}' is not a commit in ${repository}${base === "HEAD" ? " (a repository with no commit yet has none to branch from)" : ""}; give --base a commit, branch or tag`,
+    );
+  }
+  const baseCommit = resolved.stdout.trim();
+  if ((await git(repository, ["check-ref-format", "--branch", branch])).code !== 0)
+    throw new SessionError("invalid-argument", `'${branch}' is not a valid branch name`);
   const taken = await git(repository, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
   if (taken.code === 0) {
     throw new SessionError(

@@ -215,7 +215,7 @@ describe("e2e: activity through the CLI", () => {
   it("wait refuses what it cannot do: an unknown --for, no session, a session that does not exist", async () => {
     const goal = await home.run(["wait", "x", "--for", "sleeping"]);
     assert.equal(goal.code, 2);
-    assert.match(goal.stderr, /--for takes waiting, idle, working or exited, got 'sleeping'/);
+    assert.match(goal.stderr, /--for takes waiting, idle, working, exited, got 'sleeping'/);
     const none = await home.run(["wait", "--for", "idle"]);
     assert.equal(none.code, 2);
     const missing = await home.run(["wait", "no-such-session", "--for", "idle"]);

@@ -254,6 +254,8 @@ describe("e2e: messages and completion, with a daemon", () => {
     assert.deepEqual(complete("service", "install", "--n"), ["--now"]);
     assert.deepEqual(complete("se").sort(), ["send", "service"]);
     assert.deepEqual(complete("list", "--state", "ex"), ["exited"]);
+    assert.deepEqual(complete("wait", "x", "--for", "w"), ["waiting", "working"]);
+    assert.deepEqual(complete("wait", "x", "--for", ""), ["waiting", "idle", "working", "exited"]);
     assert.deepEqual(complete("show", "ux-c"), ["ux-complete"]);
     const { id } = await home.json<SessionJson>(["show", "ux-complete"]);
     assert.deepEqual(complete("attach", id.slice(0, 6)), [id]);

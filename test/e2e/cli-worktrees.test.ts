@@ -199,6 +199,9 @@ describe("e2e: worktrees, labels and broadcast", () => {
     ]);
     assert.equal(base.code, 1);
     assert.match(base.stderr, /^error: 'no-such-ref' is not a commit in /);
+    const badName = await home.run(["start", "--worktree", "bad..name", repo, ...SHELL]);
+    assert.equal(badName.code, 1);
+    assert.equal(badName.stderr, "error: 'bad..name' is not a valid branch name\n");
     const alone = await home.run(["start", "--base", "main", repo, ...SHELL]);
     assert.equal(alone.code, 2);
     for (const result of [outside, taken, base])
@@ -256,6 +259,11 @@ describe("e2e: worktrees, labels and broadcast", () => {
     await home.ok(["send", "b1", "--enter", "echo marker-b"]);
     await waitFor("b1 to answer", () => logText(b1).includes("marker-b\r\n"));
     assert.ok(!logText(b1).includes("hi-from"), "b1 is not in team a");
+    const nobody = await home.run(["send", "-l", "team=nobody", "echo x", "--enter"]);
+    assert.equal(nobody.code, 1);
+    assert.equal(nobody.stderr, "error: no running session matches -l team=nobody\n");
+    const both = await home.run(["send", "-l", "team=a", "a1", "echo x"]);
+    assert.equal(both.code, 2, "with -l the only positional is the text");
 
     assert.match(
       await home.ok(["label", "a1", "team=b", "tier=1"]),

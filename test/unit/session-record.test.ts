@@ -75,6 +75,30 @@ describe("parseSessionRecord", () => {
     assert.throws(() => parseSessionRecord([sound()]), /the record is not an object/);
   });
 
+  it("keeps labels and a worktree, copied; refuses a bad label or an incomplete worktree", () => {
+    const worktree = {
+      path: "/home/me/.claude-sessions/worktrees/shop-1a2b3c4d/feat-x",
+      branch: "feat-x",
+      repository: "/home/me/src/shop",
+      baseCommit: "a".repeat(40),
+    };
+    const record = { ...sound(), labels: { team: "api", tier: "" }, worktree };
+    const parsed = parseSessionRecord(record);
+    assert.deepEqual(parsed, record);
+    assert.notEqual(parsed.labels, record.labels, "a copy, not the object read");
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ labels: ["team=api"] }, /^labels must be an object of strings/],
+      [{ labels: { team: 1 } }, /^label "team" must be a string, got 1/],
+      [{ labels: { "bad key": "x" } }, /^label key 'bad key' is not valid/],
+      [{ labels: { team: "a b" } }, /^label team=a b is not valid/],
+      [{ worktree: { ...worktree, path: "relative" } }, /^worktree must hold an absolute path/],
+      [{ worktree: { ...worktree, branch: "" } }, /^worktree must hold/],
+      [{ worktree: { ...worktree, baseCommit: "HEAD" } }, /^worktree must hold/],
+    ];
+    for (const [changes, message] of cases)
+      assert.match(problemOf(changes), message, JSON.stringify(changes));
+  });
+
   it("cuts a long value short in its message", () => {
     const problem = problemOf({ id: "x".repeat(1_000_000) });
     assert.ok(problem.length < 200, `${problem.length} characters`);
