@@ -29,8 +29,8 @@ import { join } from "node:path";
 import {
   type ActivityFact,
   claudeActivity,
-  ECHO_MS,
   hookActivity,
+  isFlow,
   parseClaudeStatus,
   parseHookEvent,
   statusActivity,
@@ -68,6 +68,7 @@ export class ActivityTracker {
   private foregroundCommand = "";
   private foregroundCommandLine = "";
   private lastInputAt = 0;
+  private foregroundChangedAt = 0;
   private lastFlowAt = 0;
   private state: ActivityState = 0;
   private since = Date.now();
@@ -119,7 +120,7 @@ export class ActivityTracker {
 
   /** Output was read from the terminal. */
   output(now = Date.now()): void {
-    if (now - this.lastInputAt < ECHO_MS) return;
+    if (!isFlow(now, this.lastInputAt, this.foregroundChangedAt)) return;
     const flowing = this.lastFlowAt !== 0 && now - this.lastFlowAt < ACTIVITY_POLL_MS;
     this.lastFlowAt = now;
     // Only a start of flow can change the activity; the tick sees it stop.
@@ -191,12 +192,16 @@ export class ActivityTracker {
     const stat = procStat(pid);
     if (stat === undefined) return;
     const pgid = stat.tpgid > 0 ? stat.tpgid : pid;
+    // Forked but not yet exec'd, the program is still a copy of this host: nothing to tell yet.
+    if (pgid === pid && procText(pid, "cmdline") === hostCommandLine()) return;
     const command = procText(pgid, "comm").trim();
     // A group whose leader has gone keeps the last name known.
     if (command === "" && pgid === this.foregroundPgid) return;
     if (pgid !== this.foregroundPgid) {
-      // A command that ended and gave the terminal back: its output was its own.
+      // A command that ended and gave the terminal back: its output was its own, and what comes
+      // next (the prompt) is no work either.
       this.lastFlowAt = 0;
+      this.foregroundChangedAt = Date.now();
     } else if (command === this.foregroundCommand) return;
     this.foregroundPgid = pgid;
     this.foregroundCommand = command || procText(pid, "comm").trim();
@@ -275,6 +280,14 @@ function procStat(pid: number): { tpgid: number } | undefined {
   // After "pid (comm) ": state ppid pgrp session tty_nr tpgid ...
   const fields = text.slice(close + 2).split(" ");
   return { tpgid: Number(fields[5]) };
+}
+
+let ownCommandLine: string | undefined;
+
+/** This process's own command line, as /proc has it. */
+function hostCommandLine(): string {
+  ownCommandLine ??= procText(process.pid, "cmdline");
+  return ownCommandLine;
 }
 
 function procText(pid: number, file: string): string {

@@ -271,6 +271,12 @@ export function claudeActivity(
 
 /** Output that comes this soon after input is its echo, not the program at work. */
 export const ECHO_MS = 100;
+/**
+ * Output that comes this soon after the terminal's foreground changed is the program taking the
+ * terminal over or back (a shell printing its prompt when a command ends, an editor redrawing),
+ * not work. Generous, since the foreground is polled and a loaded machine delays the prompt.
+ */
+export const SETTLE_MS = 1500;
 /** A program whose output stopped this long ago is no longer working by its output. */
 export const FLOW_MS = 1000;
 
@@ -282,6 +288,14 @@ export interface TerminalFacts {
   foregroundCommandLine: string;
   /** When output not echoing input last came (epoch ms, 0 never), since the foreground changed. */
   lastFlowAt: number;
+}
+
+/**
+ * Whether output read at `now` is the program at work: not the echo of input written just before,
+ * and not what a program prints as it takes the terminal over or back.
+ */
+export function isFlow(now: number, lastInputAt: number, foregroundChangedAt: number): boolean {
+  return now - lastInputAt >= ECHO_MS && now - foregroundChangedAt >= SETTLE_MS;
 }
 
 /**

@@ -9,10 +9,13 @@ import {
   type ActivityFact,
   type ClaudeStatus,
   claudeActivity,
+  ECHO_MS,
   type HookEvent,
   hookActivity,
+  isFlow,
   parseClaudeStatus,
   parseHookEvent,
+  SETTLE_MS,
   shortText,
   statusActivity,
   terminalActivity,
@@ -838,5 +841,25 @@ describe("terminalActivity: any program", () => {
     assert.deepEqual(at(NOW - 999), { state: ActivityState.working, detail: "" });
     assert.deepEqual(at(NOW - 1000), { state: ActivityState.idle, detail: "" });
     assert.deepEqual(at(NOW - 5000), { state: ActivityState.idle, detail: "" });
+  });
+});
+
+describe("isFlow: which output is the program at work", () => {
+  const NOW = 1_000_000;
+
+  it("is not the echo of input written just before", () => {
+    assert.equal(isFlow(NOW, NOW - ECHO_MS + 1, 0), false);
+    assert.equal(isFlow(NOW, NOW - ECHO_MS, 0), true);
+  });
+
+  it("is not the prompt a shell prints when a command gives the terminal back", () => {
+    assert.equal(isFlow(NOW, 0, NOW - 10), false);
+    assert.equal(isFlow(NOW, 0, NOW - SETTLE_MS + 1), false);
+    assert.equal(isFlow(NOW, 0, NOW - SETTLE_MS), true);
+  });
+
+  it("is work when neither input nor a change of foreground came just before", () => {
+    assert.equal(isFlow(NOW, 0, 0), true);
+    assert.equal(isFlow(NOW, NOW - 60_000, NOW - 60_000), true);
   });
 });
