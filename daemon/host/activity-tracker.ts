@@ -69,6 +69,8 @@ export class ActivityTracker {
   private foregroundCommandLine = "";
   private lastInputAt = 0;
   private foregroundChangedAt = 0;
+  /** The program has exec'd (it is no longer a copy of this host); read once, then known. */
+  private execed = false;
   private lastFlowAt = 0;
   private state: ActivityState = 0;
   private since = Date.now();
@@ -193,7 +195,10 @@ export class ActivityTracker {
     if (stat === undefined) return;
     const pgid = stat.tpgid > 0 ? stat.tpgid : pid;
     // Forked but not yet exec'd, the program is still a copy of this host: nothing to tell yet.
-    if (pgid === pid && procText(pid, "cmdline") === hostCommandLine()) return;
+    if (!this.execed) {
+      if (procText(pid, "cmdline") === hostCommandLine()) return;
+      this.execed = true;
+    }
     const command = procText(pgid, "comm").trim();
     // A group whose leader has gone keeps the last name known.
     if (command === "" && pgid === this.foregroundPgid) return;
