@@ -29,6 +29,7 @@ import { join } from "node:path";
 import {
   type ActivityFact,
   claudeActivity,
+  commName,
   hookActivity,
   isFlow,
   parseClaudeStatus,
@@ -51,6 +52,8 @@ const HOOK_READ_BYTES = 256 * 1024;
 export interface ActivityTrackerOptions {
   /** The program's pid: its process group and the terminal's session. */
   pid: number;
+  /** The program started (the file and arguments exec'd): its name until it has exec'd. */
+  command: readonly string[];
   /** Claude Code only: where its hooks drop events ("" for other programs). */
   hooksDir: string;
   /** Claude Code only: the directory of its status files. */
@@ -194,9 +197,13 @@ export class ActivityTracker {
     const stat = procStat(pid);
     if (stat === undefined) return;
     const pgid = stat.tpgid > 0 ? stat.tpgid : pid;
-    // Forked but not yet exec'd, the program is still a copy of this host: nothing to tell yet.
+    // Forked but not yet exec'd, the program is still a copy of this host: it is named by what
+    // it is about to exec, as the kernel will name it.
     if (!this.execed) {
-      if (procText(pid, "cmdline") === hostCommandLine()) return;
+      if (procText(pid, "cmdline") === hostCommandLine()) {
+        if (this.foregroundPgid === 0) this.provisionalForeground();
+        return;
+      }
       this.execed = true;
     }
     const command = procText(pgid, "comm").trim();
@@ -211,6 +218,18 @@ export class ActivityTracker {
     this.foregroundPgid = pgid;
     this.foregroundCommand = command || procText(pid, "comm").trim();
     this.foregroundCommandLine = procText(pgid, "cmdline").replaceAll("\0", " ").trim();
+  }
+
+  /**
+   * The program's own group in the foreground, named as the kernel names a process after exec:
+   * the basename of the file, cut to 15 bytes.
+   */
+  private provisionalForeground(): void {
+    const { command, pid } = this.options;
+    this.foregroundPgid = pid;
+    this.foregroundChangedAt = Date.now();
+    this.foregroundCommand = commName(command[0] ?? "");
+    this.foregroundCommandLine = command.join(" ");
   }
 
   /** Claude Code's status file, read again whenever it changes. */

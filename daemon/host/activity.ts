@@ -3,7 +3,7 @@
  * status file, and for any program the terminal's foreground process and its output. Pure
  * functions of those facts; {@link ActivityTracker} gathers them.
  */
-import { isAbsolute, relative, sep } from "node:path";
+import { basename, isAbsolute, relative, sep } from "node:path";
 import { ActivityState } from "./host-wire.js";
 
 /** An activity as a fact states it: what, in a few words, and when it was so (epoch ms). */
@@ -308,4 +308,13 @@ export function terminalActivity(facts: TerminalFacts, now: number): Omit<Activi
   if (facts.lastFlowAt > 0 && now - facts.lastFlowAt < FLOW_MS)
     return { state: ActivityState.working, detail: "" };
   return { state: ActivityState.idle, detail: "" };
+}
+
+/** A process's name after it exec'd `file` (TASK_COMM_LEN is 16 bytes, with its NUL). */
+export function commName(file: string): string {
+  const name = Buffer.from(basename(file));
+  let end = Math.min(name.length, 15);
+  // Not inside a UTF-8 sequence: /proc would show the cut bytes, the name shows whole ones.
+  while (end > 0 && end < name.length && ((name[end] ?? 0) & 0xc0) === 0x80) end--;
+  return name.subarray(0, end).toString();
 }

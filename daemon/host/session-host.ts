@@ -132,6 +132,7 @@ export class SessionHost {
       this.startedAt = new Date().toISOString();
       this.activity = new ActivityTracker({
         pid: pty.pid,
+        command: [spawn.file, ...spawn.args],
         hooksDir: spawn.hooksDir,
         claudeStatusDir: spawn.claudeStatusDir,
         onChange: (activity) => {

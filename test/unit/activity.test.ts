@@ -9,6 +9,7 @@ import {
   type ActivityFact,
   type ClaudeStatus,
   claudeActivity,
+  commName,
   ECHO_MS,
   type HookEvent,
   hookActivity,
@@ -861,5 +862,19 @@ describe("isFlow: which output is the program at work", () => {
   it("is work when neither input nor a change of foreground came just before", () => {
     assert.equal(isFlow(NOW, 0, 0), true);
     assert.equal(isFlow(NOW, NOW - 60_000, NOW - 60_000), true);
+  });
+});
+
+describe("commName: a program's name before it has exec'd, as the kernel will give it", () => {
+  it("is the file's basename, cut to 15 bytes", () => {
+    assert.equal(commName("sleep"), "sleep");
+    assert.equal(commName("/usr/bin/python3"), "python3");
+    assert.equal(commName("/opt/tools/a-very-long-program-name"), "a-very-long-pro");
+  });
+
+  it("cuts a name only between whole characters", () => {
+    // 14 ASCII bytes, then a 2-byte character that would end past byte 15.
+    assert.equal(commName("abcdefghijklmné"), "abcdefghijklmn");
+    assert.equal(commName("/bin/café"), "café");
   });
 });
