@@ -20,6 +20,9 @@ const binding = bindService(DaemonService, {
   async ping() {
     return { version: VERSION, pid: process.pid };
   },
+  async reloadConfig() {
+    return {};
+  },
   async shutdown() {
     setImmediate(() => server.forceShutdown());
     return { pid: process.pid };

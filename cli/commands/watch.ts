@@ -19,6 +19,7 @@ const kinds: Record<SessionEventKind, string> = {
   [SessionEventKind.REMOVED]: "removed",
   [SessionEventKind.RESYNC]: "resync",
   [SessionEventKind.ACTIVITY_CHANGED]: "activity",
+  [SessionEventKind.LIMIT_REACHED]: "limit",
 };
 
 export class WatchCommand extends BaseCommand {

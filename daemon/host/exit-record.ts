@@ -7,7 +7,7 @@ import { closeSync, constants, fsyncSync, renameSync, rmSync, writeSync } from "
 import { openRegularFile, readRegularFile } from "../common/regular-file.js";
 import type { ExitStatus, StopReason } from "./host-wire.js";
 
-const reasons = ["none", "request", "shutdown"] as const;
+const reasons = ["none", "request", "shutdown", "limit"] as const;
 
 /**
  * Writes the exit record atomically (a temporary file, fsync unless `sync` is false, rename).
@@ -48,6 +48,8 @@ export function readExitRecord(path: string): ExitStatus | undefined {
       endedAt: typeof value.endedAt === "string" ? value.endedAt : new Date().toISOString(),
       lastSeq: typeof value.lastSeq === "number" ? value.lastSeq : 0,
       event: typeof value.event === "string" ? value.event : "",
+      limitEvent: typeof value.limitEvent === "string" ? value.limitEvent : "",
+      restart: value.restart === true,
     };
   } catch {
     return undefined;

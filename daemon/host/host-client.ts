@@ -28,8 +28,10 @@ import {
   HOST_PROTOCOL_VERSION,
   type HostMessage,
   type HostSpawn,
+  type LimitAction,
   MIN_HOST_PROTOCOL_VERSION,
   type StopReason,
+  type Usage,
   type Welcome,
 } from "./host-wire.js";
 
@@ -207,6 +209,12 @@ export interface HostListener {
   lost(reason: string): void;
   /** What the program does changed (protocol 2; the Welcome holds the first report). */
   activity(report: ActivityReport): void;
+  /** What the process tree uses, about every second (protocol 3). */
+  usage(usage: Usage): void;
+  /** The tree went over its memory limit; `event` is in the log (protocol 3). */
+  limit(event: string, action: LimitAction): void;
+  /** Log retention dropped the oldest segments: the log now starts at `firstKeptSeq`. */
+  logDropped(firstKeptSeq: number): void;
 }
 
 /**
@@ -408,6 +416,15 @@ export class HostConnection {
         return;
       case "activity":
         listener.activity(message.activity);
+        return;
+      case "usage":
+        listener.usage(message.usage);
+        return;
+      case "limit":
+        listener.limit(message.event, message.action);
+        return;
+      case "logDropped":
+        listener.logDropped(message.firstKeptSeq);
         return;
       case "exited":
         this.exit = message.exit;

@@ -9,16 +9,20 @@
  */
 
 /** The protocol version this build speaks, and the oldest one it still drives. */
-export const HOST_PROTOCOL_VERSION = 2;
+export const HOST_PROTOCOL_VERSION = 3;
 export const MIN_HOST_PROTOCOL_VERSION = 1;
 /** The largest frame either side accepts. */
 export const MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
 /** Why a program was ended ({@link ExitStatus.reason}, {@link Stop}). */
-export const StopReason = { none: 0, request: 1, shutdown: 2 } as const;
+export const StopReason = { none: 0, request: 1, shutdown: 2, limit: 3 } as const;
 export type StopReason = (typeof StopReason)[keyof typeof StopReason];
 
 export const RecordKind = { output: 1, event: 2 } as const;
+
+/** What the host does when the process tree is over its memory limit; 0 means warn. */
+export const LimitAction = { unspecified: 0, warn: 1, stop: 2, restart: 3 } as const;
+export type LimitAction = (typeof LimitAction)[keyof typeof LimitAction];
 
 /** What a program is doing ({@link ActivityReport.state}); 0 until something is known. */
 export const ActivityState = { unknown: 0, working: 1, waiting: 2, idle: 3 } as const;
@@ -51,6 +55,9 @@ export interface ExitStatus {
   endedAt: string;
   lastSeq: number;
   event: string;
+  /** Ended by the memory limit (protocol 3): the limit's event, and whether to resume. */
+  limitEvent: string;
+  restart: boolean;
 }
 
 export interface HostSpawn {
@@ -72,6 +79,13 @@ export interface HostSpawn {
   /** Claude Code only: where its hooks drop their events, and its status files' directory. */
   hooksDir: string;
   claudeStatusDir: string;
+  /** The process tree's memory limit in bytes (0 none), and what to do past it. */
+  maxMemoryBytes: number;
+  onLimit: LimitAction;
+  /** The program's niceness; 0 leaves it. */
+  nice: number;
+  /** The most bytes the log keeps on disk (0 no limit). */
+  maxLogBytes: number;
 }
 
 export type HostStarted = { pid: number; error?: undefined } | { pid?: undefined; error: string };
@@ -97,6 +111,16 @@ export interface Welcome {
   startedAt: string;
   /** Protocol 2; undefined from an older host. */
   activity: ActivityReport | undefined;
+  /** Protocol 3: the oldest seq the log's files hold, 0 when nothing was dropped. */
+  firstKeptSeq: number;
+}
+
+/** What the program's process tree uses. */
+export interface Usage {
+  memoryBytes: number;
+  /** CPU time since the sample before, in thousandths of one core. */
+  cpuPermille: number;
+  processes: number;
 }
 
 export interface WireRecord {
@@ -127,7 +151,10 @@ export type HostMessage =
   | { kind: "logLoss"; bytes: number; description: string }
   | { kind: "exited"; exit: ExitStatus }
   | { kind: "refused"; reason: string }
-  | { kind: "activity"; activity: ActivityReport };
+  | { kind: "activity"; activity: ActivityReport }
+  | { kind: "usage"; usage: Usage }
+  | { kind: "limit"; event: string; action: LimitAction }
+  | { kind: "logDropped"; firstKeptSeq: number };
 
 /** A frame that cannot be decoded: the connection is not speaking this protocol. */
 export class WireError extends Error {
@@ -236,7 +263,9 @@ function exitWriter(exit: ExitStatus): Writer {
     .uint(3, exit.reason)
     .string(4, exit.endedAt)
     .uint(5, exit.lastSeq)
-    .string(6, exit.event);
+    .string(6, exit.event)
+    .string(7, exit.limitEvent)
+    .bool(8, exit.restart);
 }
 
 function activityWriter(activity: ActivityReport): Writer {
@@ -272,6 +301,10 @@ export function encodeSpawn(spawn: HostSpawn): Buffer {
     .string(15, spawn.startEvent)
     .string(16, spawn.hooksDir)
     .string(17, spawn.claudeStatusDir)
+    .uint(18, spawn.maxMemoryBytes)
+    .uint(19, spawn.onLimit)
+    .int32(20, spawn.nice)
+    .uint(21, spawn.maxLogBytes)
     .frame();
 }
 
@@ -364,6 +397,7 @@ export function encodeHostMessage(message: HostMessage): Buffer {
       if (welcome.exit !== undefined) body.message(9, exitWriter(welcome.exit));
       body.uint(10, welcome.inputTaken).string(11, welcome.startedAt);
       if (welcome.activity !== undefined) body.message(12, activityWriter(welcome.activity));
+      body.uint(13, welcome.firstKeptSeq);
       out.message(1, body);
       break;
     }
@@ -401,6 +435,20 @@ export function encodeHostMessage(message: HostMessage): Buffer {
       break;
     case "activity":
       out.message(10, activityWriter(message.activity));
+      break;
+    case "usage": {
+      const { usage } = message;
+      out.message(
+        11,
+        new Writer().uint(1, usage.memoryBytes).uint(2, usage.cpuPermille).uint(3, usage.processes),
+      );
+      break;
+    }
+    case "limit":
+      out.message(12, new Writer().string(1, message.event).uint(2, message.action));
+      break;
+    case "logDropped":
+      out.message(13, new Writer().uint(1, message.firstKeptSeq));
       break;
   }
   return out.frame();
@@ -492,7 +540,11 @@ class FieldValue {
 }
 
 function stopReason(value: number): StopReason {
-  return value === 1 || value === 2 ? value : 0;
+  return value === 1 || value === 2 || value === 3 ? value : 0;
+}
+
+function limitAction(value: number): LimitAction {
+  return value === 1 || value === 2 || value === 3 ? value : 0;
 }
 
 function decodeExit(value: FieldValue): ExitStatus {
@@ -503,6 +555,8 @@ function decodeExit(value: FieldValue): ExitStatus {
     endedAt: "",
     lastSeq: 0,
     event: "",
+    limitEvent: "",
+    restart: false,
   };
   value.each((number, field) => {
     if (number === 1) exit.exitCode = field.int32;
@@ -511,6 +565,8 @@ function decodeExit(value: FieldValue): ExitStatus {
     else if (number === 4) exit.endedAt = field.string;
     else if (number === 5) exit.lastSeq = field.number;
     else if (number === 6) exit.event = field.string;
+    else if (number === 7) exit.limitEvent = field.string;
+    else if (number === 8) exit.restart = field.bool;
   });
   return exit;
 }
@@ -563,6 +619,10 @@ export function decodeSpawn(frame: Uint8Array): HostSpawn {
     startEvent: "",
     hooksDir: "",
     claudeStatusDir: "",
+    maxMemoryBytes: 0,
+    onLimit: 0,
+    nice: 0,
+    maxLogBytes: 0,
   };
   new Reader(frame).each((number, field) => {
     switch (number) {
@@ -623,6 +683,18 @@ export function decodeSpawn(frame: Uint8Array): HostSpawn {
         break;
       case 17:
         spawn.claudeStatusDir = field.string;
+        break;
+      case 18:
+        spawn.maxMemoryBytes = field.number;
+        break;
+      case 19:
+        spawn.onLimit = limitAction(field.number);
+        break;
+      case 20:
+        spawn.nice = field.int32;
+        break;
+      case 21:
+        spawn.maxLogBytes = field.number;
         break;
     }
   });
@@ -715,6 +787,7 @@ export function decodeHostMessage(frame: Uint8Array): HostMessage {
           inputTaken: 0,
           startedAt: "",
           activity: undefined,
+          firstKeptSeq: 0,
         };
         field.each((part, value) => {
           if (part === 1) welcome.protocolVersion = value.number;
@@ -729,6 +802,7 @@ export function decodeHostMessage(frame: Uint8Array): HostMessage {
           else if (part === 10) welcome.inputTaken = value.number;
           else if (part === 11) welcome.startedAt = value.string;
           else if (part === 12) welcome.activity = decodeActivity(value);
+          else if (part === 13) welcome.firstKeptSeq = value.number;
         });
         message = { kind: "welcome", welcome };
         break;
@@ -804,6 +878,33 @@ export function decodeHostMessage(frame: Uint8Array): HostMessage {
       case 10:
         message = { kind: "activity", activity: decodeActivity(field) };
         break;
+      case 11: {
+        const usage: Usage = { memoryBytes: 0, cpuPermille: 0, processes: 0 };
+        field.each((part, value) => {
+          if (part === 1) usage.memoryBytes = value.number;
+          else if (part === 2) usage.cpuPermille = value.number;
+          else if (part === 3) usage.processes = value.number;
+        });
+        message = { kind: "usage", usage };
+        break;
+      }
+      case 12: {
+        const limit = { kind: "limit" as const, event: "", action: 0 as LimitAction };
+        field.each((part, value) => {
+          if (part === 1) limit.event = value.string;
+          else if (part === 2) limit.action = limitAction(value.number);
+        });
+        message = limit;
+        break;
+      }
+      case 13: {
+        let firstKeptSeq = 0;
+        field.each((part, value) => {
+          if (part === 1) firstKeptSeq = value.number;
+        });
+        message = { kind: "logDropped", firstKeptSeq };
+        break;
+      }
     }
   });
   if (message === undefined) throw new WireError("a host message of no known kind");

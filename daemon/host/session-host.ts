@@ -74,6 +74,9 @@ export class SessionHost {
   private exit: ExitStatus | undefined;
   private stopReason: StopReason = StopReason.none;
   private stopEvent: string | undefined;
+  /** Set when the memory limit ended the program: its event, and whether to resume it. */
+  private limitEvent = "";
+  private limitRestart = false;
   private killAt = Number.POSITIVE_INFINITY;
   private killTimer: NodeJS.Timeout | undefined;
   private readingPaused = false;
@@ -333,6 +336,7 @@ export class SessionHost {
           inputTaken: this.takenSent,
           startedAt: this.startedAt,
           activity: protocol >= 2 ? this.activity?.report : undefined,
+          firstKeptSeq: this.log.firstKeptSeq,
         },
       }),
     );
@@ -449,6 +453,8 @@ export class SessionHost {
       endedAt: new Date().toISOString(),
       lastSeq: this.log.lastSeq,
       event: this.stopEvent ?? event,
+      limitEvent: this.limitEvent,
+      restart: this.limitRestart,
     };
     try {
       writeExitRecord(this.spawn.exitPath, exit, this.daemon === undefined);

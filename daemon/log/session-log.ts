@@ -100,6 +100,18 @@ export class SessionLog {
     this.ringBudget = options.ringBudget ?? RING_BUDGET;
   }
 
+  private firstKept = 1;
+
+  /** The oldest seq the log's files hold: 1 until retention drops a segment. */
+  get firstKeptSeq(): number {
+    return this.firstKept;
+  }
+
+  /** Every record before `seq` is gone from the files (another process dropped them). */
+  dropBefore(seq: number): void {
+    if (seq > this.firstKept) this.firstKept = seq;
+  }
+
   /** The seq of the newest record readers can see. */
   get lastSeq(): number {
     return this.sealedSeq;

@@ -1,11 +1,14 @@
 /** The DaemonService handlers. */
+
 import { durationFromMs, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { status } from "@grpc/grpc-js";
 import type { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { VERSION } from "../common/version.js";
 import type { DaemonCounters } from "../server/daemon-counters.js";
 import type { SessionManager } from "../session/session-manager.js";
 import { durationMs } from "./duration.js";
+import { RpcError } from "./rpc-error.js";
 import type { ServiceImpl } from "./service-binding.js";
 
 export interface DaemonControl {
@@ -21,6 +24,10 @@ export function daemonService(
   counters: DaemonCounters,
 ): ServiceImpl<(typeof DaemonService)["method"]> {
   return {
+    async reloadConfig() {
+      throw new RpcError(status.UNIMPLEMENTED, "ReloadConfig is not served yet");
+    },
+
     async ping() {
       const sessions = manager.list();
       return {

@@ -3,12 +3,15 @@ import type { MessageInitShape } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   Activity,
+  LimitAction,
   LogEntryKind,
   type LogEntrySchema,
   type SessionSchema,
   SessionState,
 } from "../../gen/claude_sessions/v1/session_pb.js";
+import type { StartLimits } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import type { LogRecord } from "../log/log-record.js";
+import type { AskedLimits, LimitActionName, SessionLimits } from "../session/limits.js";
 import type { ActivityName, Session } from "../session/session.js";
 import type { SessionState as RecordState, SessionRecord } from "../session/session-record.js";
 
@@ -27,6 +30,41 @@ const activities: Record<ActivityName, Activity> = {
   idle: Activity.IDLE,
   unknown: Activity.UNKNOWN,
 };
+
+const limitActions: Record<LimitActionName, LimitAction> = {
+  warn: LimitAction.WARN,
+  stop: LimitAction.STOP,
+  restart: LimitAction.RESTART,
+};
+
+/** The limit action for a wire one (undefined for UNSPECIFIED: the default applies). */
+export function limitActionName(action: LimitAction): LimitActionName | undefined {
+  for (const [name, value] of Object.entries(limitActions))
+    if (value === action) return name as LimitActionName;
+  return undefined;
+}
+
+/** The limits a start asks for: what it leaves unset comes from the daemon's defaults. */
+export function askedLimits(limits: StartLimits | undefined): AskedLimits {
+  if (limits === undefined) return {};
+  const onLimit = limitActionName(limits.onLimit);
+  return {
+    ...(limits.maxMemoryBytes !== undefined && { maxMemoryBytes: Number(limits.maxMemoryBytes) }),
+    ...(onLimit !== undefined && { onLimit }),
+    ...(limits.nice !== undefined && { nice: limits.nice }),
+    ...(limits.maxLogBytes !== undefined && { maxLogBytes: Number(limits.maxLogBytes) }),
+  };
+}
+
+function limitsMessage(limits: SessionLimits | undefined) {
+  if (limits === undefined) return undefined;
+  return {
+    maxMemoryBytes: BigInt(limits.maxMemoryBytes),
+    onLimit: limitActions[limits.onLimit],
+    nice: limits.nice,
+    maxLogBytes: BigInt(limits.maxLogBytes),
+  };
+}
 
 /** The record state for a wire state (undefined for UNSPECIFIED or unknown numbers). */
 export function recordState(state: SessionState): RecordState | undefined {
@@ -72,6 +110,24 @@ export function sessionMessage(
     previousConversationIds: record.previousConversationIds ?? [],
     labels: { ...record.labels },
     ...(record.worktree !== undefined && { worktree: { ...record.worktree } }),
+    limits: limitsMessage(record.limits),
+    ...usageFields(record, session),
+    logDroppedEntries: BigInt(Math.max(0, (session?.log.firstKeptSeq ?? 1) - 1)),
+    limitEvent: record.limitEvent ?? "",
+  };
+}
+
+/** What a running session's process tree uses, as its host last sampled it. */
+function usageFields(record: Readonly<SessionRecord>, session: Session | undefined) {
+  const usage = record.state === "running" ? session?.usage : undefined;
+  if (usage === undefined) return {};
+  return {
+    usage: {
+      memoryBytes: BigInt(usage.memoryBytes),
+      cpuPercent: usage.cpuPercent,
+      processes: usage.processes,
+      sampledAt: timestamp(usage.sampledAt),
+    },
   };
 }
 

@@ -11,7 +11,13 @@ import { worktreeStatus } from "../session/worktree.js";
 import { durationMs } from "./duration.js";
 import { RpcError } from "./rpc-error.js";
 import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
-import { logEntry, recordState, sessionMessage, sessionMessageOf } from "./session-message.js";
+import {
+  askedLimits,
+  logEntry,
+  recordState,
+  sessionMessage,
+  sessionMessageOf,
+} from "./session-message.js";
 import { sessionPage } from "./session-page.js";
 import { nextMessage, waitForDrain, whenCancelled } from "./stream-util.js";
 import { streamSessionEvents } from "./watch-stream.js";
@@ -56,6 +62,7 @@ export function sessionService(
         rows: request.rows,
         labels: request.labels,
         worktree: request.worktree,
+        limits: askedLimits(request.limits),
       });
       const message = sessionMessage(session.launched ?? session.record, session);
       await manager.saved({ session, resumed: false });
@@ -199,6 +206,10 @@ export function sessionService(
         scrollback: request.scrollback,
       });
       return screen;
+    },
+
+    async pruneSessions() {
+      throw new RpcError(status.UNIMPLEMENTED, "PruneSessions is not served yet");
     },
 
     async watchSessions(request, call) {

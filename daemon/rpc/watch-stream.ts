@@ -26,6 +26,7 @@ const watchKinds: Record<WatchKind, SessionEventKind> = {
   state: SessionEventKind.STATE_CHANGED,
   exited: SessionEventKind.EXITED,
   activity: SessionEventKind.ACTIVITY_CHANGED,
+  limit: SessionEventKind.LIMIT_REACHED,
   removed: SessionEventKind.REMOVED,
 };
 

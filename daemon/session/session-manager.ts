@@ -22,6 +22,7 @@ import type { AttachmentSink, TerminalAttachment } from "../terminal/terminal-at
 import { hasClaudeTranscript } from "./claude-transcript.js";
 import { resolveSession } from "./id-resolver.js";
 import { checkLabels, matches, parseSelector } from "./labels.js";
+import { type AskedLimits, BUILT_IN_LIMITS, resolveLimits, type SessionLimits } from "./limits.js";
 import { Session, type SessionChange } from "./session.js";
 import {
   chosenConversation,
@@ -65,6 +66,15 @@ export interface StartOptions {
   labels?: Readonly<Record<string, string>>;
   /** Run in a new git worktree, on `branch` (empty: one named after the session) from `base`. */
   worktree?: { branch: string; base: string } | undefined;
+  /** Limits asked for; what is left out comes from the defaults. */
+  limits?: AskedLimits;
+}
+
+/** What a session gets when its start does not say (the config file's defaults). */
+export interface SessionDefaults {
+  /** The program when a start names none; empty: Claude Code. */
+  command: readonly string[];
+  limits: SessionLimits;
 }
 
 export interface ResumeOptions {
@@ -79,6 +89,7 @@ export class SessionManager {
   private readonly store: StateStore;
   private readonly parts: SessionParts;
   private closing = false;
+  private defaults: SessionDefaults = { command: [], limits: BUILT_IN_LIMITS };
 
   constructor(
     private readonly paths: HomePaths,
@@ -91,6 +102,11 @@ export class SessionManager {
     });
     ensurePrivateLogsDirectory(paths.logs);
     this.parts = hostedSessionParts(paths, hostKey(paths));
+  }
+
+  /** Sets what new sessions get when their start does not say (a config file was read). */
+  setDefaults(defaults: SessionDefaults): void {
+    this.defaults = defaults;
   }
 
   /**
@@ -200,6 +216,9 @@ export class SessionManager {
               exited: () => resolve(),
               lost: () => resolve(),
               activity: () => undefined,
+              usage: () => undefined,
+              limit: () => undefined,
+              logDropped: () => undefined,
             }),
           );
           host.stop(ORPHAN_GRACE_MS, StopReason.shutdown);
@@ -308,8 +327,11 @@ export class SessionManager {
     const workingDir = checkWorkingDir(options.workingDir);
     const name = checkNewName(options.name);
     const { cols, rows } = checkSize(options.cols, options.rows);
-    const requested = checkCommand(options.command);
+    const requested = checkCommand(
+      options.command.length > 0 ? options.command : this.defaults.command,
+    );
     const labels = checkLabels(options.labels ?? {});
+    const limits = resolveLimits(options.limits ?? {}, this.defaults.limits);
     if (name !== "") this.checkNameFree(name);
     checkFreeFds();
     const id = randomUUID();
@@ -351,6 +373,7 @@ export class SessionManager {
       ...(conversationId !== undefined && { conversationId }),
       ...(Object.keys(labels).length > 0 && { labels }),
       ...(worktree !== undefined && { worktree }),
+      limits,
     };
     const session = this.createSession(record, 0);
     this.sessions.set(id, session);

@@ -77,6 +77,10 @@ export interface SessionOutputLog {
   stopMirroring(fileLastSeq: number): void;
   cursor(seq: number, onFileRead?: () => void): SessionLogReader;
   seqAtTime(time: Date): Promise<number>;
+  /** The oldest seq its files hold (1 when nothing was dropped). */
+  readonly firstKeptSeq: number;
+  /** Its host dropped every record before `seq` (log retention). */
+  dropBefore(seq: number): void;
   waitForNewerThan(seq: number, signal?: AbortSignal): Promise<void>;
 }
 

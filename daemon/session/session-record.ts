@@ -5,6 +5,7 @@
  */
 import { isAbsolute } from "node:path";
 import { checkLabels } from "./labels.js";
+import { parseLimits, type SessionLimits } from "./limits.js";
 import { checkName, MAX_DIMENSION } from "./session-validation.js";
 import type { WorktreeRecord } from "./worktree.js";
 
@@ -39,6 +40,10 @@ export interface SessionRecord {
   labels?: Record<string, string>;
   /** The git worktree made for it (`start --worktree`). */
   worktree?: WorktreeRecord;
+  /** The limits it runs with (records of older versions have none: no limits). */
+  limits?: SessionLimits;
+  /** The latest time its tree went over its memory limit, and what was done. */
+  limitEvent?: string;
 }
 
 export function isActive(state: SessionState): boolean {
@@ -126,7 +131,7 @@ export function parseSessionRecord(value: unknown): SessionRecord {
     fail(`exitCode must be an integer, got ${shown(v.exitCode)}`);
   if (v.logBytesLost !== undefined && !integerIn(v.logBytesLost, 0, Number.MAX_SAFE_INTEGER))
     fail(`logBytesLost must be a whole number of bytes, got ${shown(v.logBytesLost)}`);
-  for (const key of ["exitSignal", "failureReason", "logLoss"] as const) {
+  for (const key of ["exitSignal", "failureReason", "logLoss", "limitEvent"] as const) {
     if (v[key] !== undefined && !isString(v[key]))
       fail(`${key} must be a string, got ${shown(v[key])}`);
   }
@@ -181,6 +186,12 @@ export function parseSessionRecord(value: unknown): SessionRecord {
         `worktree must hold an absolute path and repository, a branch and a base commit, got ${shown(w)}`,
       );
   }
+  let limits: SessionLimits | undefined;
+  if (v.limits !== undefined) {
+    const parsed = parseLimits(v.limits);
+    if (typeof parsed === "string") fail(parsed);
+    limits = parsed as SessionLimits;
+  }
   const record: Record<string, unknown> = {};
   for (const key of RECORD_KEYS) if (v[key] !== undefined) record[key] = v[key];
   record.command = [...(v.command as string[])];
@@ -194,6 +205,7 @@ export function parseSessionRecord(value: unknown): SessionRecord {
       baseCommit: w.baseCommit,
     };
   }
+  if (limits !== undefined) record.limits = limits;
   if (record.previousConversationIds !== undefined)
     record.previousConversationIds = [...(v.previousConversationIds as string[])];
   return record as unknown as SessionRecord;
@@ -222,4 +234,6 @@ const RECORD_KEYS: ReadonlyArray<keyof SessionRecord> = [
   "previousConversationIds",
   "labels",
   "worktree",
+  "limits",
+  "limitEvent",
 ];

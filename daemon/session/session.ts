@@ -15,6 +15,7 @@ import type { Viewport } from "../terminal/screen-frame.js";
 import { type AttachmentSink, TerminalAttachment } from "../terminal/terminal-attachment.js";
 import type { ScreenText } from "../terminal/terminal-screen.js";
 import { claudeScreenActivity } from "./claude-screen.js";
+import { spawnLimits } from "./limits.js";
 import type { ScreenCheckpoint } from "./screen-checkpoint.js";
 import { describeCommand } from "./session-command.js";
 import type {
@@ -45,7 +46,17 @@ const CHECKPOINT_BYTES = 1024 * 1024;
 const SCREEN_READ_MS = 200;
 
 /** What changed, for WatchSessions and the state file. */
-export type SessionChange = "started" | "state" | "activity" | "exited";
+export type SessionChange = "started" | "state" | "activity" | "exited" | "limit";
+
+/** What a running session's process tree uses, as its host last sampled it. */
+export interface SessionUsage {
+  memoryBytes: number;
+  /** Percent of one core since the sample before. */
+  cpuPercent: number;
+  processes: number;
+  /** RFC 3339. */
+  sampledAt: string;
+}
 
 export type ActivityName = "working" | "waiting" | "idle" | "unknown";
 
@@ -110,6 +121,7 @@ export class Session {
   /** What the host last said the program does. */
   private hostActivity: ActivityReport | undefined;
   private activity_: SessionActivity | undefined;
+  private usage_: SessionUsage | undefined;
   /** Claude Code with its hooks and status file silent: its screen is read after output. */
   private readsScreen = false;
   private screenTimer: NodeJS.Timeout | undefined;
@@ -163,6 +175,11 @@ export class Session {
   /** The pid of the session's host, while it has one. */
   get hostPid(): number {
     return this.host?.welcome.hostPid ?? 0;
+  }
+
+  /** What its process tree uses; undefined while it has no host (or one too old to say). */
+  get usage(): SessionUsage | undefined {
+    return this.usage_;
   }
 
   /** What the program is doing; undefined while the session has no host. */
@@ -264,6 +281,7 @@ export class Session {
     this.readsScreen = false;
     this.hostActivity = undefined;
     this.activity_ = undefined;
+    this.usage_ = undefined;
   }
 
   /**
@@ -294,6 +312,7 @@ export class Session {
       rows,
       startEvent: `${event}: ${describeCommand(argv)}`,
       claudeCode: this.record.claudeCode,
+      ...spawnLimits(this.record.limits),
     });
     const blank = { seq: lastSeq, cols, rows, frame: "" };
     this.saveCheckpoint(blank);
@@ -359,7 +378,24 @@ export class Session {
       activity: (report) => {
         if (this.host === host) this.takeActivity(report);
       },
+      usage: (usage) => {
+        if (this.host !== host) return;
+        this.usage_ = {
+          memoryBytes: usage.memoryBytes,
+          cpuPercent: usage.cpuPermille / 10,
+          processes: usage.processes,
+          sampledAt: new Date().toISOString(),
+        };
+      },
+      limit: (event) => {
+        if (this.host !== host) return;
+        this.hooks.warn(`session ${this.id}: ${event}`);
+        this.update({ limitEvent: event });
+        this.changed("limit");
+      },
+      logDropped: (firstKeptSeq) => this.log.dropBefore(firstKeptSeq),
     });
+    if (welcome.firstKeptSeq > 0) this.log.dropBefore(welcome.firstKeptSeq);
     const redraw = !(await this.replay(screen, from, welcome.lastSeq));
     if (screen.cols !== welcome.cols || screen.rows !== welcome.rows)
       screen.resize(welcome.cols, welcome.rows);

@@ -27,6 +27,7 @@ async function standInDaemon(socket: string, pid: number, home: string) {
   const server = new grpc.Server();
   const { definition, handlers } = bindService(DaemonService, {
     ping: async () => ({ pid, version: "stand-in", home }),
+    reloadConfig: async () => ({}),
     shutdown: async (request: ShutdownRequest) => {
       requests.push(request);
       return { pid };

@@ -166,6 +166,7 @@ describe("e2e: stop-daemon with a daemon that does not go away", () => {
     const server = new grpc.Server();
     const { definition, handlers } = bindService(DaemonService, {
       ping: async () => ({ pid: survivor.pid as number, version: "stub" }),
+      reloadConfig: async () => ({}),
       shutdown: async () => ({ pid: survivor.pid as number }),
     });
     server.addService(definition, handlers);

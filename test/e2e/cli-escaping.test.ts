@@ -150,6 +150,7 @@ describe("e2e: output escaping with a daemon that sends anything", () => {
     const server = new grpc.Server();
     const daemon = bindService(DaemonService, {
       ping: async () => ({ version: "1.0\x1b]0;VERSION\x07", pid: process.pid }),
+      reloadConfig: async () => ({}),
       shutdown: async () => ({ pid: process.pid }),
     });
     const sessions = bindService(

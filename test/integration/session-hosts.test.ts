@@ -434,6 +434,7 @@ async function fakeHost(
             welcome: {
               protocolVersion,
               hostVersion: protocolVersion === 1 ? "0.0.9" : "9.0.0",
+              firstKeptSeq: 0,
               hostPid: process.pid,
               pid,
               cols: 80,

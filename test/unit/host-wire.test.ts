@@ -66,6 +66,10 @@ const spawn: HostSpawn = {
   startEvent: "started: bash -c",
   hooksDir: "/tmp/h/run/x.hooks",
   claudeStatusDir: "/home/u/.claude/sessions",
+  maxMemoryBytes: 100 * 1024 * 1024,
+  onLimit: 3,
+  nice: -5,
+  maxLogBytes: 5 * 1024 * 1024,
 };
 
 const activity: ActivityReport = {
@@ -87,6 +91,8 @@ const exit: ExitStatus = {
   endedAt: "2026-12-02T10:00:00.000Z",
   lastSeq: 77,
   event: "stopped by request (killed by SIGTERM)",
+  limitEvent: "",
+  restart: false,
 };
 
 describe("host protocol codec", () => {
@@ -161,6 +167,7 @@ describe("host protocol codec", () => {
         inputTaken: 12,
         startedAt: "2026-12-02T09:00:00.000Z",
         activity,
+        firstKeptSeq: 4,
       },
     },
     {
@@ -178,6 +185,7 @@ describe("host protocol codec", () => {
         inputTaken: 0,
         startedAt: "",
         activity: undefined,
+        firstKeptSeq: 0,
       },
     },
     { kind: "output", data: Buffer.from("\x1b[1mhello\x1b[0m \xff", "latin1") },
@@ -204,6 +212,11 @@ describe("host protocol codec", () => {
     },
     { kind: "output", data: Buffer.from("x"), unlogged: true },
     { kind: "written", seq: 12 },
+    { kind: "usage", usage: { memoryBytes: 3 * 2 ** 30, cpuPermille: 1500, processes: 7 } },
+    { kind: "usage", usage: { memoryBytes: 0, cpuPermille: 0, processes: 0 } },
+    { kind: "limit", event: "memory limit: 312 MiB over 100 MiB; stopping", action: 2 },
+    { kind: "logDropped", firstKeptSeq: 2 ** 35 },
+    { kind: "exited", exit: { ...exit, reason: 3, limitEvent: "memory limit", restart: true } },
     { kind: "inputTaken", total: 2 ** 33 },
     { kind: "logProblem", error: "ENOSPC" },
     { kind: "logProblem", error: "" },

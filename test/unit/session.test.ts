@@ -63,6 +63,7 @@ function welcomeOf(fields: Partial<Welcome>): Welcome {
     inputTaken: 0,
     startedAt: TIME,
     activity: undefined,
+    firstKeptSeq: 0,
     ...fields,
   };
 }
@@ -172,6 +173,8 @@ class FakeHost implements SessionPty {
       endedAt: TIME,
       lastSeq: this.seq,
       event,
+      limitEvent: "",
+      restart: false,
       ...fields,
     };
     this.session.exited(exit);
@@ -275,6 +278,10 @@ class FakeLog implements SessionOutputLog {
       },
       async close() {},
     };
+  }
+  firstKeptSeq = 1;
+  dropBefore(seq: number): void {
+    this.firstKeptSeq = Math.max(this.firstKeptSeq, seq);
   }
   async seqAtTime(): Promise<number> {
     return 1;
@@ -671,6 +678,8 @@ describe("Session", () => {
         endedAt: TIME,
         lastSeq: 3,
         event: "exited (exit code 3)",
+        limitEvent: "",
+        restart: false,
       };
       const host = leave({ pid: 2001, lastSeq: 3, writtenSeq: 3, exit });
       await session.reconnect(await parts.reconnect(ID));
@@ -883,6 +892,8 @@ describe("Session", () => {
         endedAt: TIME,
         lastSeq: 3,
         event: "stopped by request (exit code 0)",
+        limitEvent: "",
+        restart: false,
       };
       const { session, told, log, forgotten, launch } = fakeSession({ recordedExit });
       const host = await launch();

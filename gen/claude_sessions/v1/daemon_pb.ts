@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/daemon.proto.
  */
 export const file_claude_sessions_v1_daemon: GenFile = /*@__PURE__*/
-  fileDesc("Ch9jbGF1ZGVfc2Vzc2lvbnMvdjEvZGFlbW9uLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiDQoLUGluZ1JlcXVlc3Qi+QEKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEgsKA3BpZBgCIAEoBRIpCgZ1cHRpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEaG9tZRgFIAEoCRIVCg1zZXNzaW9uX2NvdW50GAYgASgNEhUKDXJ1bm5pbmdfY291bnQYByABKA0SNAoIY291bnRlcnMYCCABKAsyIi5jbGF1ZGVfc2Vzc2lvbnMudjEuRGFlbW9uQ291bnRlcnMi1wEKDkRhZW1vbkNvdW50ZXJzEiQKHHRlcm1pbmFsX2JhY2tsb2dfbGltaXRfYnl0ZXMYASABKAQSIwobdGVybWluYWxfYmFja2xvZ19wZWFrX2J5dGVzGAIgASgEEhgKEHRlcm1pbmFsX3Jlc3luY3MYAyABKAQSIQoZZm9sbG93ZXJfaGVsZF9saW1pdF9ieXRlcxgEIAEoBBIgChhmb2xsb3dlcl9oZWxkX3BlYWtfYnl0ZXMYBSABKAQSGwoTZm9sbG93ZXJfZmlsZV9yZWFkcxgGIAEoBCJZCg9TaHV0ZG93blJlcXVlc3QSLwoMZ3JhY2VfcGVyaW9kGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhUKDXN0b3Bfc2Vzc2lvbnMYAiABKAgiHwoQU2h1dGRvd25SZXNwb25zZRILCgNwaWQYASABKAUysQEKDURhZW1vblNlcnZpY2USSQoEUGluZxIfLmNsYXVkZV9zZXNzaW9ucy52MS5QaW5nUmVxdWVzdBogLmNsYXVkZV9zZXNzaW9ucy52MS5QaW5nUmVzcG9uc2USVQoIU2h1dGRvd24SIy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2h1dGRvd25SZXF1ZXN0GiQuY2xhdWRlX3Nlc3Npb25zLnYxLlNodXRkb3duUmVzcG9uc2ViBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("Ch9jbGF1ZGVfc2Vzc2lvbnMvdjEvZGFlbW9uLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiDQoLUGluZ1JlcXVlc3QijgIKDFBpbmdSZXNwb25zZRIPCgd2ZXJzaW9uGAEgASgJEgsKA3BpZBgCIAEoBRIpCgZ1cHRpbWUYAyABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SLgoKc3RhcnRlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDAoEaG9tZRgFIAEoCRIVCg1zZXNzaW9uX2NvdW50GAYgASgNEhUKDXJ1bm5pbmdfY291bnQYByABKA0SNAoIY291bnRlcnMYCCABKAsyIi5jbGF1ZGVfc2Vzc2lvbnMudjEuRGFlbW9uQ291bnRlcnMSEwoLY29uZmlnX3BhdGgYCSABKAki1wEKDkRhZW1vbkNvdW50ZXJzEiQKHHRlcm1pbmFsX2JhY2tsb2dfbGltaXRfYnl0ZXMYASABKAQSIwobdGVybWluYWxfYmFja2xvZ19wZWFrX2J5dGVzGAIgASgEEhgKEHRlcm1pbmFsX3Jlc3luY3MYAyABKAQSIQoZZm9sbG93ZXJfaGVsZF9saW1pdF9ieXRlcxgEIAEoBBIgChhmb2xsb3dlcl9oZWxkX3BlYWtfYnl0ZXMYBSABKAQSGwoTZm9sbG93ZXJfZmlsZV9yZWFkcxgGIAEoBCJZCg9TaHV0ZG93blJlcXVlc3QSLwoMZ3JhY2VfcGVyaW9kGAEgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uEhUKDXN0b3Bfc2Vzc2lvbnMYAiABKAgiHwoQU2h1dGRvd25SZXNwb25zZRILCgNwaWQYASABKAUiFQoTUmVsb2FkQ29uZmlnUmVxdWVzdCJGChRSZWxvYWRDb25maWdSZXNwb25zZRIMCgRwYXRoGAEgASgJEg0KBWZvdW5kGAIgASgIEhEKCWVmZmVjdGl2ZRgDIAEoCTKUAgoNRGFlbW9uU2VydmljZRJJCgRQaW5nEh8uY2xhdWRlX3Nlc3Npb25zLnYxLlBpbmdSZXF1ZXN0GiAuY2xhdWRlX3Nlc3Npb25zLnYxLlBpbmdSZXNwb25zZRJVCghTaHV0ZG93bhIjLmNsYXVkZV9zZXNzaW9ucy52MS5TaHV0ZG93blJlcXVlc3QaJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2h1dGRvd25SZXNwb25zZRJhCgxSZWxvYWRDb25maWcSJy5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVsb2FkQ29uZmlnUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5SZWxvYWRDb25maWdSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * PingRequest carries nothing.
@@ -92,6 +92,13 @@ export type PingResponse = Message<"claude_sessions.v1.PingResponse"> & {
    * @generated from field: claude_sessions.v1.DaemonCounters counters = 8;
    */
   counters?: DaemonCounters | undefined;
+
+  /**
+   * The config file the daemon reads (it need not exist).
+   *
+   * @generated from field: string config_path = 9;
+   */
+  configPath: string;
 };
 
 /**
@@ -223,6 +230,56 @@ export const ShutdownResponseSchema: GenMessage<ShutdownResponse> = /*@__PURE__*
   messageDesc(file_claude_sessions_v1_daemon, 4);
 
 /**
+ * ReloadConfigRequest asks the daemon to read its config file again.
+ *
+ * @generated from message claude_sessions.v1.ReloadConfigRequest
+ */
+export type ReloadConfigRequest = Message<"claude_sessions.v1.ReloadConfigRequest"> & {
+};
+
+/**
+ * Describes the message claude_sessions.v1.ReloadConfigRequest.
+ * Use `create(ReloadConfigRequestSchema)` to create a new message.
+ */
+export const ReloadConfigRequestSchema: GenMessage<ReloadConfigRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_daemon, 5);
+
+/**
+ * ReloadConfigResponse says what the daemon now runs with.
+ *
+ * @generated from message claude_sessions.v1.ReloadConfigResponse
+ */
+export type ReloadConfigResponse = Message<"claude_sessions.v1.ReloadConfigResponse"> & {
+  /**
+   * The config file's path.
+   *
+   * @generated from field: string path = 1;
+   */
+  path: string;
+
+  /**
+   * False when there is no file: the built-in defaults apply.
+   *
+   * @generated from field: bool found = 2;
+   */
+  found: boolean;
+
+  /**
+   * The config in effect, as JSON with every key (defaults included).
+   *
+   * @generated from field: string effective = 3;
+   */
+  effective: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.ReloadConfigResponse.
+ * Use `create(ReloadConfigResponseSchema)` to create a new message.
+ */
+export const ReloadConfigResponseSchema: GenMessage<ReloadConfigResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_daemon, 6);
+
+/**
  * DaemonService is about the daemon process itself: is it there, which
  * version is it, and asking it to stop.
  *
@@ -255,6 +312,18 @@ export const DaemonService: GenService<{
     methodKind: "unary";
     input: typeof ShutdownRequestSchema;
     output: typeof ShutdownResponseSchema;
+  },
+  /**
+   * Reads the config file again (as SIGHUP does). A bad file is
+   * INVALID_ARGUMENT with one line naming the file, the key and what is
+   * allowed, and the daemon keeps its config.
+   *
+   * @generated from rpc claude_sessions.v1.DaemonService.ReloadConfig
+   */
+  reloadConfig: {
+    methodKind: "unary";
+    input: typeof ReloadConfigRequestSchema;
+    output: typeof ReloadConfigResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_claude_sessions_v1_daemon, 0);

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/session.proto.
  */
 export const file_claude_sessions_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("CiBjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbi5wcm90bxISY2xhdWRlX3Nlc3Npb25zLnYxIpMHCgdTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLd29ya2luZ19kaXIYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgVzdGF0ZRgFIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSCwoDcGlkGAYgASgFEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEhMKC2V4aXRfc2lnbmFsGAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfcGF0aBgLIAEoCRIMCgRjb2xzGAwgASgNEgwKBHJvd3MYDSABKA0SFgoOZmFpbHVyZV9yZWFzb24YDiABKAkSLgoKc3RhcnRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYECABKAQSEQoJbG9nX2Vycm9yGBEgASgJEhMKC2NsYXVkZV9jb2RlGBIgASgIEhgKEGF0dGFjaGVkX2NsaWVudHMYEyABKA0SFgoObG9nX2J5dGVzX2xvc3QYFCABKAQSEAoIbG9nX2xvc3MYFSABKAkSEAoIaG9zdF9waWQYFiABKA0SLgoIYWN0aXZpdHkYFyABKA4yHC5jbGF1ZGVfc2Vzc2lvbnMudjEuQWN0aXZpdHkSFwoPYWN0aXZpdHlfZGV0YWlsGBggASgJEjIKDmFjdGl2aXR5X3NpbmNlGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJmb3JlZ3JvdW5kX2NvbW1hbmQYGiABKAkSFwoPY29udmVyc2F0aW9uX2lkGBsgASgJEiEKGXByZXZpb3VzX2NvbnZlcnNhdGlvbl9pZHMYHCADKAkSNwoGbGFiZWxzGB0gAygLMicuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24uTGFiZWxzRW50cnkSLgoId29ya3RyZWUYHiABKAsyHC5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWUaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIMCgpfZXhpdF9jb2RlIo4BCghXb3JrdHJlZRIMCgRwYXRoGAEgASgJEg4KBmJyYW5jaBgCIAEoCRISCgpyZXBvc2l0b3J5GAMgASgJEhMKC2Jhc2VfY29tbWl0GAQgASgJEhMKC3VuY29tbWl0dGVkGAUgAygJEhUKDWNvbW1pdHNfYWhlYWQYBiABKA0SDwoHcHJlc2VudBgHIAEoCCJ/CghMb2dFbnRyeRILCgNzZXEYASABKAQSKAoEdGltZRgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoEa2luZBgDIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5Mb2dFbnRyeUtpbmQSDAoEZGF0YRgEIAEoCSrSAQoMU2Vzc2lvblN0YXRlEh0KGVNFU1NJT05fU1RBVEVfVU5TUEVDSUZJRUQQABIaChZTRVNTSU9OX1NUQVRFX1NUQVJUSU5HEAESGQoVU0VTU0lPTl9TVEFURV9SVU5OSU5HEAISGAoUU0VTU0lPTl9TVEFURV9FWElURUQQAxIZChVTRVNTSU9OX1NUQVRFX1NUT1BQRUQQBBIYChRTRVNTSU9OX1NUQVRFX0ZBSUxFRBAFEh0KGVNFU1NJT05fU1RBVEVfSU5URVJSVVBURUQQBiqDAQoIQWN0aXZpdHkSGAoUQUNUSVZJVFlfVU5TUEVDSUZJRUQQABIUChBBQ1RJVklUWV9XT1JLSU5HEAESHgoaQUNUSVZJVFlfV0FJVElOR19GT1JfSU5QVVQQAhIRCg1BQ1RJVklUWV9JRExFEAMSFAoQQUNUSVZJVFlfVU5LTk9XThAEKmMKDExvZ0VudHJ5S2luZBIeChpMT0dfRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhkKFUxPR19FTlRSWV9LSU5EX09VVFBVVBABEhgKFExPR19FTlRSWV9LSU5EX0VWRU5UEAJiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiBjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbi5wcm90bxISY2xhdWRlX3Nlc3Npb25zLnYxIqoICgdTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLd29ya2luZ19kaXIYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgVzdGF0ZRgFIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSCwoDcGlkGAYgASgFEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEhMKC2V4aXRfc2lnbmFsGAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfcGF0aBgLIAEoCRIMCgRjb2xzGAwgASgNEgwKBHJvd3MYDSABKA0SFgoOZmFpbHVyZV9yZWFzb24YDiABKAkSLgoKc3RhcnRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYECABKAQSEQoJbG9nX2Vycm9yGBEgASgJEhMKC2NsYXVkZV9jb2RlGBIgASgIEhgKEGF0dGFjaGVkX2NsaWVudHMYEyABKA0SFgoObG9nX2J5dGVzX2xvc3QYFCABKAQSEAoIbG9nX2xvc3MYFSABKAkSEAoIaG9zdF9waWQYFiABKA0SLgoIYWN0aXZpdHkYFyABKA4yHC5jbGF1ZGVfc2Vzc2lvbnMudjEuQWN0aXZpdHkSFwoPYWN0aXZpdHlfZGV0YWlsGBggASgJEjIKDmFjdGl2aXR5X3NpbmNlGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJmb3JlZ3JvdW5kX2NvbW1hbmQYGiABKAkSFwoPY29udmVyc2F0aW9uX2lkGBsgASgJEiEKGXByZXZpb3VzX2NvbnZlcnNhdGlvbl9pZHMYHCADKAkSNwoGbGFiZWxzGB0gAygLMicuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24uTGFiZWxzRW50cnkSLgoId29ya3RyZWUYHiABKAsyHC5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWUSMQoGbGltaXRzGB8gASgLMiEuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb25MaW1pdHMSMAoFdXNhZ2UYICABKAsyIS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzb3VyY2VVc2FnZRIbChNsb2dfZHJvcHBlZF9lbnRyaWVzGCEgASgEEhMKC2xpbWl0X2V2ZW50GCIgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZSKBAQoNU2Vzc2lvbkxpbWl0cxIYChBtYXhfbWVtb3J5X2J5dGVzGAEgASgEEjEKCG9uX2xpbWl0GAIgASgOMh8uY2xhdWRlX3Nlc3Npb25zLnYxLkxpbWl0QWN0aW9uEgwKBG5pY2UYAyABKAUSFQoNbWF4X2xvZ19ieXRlcxgEIAEoBCJ9Cg1SZXNvdXJjZVVzYWdlEhQKDG1lbW9yeV9ieXRlcxgBIAEoBBITCgtjcHVfcGVyY2VudBgCIAEoARIRCglwcm9jZXNzZXMYAyABKA0SLgoKc2FtcGxlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijgEKCFdvcmt0cmVlEgwKBHBhdGgYASABKAkSDgoGYnJhbmNoGAIgASgJEhIKCnJlcG9zaXRvcnkYAyABKAkSEwoLYmFzZV9jb21taXQYBCABKAkSEwoLdW5jb21taXR0ZWQYBSADKAkSFQoNY29tbWl0c19haGVhZBgGIAEoDRIPCgdwcmVzZW50GAcgASgIIn8KCExvZ0VudHJ5EgsKA3NlcRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgRraW5kGAMgASgOMiAuY2xhdWRlX3Nlc3Npb25zLnYxLkxvZ0VudHJ5S2luZBIMCgRkYXRhGAQgASgJKtIBCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhoKFlNFU1NJT05fU1RBVEVfU1RBUlRJTkcQARIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAhIYChRTRVNTSU9OX1NUQVRFX0VYSVRFRBADEhkKFVNFU1NJT05fU1RBVEVfU1RPUFBFRBAEEhgKFFNFU1NJT05fU1RBVEVfRkFJTEVEEAUSHQoZU0VTU0lPTl9TVEFURV9JTlRFUlJVUFRFRBAGKoMBCghBY3Rpdml0eRIYChRBQ1RJVklUWV9VTlNQRUNJRklFRBAAEhQKEEFDVElWSVRZX1dPUktJTkcQARIeChpBQ1RJVklUWV9XQUlUSU5HX0ZPUl9JTlBVVBACEhEKDUFDVElWSVRZX0lETEUQAxIUChBBQ1RJVklUWV9VTktOT1dOEAQqcwoLTGltaXRBY3Rpb24SHAoYTElNSVRfQUNUSU9OX1VOU1BFQ0lGSUVEEAASFQoRTElNSVRfQUNUSU9OX1dBUk4QARIVChFMSU1JVF9BQ1RJT05fU1RPUBACEhgKFExJTUlUX0FDVElPTl9SRVNUQVJUEAMqYwoMTG9nRW50cnlLaW5kEh4KGkxPR19FTlRSWV9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVTE9HX0VOVFJZX0tJTkRfT1VUUFVUEAESGAoUTE9HX0VOVFJZX0tJTkRfRVZFTlQQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Session is one terminal program run by the daemon in its own
@@ -117,7 +117,8 @@ export type Session = Message<"claude_sessions.v1.Session"> & {
   rows: number;
 
   /**
-   * Why the session FAILED to start, or why it was INTERRUPTED; empty
+   * Why the session FAILED to start, why it was INTERRUPTED, or, for one
+   * STOPPED by its memory limit, the limit and what the tree used; empty
    * otherwise.
    *
    * @generated from field: string failure_reason = 14;
@@ -249,6 +250,39 @@ export type Session = Message<"claude_sessions.v1.Session"> & {
    * @generated from field: claude_sessions.v1.Worktree worktree = 30;
    */
   worktree?: Worktree | undefined;
+
+  /**
+   * The limits the session runs with (its own, else the daemon's defaults).
+   *
+   * @generated from field: claude_sessions.v1.SessionLimits limits = 31;
+   */
+  limits?: SessionLimits | undefined;
+
+  /**
+   * What its whole process tree uses, sampled by its host about every
+   * second; unset when not running.
+   *
+   * @generated from field: claude_sessions.v1.ResourceUsage usage = 32;
+   */
+  usage?: ResourceUsage | undefined;
+
+  /**
+   * How many of the oldest log records were dropped to keep the log within
+   * limits.max_log_bytes: the oldest record kept has seq
+   * log_dropped_entries + 1. Readers that ask for an earlier seq start there.
+   *
+   * @generated from field: uint64 log_dropped_entries = 33;
+   */
+  logDroppedEntries: bigint;
+
+  /**
+   * The latest time its process tree went over limits.max_memory_bytes: how
+   * much it used, and what was done (also an event in its log); empty when it
+   * never did.
+   *
+   * @generated from field: string limit_event = 34;
+   */
+  limitEvent: string;
 };
 
 /**
@@ -257,6 +291,92 @@ export type Session = Message<"claude_sessions.v1.Session"> & {
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_claude_sessions_v1_session, 0);
+
+/**
+ * SessionLimits bounds what a session may use.
+ *
+ * @generated from message claude_sessions.v1.SessionLimits
+ */
+export type SessionLimits = Message<"claude_sessions.v1.SessionLimits"> & {
+  /**
+   * The most resident memory its whole process tree may use, in bytes; 0 for
+   * no limit.
+   *
+   * @generated from field: uint64 max_memory_bytes = 1;
+   */
+  maxMemoryBytes: bigint;
+
+  /**
+   * What is done when the tree uses more than max_memory_bytes.
+   *
+   * @generated from field: claude_sessions.v1.LimitAction on_limit = 2;
+   */
+  onLimit: LimitAction;
+
+  /**
+   * The program's niceness, -20 (first) to 19 (last); 0 leaves it as it is.
+   *
+   * @generated from field: int32 nice = 3;
+   */
+  nice: number;
+
+  /**
+   * The most bytes its log keeps on disk; older output is dropped in whole
+   * segments, and seq is never reused. 0 for no limit.
+   *
+   * @generated from field: uint64 max_log_bytes = 4;
+   */
+  maxLogBytes: bigint;
+};
+
+/**
+ * Describes the message claude_sessions.v1.SessionLimits.
+ * Use `create(SessionLimitsSchema)` to create a new message.
+ */
+export const SessionLimitsSchema: GenMessage<SessionLimits> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session, 1);
+
+/**
+ * ResourceUsage is what a session's process tree uses.
+ *
+ * @generated from message claude_sessions.v1.ResourceUsage
+ */
+export type ResourceUsage = Message<"claude_sessions.v1.ResourceUsage"> & {
+  /**
+   * The resident memory of every process of the tree, in bytes.
+   *
+   * @generated from field: uint64 memory_bytes = 1;
+   */
+  memoryBytes: bigint;
+
+  /**
+   * CPU time used since the sample before, as a percentage of one core.
+   *
+   * @generated from field: double cpu_percent = 2;
+   */
+  cpuPercent: number;
+
+  /**
+   * How many processes the tree has.
+   *
+   * @generated from field: uint32 processes = 3;
+   */
+  processes: number;
+
+  /**
+   * When it was sampled.
+   *
+   * @generated from field: google.protobuf.Timestamp sampled_at = 4;
+   */
+  sampledAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.ResourceUsage.
+ * Use `create(ResourceUsageSchema)` to create a new message.
+ */
+export const ResourceUsageSchema: GenMessage<ResourceUsage> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session, 2);
 
 /**
  * Worktree is a git worktree the daemon made for a session, on a branch of
@@ -321,7 +441,7 @@ export type Worktree = Message<"claude_sessions.v1.Worktree"> & {
  * Use `create(WorktreeSchema)` to create a new message.
  */
 export const WorktreeSchema: GenMessage<Worktree> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session, 1);
+  messageDesc(file_claude_sessions_v1_session, 3);
 
 /**
  * LogEntry is one record of a session's log, exactly as stored in
@@ -366,7 +486,7 @@ export type LogEntry = Message<"claude_sessions.v1.LogEntry"> & {
  * Use `create(LogEntrySchema)` to create a new message.
  */
 export const LogEntrySchema: GenMessage<LogEntry> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session, 2);
+  messageDesc(file_claude_sessions_v1_session, 4);
 
 /**
  * SessionState is where a session is in its life.
@@ -490,6 +610,49 @@ export const ActivitySchema: GenEnum<Activity> = /*@__PURE__*/
   enumDesc(file_claude_sessions_v1_session, 1);
 
 /**
+ * LimitAction is what the host does when a session's tree uses more memory
+ * than its limit.
+ *
+ * @generated from enum claude_sessions.v1.LimitAction
+ */
+export enum LimitAction {
+  /**
+   * The default: LIMIT_ACTION_WARN.
+   *
+   * @generated from enum value: LIMIT_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An event in the log and in WatchSessions; the session keeps running.
+   *
+   * @generated from enum value: LIMIT_ACTION_WARN = 1;
+   */
+  WARN = 1,
+
+  /**
+   * The session is stopped (STOPPED, failure_reason names the limit).
+   *
+   * @generated from enum value: LIMIT_ACTION_STOP = 2;
+   */
+  STOP = 2,
+
+  /**
+   * The session is stopped, then resumed (Claude Code continues its
+   * conversation).
+   *
+   * @generated from enum value: LIMIT_ACTION_RESTART = 3;
+   */
+  RESTART = 3,
+}
+
+/**
+ * Describes the enum claude_sessions.v1.LimitAction.
+ */
+export const LimitActionSchema: GenEnum<LimitAction> = /*@__PURE__*/
+  enumDesc(file_claude_sessions_v1_session, 2);
+
+/**
  * LogEntryKind tells output from lifecycle events in a session's log.
  *
  * @generated from enum claude_sessions.v1.LogEntryKind
@@ -522,5 +685,5 @@ export enum LogEntryKind {
  * Describes the enum claude_sessions.v1.LogEntryKind.
  */
 export const LogEntryKindSchema: GenEnum<LogEntryKind> = /*@__PURE__*/
-  enumDesc(file_claude_sessions_v1_session, 2);
+  enumDesc(file_claude_sessions_v1_session, 3);
 

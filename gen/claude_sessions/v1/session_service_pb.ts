@@ -4,7 +4,7 @@
 
 import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
-import type { LogEntry, Session, SessionState } from "./session_pb.js";
+import type { LimitAction, LogEntry, Session, SessionState } from "./session_pb.js";
 import { file_claude_sessions_v1_session } from "./session_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/session_service.proto.
  */
 export const file_claude_sessions_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CihjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbl9zZXJ2aWNlLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEilwMKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSEwoLd29ya2luZ19kaXIYASABKAkSDwoHY29tbWFuZBgCIAMoCRI9CgNlbnYYAyADKAsyMC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIMCgRuYW1lGAQgASgJEhEKBGNvbHMYBSABKA1IAIgBARIRCgRyb3dzGAYgASgNSAGIAQESQwoGbGFiZWxzGAcgAygLMjMuY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuTGFiZWxzRW50cnkSNQoId29ya3RyZWUYCCABKAsyIy5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWVSZXF1ZXN0GioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyIvCg9Xb3JrdHJlZVJlcXVlc3QSDgoGYnJhbmNoGAEgASgJEgwKBGJhc2UYAiABKAkiRAoUU3RhcnRTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIpQBChNMaXN0U2Vzc2lvbnNSZXF1ZXN0EjAKBnN0YXRlcxgBIAMoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSDAoEbmFtZRgCIAEoCRIRCglwYWdlX3NpemUYAyABKAUSEgoKcGFnZV90b2tlbhgEIAEoCRIWCg5sYWJlbF9zZWxlY3RvchgFIAEoCSJeChRMaXN0U2Vzc2lvbnNSZXNwb25zZRItCghzZXNzaW9ucxgBIAMoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSInChFHZXRTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJIkIKEkdldFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iWQoSU3RvcFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSLwoMZ3JhY2VfcGVyaW9kGAIgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uIkMKE1N0b3BTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk0KFFJlbW92ZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSEgoKZGVsZXRlX2xvZxgCIAEoCBINCgVmb3JjZRgDIAEoCCJFChVSZW1vdmVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIs4BChRSZXN1bWVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEj4KA2VudhgCIAMoCzIxLmNsYXVkZV9zZXNzaW9ucy52MS5SZXN1bWVTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIRCgRjb2xzGAMgASgNSACIAQESEQoEcm93cxgEIAEoDUgBiAEBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBwoFX2NvbHNCBwoFX3Jvd3MiRQoVUmVzdW1lU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiI4ChRSZW5hbWVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkiRQoVUmVuYW1lU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiKkAQoTTGFiZWxTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEj0KA3NldBgCIAMoCzIwLmNsYXVkZV9zZXNzaW9ucy52MS5MYWJlbFNlc3Npb25SZXF1ZXN0LlNldEVudHJ5Eg4KBnJlbW92ZRgDIAMoCRoqCghTZXRFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkQKFExhYmVsU2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiKUAQoUQXR0YWNoU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCghmcm9tX3NlcRgCIAEoBEgAEg4KBHRhaWwYAyABKARIABIrCgVzaW5jZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBIABIOCgZmb2xsb3cYBSABKAhCBwoFc3RhcnQiRgoVQXR0YWNoU2Vzc2lvblJlc3BvbnNlEi0KB2VudHJpZXMYASADKAsyHC5jbGF1ZGVfc2Vzc2lvbnMudjEuTG9nRW50cnki3QEKFUF0dGFjaFRlcm1pbmFsUmVxdWVzdBI4CgVzdGFydBgBIAEoCzInLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFN0YXJ0SAASDwoFaW5wdXQYAiABKAxIABIyCgZyZXNpemUYAyABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxTaXplSAASOgoGZGV0YWNoGAQgASgLMiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsRGV0YWNoSABCCQoHbWVzc2FnZSJsChNBdHRhY2hUZXJtaW5hbFN0YXJ0EhIKCnNlc3Npb25faWQYASABKAkSLgoEc2l6ZRgCIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbFNpemUSEQoJcmVhZF9vbmx5GAMgASgIIhYKFEF0dGFjaFRlcm1pbmFsRGV0YWNoIioKDFRlcm1pbmFsU2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0inQEKFkF0dGFjaFRlcm1pbmFsUmVzcG9uc2USNAoGc2NyZWVuGAEgASgLMiIuY2xhdWRlX3Nlc3Npb25zLnYxLlRlcm1pbmFsU2NyZWVuSAASEAoGb3V0cHV0GAIgASgMSAASMAoEZXhpdBgDIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbEV4aXRIAEIJCgdtZXNzYWdlIjoKDlRlcm1pbmFsU2NyZWVuEgwKBGRhdGEYASABKAwSDAoEY29scxgCIAEoDRIMCgRyb3dzGAMgASgNIjwKDFRlcm1pbmFsRXhpdBIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iTwoQU2VuZElucHV0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBGRhdGEYAiABKAxIABIOCgR0ZXh0GAMgASgJSABCBwoFaW5wdXQiKgoRU2VuZElucHV0UmVzcG9uc2USFQoNYnl0ZXNfd3JpdHRlbhgBIAEoDSJGChRSZXNpemVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDSJFChVSZXNpemVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk8KFENhcHR1cmVTY3JlZW5SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHZXNjYXBlcxgCIAEoCBISCgpzY3JvbGxiYWNrGAMgASgIImUKFUNhcHR1cmVTY3JlZW5SZXNwb25zZRIMCgR0ZXh0GAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDRIQCghjdXJzb3JfeBgEIAEoDRIQCghjdXJzb3JfeRgFIAEoDSIwChRXYXRjaFNlc3Npb25zUmVxdWVzdBIYChBpbmNsdWRlX2V4aXN0aW5nGAEgASgIIqoBChVXYXRjaFNlc3Npb25zUmVzcG9uc2USMgoEa2luZBgBIAEoDjIkLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uRXZlbnRLaW5kEiwKB3Nlc3Npb24YAiABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbhIWCg5za2lwcGVkX2V2ZW50cxgDIAEoBBIXCg9saXN0ZWRfc2Vzc2lvbnMYBCABKA0qpAIKEFNlc3Npb25FdmVudEtpbmQSIgoeU0VTU0lPTl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9FVkVOVF9LSU5EX0VYSVNUSU5HEAESHgoaU0VTU0lPTl9FVkVOVF9LSU5EX1NUQVJURUQQAhIkCiBTRVNTSU9OX0VWRU5UX0tJTkRfU1RBVEVfQ0hBTkdFRBADEh0KGVNFU1NJT05fRVZFTlRfS0lORF9FWElURUQQBBIeChpTRVNTSU9OX0VWRU5UX0tJTkRfUkVNT1ZFRBAFEh0KGVNFU1NJT05fRVZFTlRfS0lORF9SRVNZTkMQBhInCiNTRVNTSU9OX0VWRU5UX0tJTkRfQUNUSVZJVFlfQ0hBTkdFRBAHMosLCg5TZXNzaW9uU2VydmljZRJhCgxTdGFydFNlc3Npb24SJy5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydFNlc3Npb25SZXNwb25zZRJhCgxMaXN0U2Vzc2lvbnMSJy5jbGF1ZGVfc2Vzc2lvbnMudjEuTGlzdFNlc3Npb25zUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJbCgpHZXRTZXNzaW9uEiUuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNlc3Npb25SZXF1ZXN0GiYuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNlc3Npb25SZXNwb25zZRJeCgtTdG9wU2Vzc2lvbhImLmNsYXVkZV9zZXNzaW9ucy52MS5TdG9wU2Vzc2lvblJlcXVlc3QaJy5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RvcFNlc3Npb25SZXNwb25zZRJkCg1SZW1vdmVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNlc3Npb25SZXNwb25zZRJkCg1SZXN1bWVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXNwb25zZRJkCg1SZW5hbWVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlbmFtZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlbmFtZVNlc3Npb25SZXNwb25zZRJhCgxMYWJlbFNlc3Npb24SJy5jbGF1ZGVfc2Vzc2lvbnMudjEuTGFiZWxTZXNzaW9uUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5MYWJlbFNlc3Npb25SZXNwb25zZRJmCg1BdHRhY2hTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFNlc3Npb25SZXNwb25zZTABEmsKDkF0dGFjaFRlcm1pbmFsEikuY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsUmVxdWVzdBoqLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFJlc3BvbnNlKAEwARJYCglTZW5kSW5wdXQSJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2VuZElucHV0UmVxdWVzdBolLmNsYXVkZV9zZXNzaW9ucy52MS5TZW5kSW5wdXRSZXNwb25zZRJkCg1SZXNpemVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlc2l6ZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc2l6ZVNlc3Npb25SZXNwb25zZRJkCg1DYXB0dXJlU2NyZWVuEiguY2xhdWRlX3Nlc3Npb25zLnYxLkNhcHR1cmVTY3JlZW5SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLkNhcHR1cmVTY3JlZW5SZXNwb25zZRJmCg1XYXRjaFNlc3Npb25zEiguY2xhdWRlX3Nlc3Npb25zLnYxLldhdGNoU2Vzc2lvbnNSZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLldhdGNoU2Vzc2lvbnNSZXNwb25zZTABYgZwcm90bzM", [file_claude_sessions_v1_session, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CihjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbl9zZXJ2aWNlLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiyAMKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSEwoLd29ya2luZ19kaXIYASABKAkSDwoHY29tbWFuZBgCIAMoCRI9CgNlbnYYAyADKAsyMC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIMCgRuYW1lGAQgASgJEhEKBGNvbHMYBSABKA1IAIgBARIRCgRyb3dzGAYgASgNSAGIAQESQwoGbGFiZWxzGAcgAygLMjMuY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuTGFiZWxzRW50cnkSNQoId29ya3RyZWUYCCABKAsyIy5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWVSZXF1ZXN0Ei8KBmxpbWl0cxgJIAEoCzIfLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydExpbWl0cxoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBwoFX2NvbHNCBwoFX3Jvd3MivgEKC1N0YXJ0TGltaXRzEh0KEG1heF9tZW1vcnlfYnl0ZXMYASABKARIAIgBARIxCghvbl9saW1pdBgCIAEoDjIfLmNsYXVkZV9zZXNzaW9ucy52MS5MaW1pdEFjdGlvbhIRCgRuaWNlGAMgASgFSAGIAQESGgoNbWF4X2xvZ19ieXRlcxgEIAEoBEgCiAEBQhMKEV9tYXhfbWVtb3J5X2J5dGVzQgcKBV9uaWNlQhAKDl9tYXhfbG9nX2J5dGVzIi8KD1dvcmt0cmVlUmVxdWVzdBIOCgZicmFuY2gYASABKAkSDAoEYmFzZRgCIAEoCSJEChRTdGFydFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ilAEKE0xpc3RTZXNzaW9uc1JlcXVlc3QSMAoGc3RhdGVzGAEgAygOMiAuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb25TdGF0ZRIMCgRuYW1lGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAUgASgJIl4KFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi0KCHNlc3Npb25zGAEgAygLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIicKEUdldFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiQgoSR2V0U2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiJZChJTdG9wU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIvCgxncmFjZV9wZXJpb2QYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iQwoTU3RvcFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iTQoUUmVtb3ZlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpkZWxldGVfbG9nGAIgASgIEg0KBWZvcmNlGAMgASgIIkUKFVJlbW92ZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24izgEKFFJlc3VtZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSPgoDZW52GAIgAygLMjEuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0LkVudkVudHJ5EhEKBGNvbHMYAyABKA1IAIgBARIRCgRyb3dzGAQgASgNSAGIAQEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyJFChVSZXN1bWVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIjgKFFJlbmFtZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEbmFtZRgCIAEoCSJFChVSZW5hbWVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIqQBChNMYWJlbFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSPQoDc2V0GAIgAygLMjAuY2xhdWRlX3Nlc3Npb25zLnYxLkxhYmVsU2Vzc2lvblJlcXVlc3QuU2V0RW50cnkSDgoGcmVtb3ZlGAMgAygJGioKCFNldEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRAoUTGFiZWxTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIpQBChRBdHRhY2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCGZyb21fc2VxGAIgASgESAASDgoEdGFpbBgDIAEoBEgAEisKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEg4KBmZvbGxvdxgFIAEoCEIHCgVzdGFydCJfChVBdHRhY2hTZXNzaW9uUmVzcG9uc2USLQoHZW50cmllcxgBIAMoCzIcLmNsYXVkZV9zZXNzaW9ucy52MS5Mb2dFbnRyeRIXCg9kcm9wcGVkX2VudHJpZXMYAiABKAQi3QEKFUF0dGFjaFRlcm1pbmFsUmVxdWVzdBI4CgVzdGFydBgBIAEoCzInLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFN0YXJ0SAASDwoFaW5wdXQYAiABKAxIABIyCgZyZXNpemUYAyABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxTaXplSAASOgoGZGV0YWNoGAQgASgLMiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsRGV0YWNoSABCCQoHbWVzc2FnZSJsChNBdHRhY2hUZXJtaW5hbFN0YXJ0EhIKCnNlc3Npb25faWQYASABKAkSLgoEc2l6ZRgCIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbFNpemUSEQoJcmVhZF9vbmx5GAMgASgIIhYKFEF0dGFjaFRlcm1pbmFsRGV0YWNoIioKDFRlcm1pbmFsU2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0inQEKFkF0dGFjaFRlcm1pbmFsUmVzcG9uc2USNAoGc2NyZWVuGAEgASgLMiIuY2xhdWRlX3Nlc3Npb25zLnYxLlRlcm1pbmFsU2NyZWVuSAASEAoGb3V0cHV0GAIgASgMSAASMAoEZXhpdBgDIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbEV4aXRIAEIJCgdtZXNzYWdlIjoKDlRlcm1pbmFsU2NyZWVuEgwKBGRhdGEYASABKAwSDAoEY29scxgCIAEoDRIMCgRyb3dzGAMgASgNIjwKDFRlcm1pbmFsRXhpdBIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iTwoQU2VuZElucHV0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBGRhdGEYAiABKAxIABIOCgR0ZXh0GAMgASgJSABCBwoFaW5wdXQiKgoRU2VuZElucHV0UmVzcG9uc2USFQoNYnl0ZXNfd3JpdHRlbhgBIAEoDSJGChRSZXNpemVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDSJFChVSZXNpemVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk8KFENhcHR1cmVTY3JlZW5SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHZXNjYXBlcxgCIAEoCBISCgpzY3JvbGxiYWNrGAMgASgIImUKFUNhcHR1cmVTY3JlZW5SZXNwb25zZRIMCgR0ZXh0GAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDRIQCghjdXJzb3JfeBgEIAEoDRIQCghjdXJzb3JfeRgFIAEoDSIwChRXYXRjaFNlc3Npb25zUmVxdWVzdBIYChBpbmNsdWRlX2V4aXN0aW5nGAEgASgIIqoBChVXYXRjaFNlc3Npb25zUmVzcG9uc2USMgoEa2luZBgBIAEoDjIkLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uRXZlbnRLaW5kEiwKB3Nlc3Npb24YAiABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbhIWCg5za2lwcGVkX2V2ZW50cxgDIAEoBBIXCg9saXN0ZWRfc2Vzc2lvbnMYBCABKA0ibgoUUHJ1bmVTZXNzaW9uc1JlcXVlc3QSLQoKb2xkZXJfdGhhbhgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIPCgdkcnlfcnVuGAMgASgIIoQBChVQcnVuZVNlc3Npb25zUmVzcG9uc2USKwoGcHJ1bmVkGAEgAygLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SKwoEa2VwdBgCIAMoCzIdLmNsYXVkZV9zZXNzaW9ucy52MS5QcnVuZUtlcHQSEQoJbG9nX2J5dGVzGAMgASgEIkkKCVBydW5lS2VwdBIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SDgoGcmVhc29uGAIgASgJKsoCChBTZXNzaW9uRXZlbnRLaW5kEiIKHlNFU1NJT05fRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG1NFU1NJT05fRVZFTlRfS0lORF9FWElTVElORxABEh4KGlNFU1NJT05fRVZFTlRfS0lORF9TVEFSVEVEEAISJAogU0VTU0lPTl9FVkVOVF9LSU5EX1NUQVRFX0NIQU5HRUQQAxIdChlTRVNTSU9OX0VWRU5UX0tJTkRfRVhJVEVEEAQSHgoaU0VTU0lPTl9FVkVOVF9LSU5EX1JFTU9WRUQQBRIdChlTRVNTSU9OX0VWRU5UX0tJTkRfUkVTWU5DEAYSJwojU0VTU0lPTl9FVkVOVF9LSU5EX0FDVElWSVRZX0NIQU5HRUQQBxIkCiBTRVNTSU9OX0VWRU5UX0tJTkRfTElNSVRfUkVBQ0hFRBAIMvELCg5TZXNzaW9uU2VydmljZRJhCgxTdGFydFNlc3Npb24SJy5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydFNlc3Npb25SZXNwb25zZRJhCgxMaXN0U2Vzc2lvbnMSJy5jbGF1ZGVfc2Vzc2lvbnMudjEuTGlzdFNlc3Npb25zUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJbCgpHZXRTZXNzaW9uEiUuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNlc3Npb25SZXF1ZXN0GiYuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNlc3Npb25SZXNwb25zZRJeCgtTdG9wU2Vzc2lvbhImLmNsYXVkZV9zZXNzaW9ucy52MS5TdG9wU2Vzc2lvblJlcXVlc3QaJy5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RvcFNlc3Npb25SZXNwb25zZRJkCg1SZW1vdmVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNlc3Npb25SZXNwb25zZRJkCg1SZXN1bWVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXNwb25zZRJkCg1SZW5hbWVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlbmFtZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlbmFtZVNlc3Npb25SZXNwb25zZRJhCgxMYWJlbFNlc3Npb24SJy5jbGF1ZGVfc2Vzc2lvbnMudjEuTGFiZWxTZXNzaW9uUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5MYWJlbFNlc3Npb25SZXNwb25zZRJmCg1BdHRhY2hTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFNlc3Npb25SZXNwb25zZTABEmsKDkF0dGFjaFRlcm1pbmFsEikuY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsUmVxdWVzdBoqLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFJlc3BvbnNlKAEwARJYCglTZW5kSW5wdXQSJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2VuZElucHV0UmVxdWVzdBolLmNsYXVkZV9zZXNzaW9ucy52MS5TZW5kSW5wdXRSZXNwb25zZRJkCg1SZXNpemVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlc2l6ZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc2l6ZVNlc3Npb25SZXNwb25zZRJkCg1DYXB0dXJlU2NyZWVuEiguY2xhdWRlX3Nlc3Npb25zLnYxLkNhcHR1cmVTY3JlZW5SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLkNhcHR1cmVTY3JlZW5SZXNwb25zZRJmCg1XYXRjaFNlc3Npb25zEiguY2xhdWRlX3Nlc3Npb25zLnYxLldhdGNoU2Vzc2lvbnNSZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLldhdGNoU2Vzc2lvbnNSZXNwb25zZTABEmQKDVBydW5lU2Vzc2lvbnMSKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUHJ1bmVTZXNzaW9uc1JlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUHJ1bmVTZXNzaW9uc1Jlc3BvbnNlYgZwcm90bzM", [file_claude_sessions_v1_session, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * StartSessionRequest describes the program to run.
@@ -97,6 +97,15 @@ export type StartSessionRequest = Message<"claude_sessions.v1.StartSessionReques
    * @generated from field: claude_sessions.v1.WorktreeRequest worktree = 8;
    */
   worktree?: WorktreeRequest | undefined;
+
+  /**
+   * Limits for this session; a field left at 0 (on_limit unspecified) takes
+   * the daemon's default from its config file. Out of range:
+   * INVALID_ARGUMENT.
+   *
+   * @generated from field: claude_sessions.v1.StartLimits limits = 9;
+   */
+  limits?: StartLimits | undefined;
 };
 
 /**
@@ -105,6 +114,49 @@ export type StartSessionRequest = Message<"claude_sessions.v1.StartSessionReques
  */
 export const StartSessionRequestSchema: GenMessage<StartSessionRequest> = /*@__PURE__*/
   messageDesc(file_claude_sessions_v1_session_service, 0);
+
+/**
+ * StartLimits are the limits asked for at start; unset fields take the
+ * daemon's defaults.
+ *
+ * @generated from message claude_sessions.v1.StartLimits
+ */
+export type StartLimits = Message<"claude_sessions.v1.StartLimits"> & {
+  /**
+   * See SessionLimits.max_memory_bytes; 0 for no limit.
+   *
+   * @generated from field: optional uint64 max_memory_bytes = 1;
+   */
+  maxMemoryBytes?: bigint | undefined;
+
+  /**
+   * See SessionLimits.on_limit.
+   *
+   * @generated from field: claude_sessions.v1.LimitAction on_limit = 2;
+   */
+  onLimit: LimitAction;
+
+  /**
+   * See SessionLimits.nice (-20 to 19; below 0 needs privileges).
+   *
+   * @generated from field: optional int32 nice = 3;
+   */
+  nice?: number | undefined;
+
+  /**
+   * See SessionLimits.max_log_bytes; 0 for no limit, else at least 64 KiB.
+   *
+   * @generated from field: optional uint64 max_log_bytes = 4;
+   */
+  maxLogBytes?: bigint | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.StartLimits.
+ * Use `create(StartLimitsSchema)` to create a new message.
+ */
+export const StartLimitsSchema: GenMessage<StartLimits> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 1);
 
 /**
  * WorktreeRequest asks for a git worktree on a new branch.
@@ -133,7 +185,7 @@ export type WorktreeRequest = Message<"claude_sessions.v1.WorktreeRequest"> & {
  * Use `create(WorktreeRequestSchema)` to create a new message.
  */
 export const WorktreeRequestSchema: GenMessage<WorktreeRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 1);
+  messageDesc(file_claude_sessions_v1_session_service, 2);
 
 /**
  * StartSessionResponse carries the new session.
@@ -154,7 +206,7 @@ export type StartSessionResponse = Message<"claude_sessions.v1.StartSessionRespo
  * Use `create(StartSessionResponseSchema)` to create a new message.
  */
 export const StartSessionResponseSchema: GenMessage<StartSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 2);
+  messageDesc(file_claude_sessions_v1_session_service, 3);
 
 /**
  * ListSessionsRequest filters the list; an empty request lists everything.
@@ -209,7 +261,7 @@ export type ListSessionsRequest = Message<"claude_sessions.v1.ListSessionsReques
  * Use `create(ListSessionsRequestSchema)` to create a new message.
  */
 export const ListSessionsRequestSchema: GenMessage<ListSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 3);
+  messageDesc(file_claude_sessions_v1_session_service, 4);
 
 /**
  * ListSessionsResponse carries one page of sessions.
@@ -238,7 +290,7 @@ export type ListSessionsResponse = Message<"claude_sessions.v1.ListSessionsRespo
  * Use `create(ListSessionsResponseSchema)` to create a new message.
  */
 export const ListSessionsResponseSchema: GenMessage<ListSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 4);
+  messageDesc(file_claude_sessions_v1_session_service, 5);
 
 /**
  * GetSessionRequest names a session.
@@ -259,7 +311,7 @@ export type GetSessionRequest = Message<"claude_sessions.v1.GetSessionRequest"> 
  * Use `create(GetSessionRequestSchema)` to create a new message.
  */
 export const GetSessionRequestSchema: GenMessage<GetSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 5);
+  messageDesc(file_claude_sessions_v1_session_service, 6);
 
 /**
  * GetSessionResponse carries the session.
@@ -280,7 +332,7 @@ export type GetSessionResponse = Message<"claude_sessions.v1.GetSessionResponse"
  * Use `create(GetSessionResponseSchema)` to create a new message.
  */
 export const GetSessionResponseSchema: GenMessage<GetSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 6);
+  messageDesc(file_claude_sessions_v1_session_service, 7);
 
 /**
  * StopSessionRequest names the session to stop.
@@ -309,7 +361,7 @@ export type StopSessionRequest = Message<"claude_sessions.v1.StopSessionRequest"
  * Use `create(StopSessionRequestSchema)` to create a new message.
  */
 export const StopSessionRequestSchema: GenMessage<StopSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 7);
+  messageDesc(file_claude_sessions_v1_session_service, 8);
 
 /**
  * StopSessionResponse carries the stopped session.
@@ -331,7 +383,7 @@ export type StopSessionResponse = Message<"claude_sessions.v1.StopSessionRespons
  * Use `create(StopSessionResponseSchema)` to create a new message.
  */
 export const StopSessionResponseSchema: GenMessage<StopSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 8);
+  messageDesc(file_claude_sessions_v1_session_service, 9);
 
 /**
  * RemoveSessionRequest names the session to forget.
@@ -368,7 +420,7 @@ export type RemoveSessionRequest = Message<"claude_sessions.v1.RemoveSessionRequ
  * Use `create(RemoveSessionRequestSchema)` to create a new message.
  */
 export const RemoveSessionRequestSchema: GenMessage<RemoveSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 9);
+  messageDesc(file_claude_sessions_v1_session_service, 10);
 
 /**
  * RemoveSessionResponse carries the removed session.
@@ -389,7 +441,7 @@ export type RemoveSessionResponse = Message<"claude_sessions.v1.RemoveSessionRes
  * Use `create(RemoveSessionResponseSchema)` to create a new message.
  */
 export const RemoveSessionResponseSchema: GenMessage<RemoveSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 10);
+  messageDesc(file_claude_sessions_v1_session_service, 11);
 
 /**
  * ResumeSessionRequest names the session to start again.
@@ -433,7 +485,7 @@ export type ResumeSessionRequest = Message<"claude_sessions.v1.ResumeSessionRequ
  * Use `create(ResumeSessionRequestSchema)` to create a new message.
  */
 export const ResumeSessionRequestSchema: GenMessage<ResumeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 11);
+  messageDesc(file_claude_sessions_v1_session_service, 12);
 
 /**
  * ResumeSessionResponse carries the resumed session.
@@ -454,7 +506,7 @@ export type ResumeSessionResponse = Message<"claude_sessions.v1.ResumeSessionRes
  * Use `create(ResumeSessionResponseSchema)` to create a new message.
  */
 export const ResumeSessionResponseSchema: GenMessage<ResumeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 12);
+  messageDesc(file_claude_sessions_v1_session_service, 13);
 
 /**
  * RenameSessionRequest names a session and its new name.
@@ -483,7 +535,7 @@ export type RenameSessionRequest = Message<"claude_sessions.v1.RenameSessionRequ
  * Use `create(RenameSessionRequestSchema)` to create a new message.
  */
 export const RenameSessionRequestSchema: GenMessage<RenameSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 13);
+  messageDesc(file_claude_sessions_v1_session_service, 14);
 
 /**
  * RenameSessionResponse carries the renamed session.
@@ -504,7 +556,7 @@ export type RenameSessionResponse = Message<"claude_sessions.v1.RenameSessionRes
  * Use `create(RenameSessionResponseSchema)` to create a new message.
  */
 export const RenameSessionResponseSchema: GenMessage<RenameSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 14);
+  messageDesc(file_claude_sessions_v1_session_service, 15);
 
 /**
  * LabelSessionRequest changes a session's labels.
@@ -539,7 +591,7 @@ export type LabelSessionRequest = Message<"claude_sessions.v1.LabelSessionReques
  * Use `create(LabelSessionRequestSchema)` to create a new message.
  */
 export const LabelSessionRequestSchema: GenMessage<LabelSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 15);
+  messageDesc(file_claude_sessions_v1_session_service, 16);
 
 /**
  * LabelSessionResponse carries the session with its new labels.
@@ -560,7 +612,7 @@ export type LabelSessionResponse = Message<"claude_sessions.v1.LabelSessionRespo
  * Use `create(LabelSessionResponseSchema)` to create a new message.
  */
 export const LabelSessionResponseSchema: GenMessage<LabelSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 16);
+  messageDesc(file_claude_sessions_v1_session_service, 17);
 
 /**
  * AttachSessionRequest says which log entries to stream. With none of
@@ -621,7 +673,7 @@ export type AttachSessionRequest = Message<"claude_sessions.v1.AttachSessionRequ
  * Use `create(AttachSessionRequestSchema)` to create a new message.
  */
 export const AttachSessionRequestSchema: GenMessage<AttachSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 17);
+  messageDesc(file_claude_sessions_v1_session_service, 18);
 
 /**
  * AttachSessionResponse carries log entries, in seq order, each exactly once.
@@ -635,6 +687,15 @@ export type AttachSessionResponse = Message<"claude_sessions.v1.AttachSessionRes
    * @generated from field: repeated claude_sessions.v1.LogEntry entries = 1;
    */
   entries: LogEntry[];
+
+  /**
+   * In the first response only: how many records from the requested start
+   * were dropped by log retention (SessionLimits.max_log_bytes) and so are
+   * not sent; the entries start at the oldest record kept.
+   *
+   * @generated from field: uint64 dropped_entries = 2;
+   */
+  droppedEntries: bigint;
 };
 
 /**
@@ -642,7 +703,7 @@ export type AttachSessionResponse = Message<"claude_sessions.v1.AttachSessionRes
  * Use `create(AttachSessionResponseSchema)` to create a new message.
  */
 export const AttachSessionResponseSchema: GenMessage<AttachSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 18);
+  messageDesc(file_claude_sessions_v1_session_service, 19);
 
 /**
  * AttachTerminalRequest is one message from an interactive client.
@@ -697,7 +758,7 @@ export type AttachTerminalRequest = Message<"claude_sessions.v1.AttachTerminalRe
  * Use `create(AttachTerminalRequestSchema)` to create a new message.
  */
 export const AttachTerminalRequestSchema: GenMessage<AttachTerminalRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 19);
+  messageDesc(file_claude_sessions_v1_session_service, 20);
 
 /**
  * AttachTerminalStart opens an interactive attach.
@@ -735,7 +796,7 @@ export type AttachTerminalStart = Message<"claude_sessions.v1.AttachTerminalStar
  * Use `create(AttachTerminalStartSchema)` to create a new message.
  */
 export const AttachTerminalStartSchema: GenMessage<AttachTerminalStart> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 20);
+  messageDesc(file_claude_sessions_v1_session_service, 21);
 
 /**
  * AttachTerminalDetach asks the server to end the attach.
@@ -750,7 +811,7 @@ export type AttachTerminalDetach = Message<"claude_sessions.v1.AttachTerminalDet
  * Use `create(AttachTerminalDetachSchema)` to create a new message.
  */
 export const AttachTerminalDetachSchema: GenMessage<AttachTerminalDetach> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 21);
+  messageDesc(file_claude_sessions_v1_session_service, 22);
 
 /**
  * TerminalSize is a terminal's size in character cells.
@@ -778,7 +839,7 @@ export type TerminalSize = Message<"claude_sessions.v1.TerminalSize"> & {
  * Use `create(TerminalSizeSchema)` to create a new message.
  */
 export const TerminalSizeSchema: GenMessage<TerminalSize> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 22);
+  messageDesc(file_claude_sessions_v1_session_service, 23);
 
 /**
  * AttachTerminalResponse is one message to an interactive client.
@@ -825,7 +886,7 @@ export type AttachTerminalResponse = Message<"claude_sessions.v1.AttachTerminalR
  * Use `create(AttachTerminalResponseSchema)` to create a new message.
  */
 export const AttachTerminalResponseSchema: GenMessage<AttachTerminalResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 23);
+  messageDesc(file_claude_sessions_v1_session_service, 24);
 
 /**
  * TerminalScreen is a serialized screen.
@@ -861,7 +922,7 @@ export type TerminalScreen = Message<"claude_sessions.v1.TerminalScreen"> & {
  * Use `create(TerminalScreenSchema)` to create a new message.
  */
 export const TerminalScreenSchema: GenMessage<TerminalScreen> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 24);
+  messageDesc(file_claude_sessions_v1_session_service, 25);
 
 /**
  * TerminalExit reports how the session ended.
@@ -882,7 +943,7 @@ export type TerminalExit = Message<"claude_sessions.v1.TerminalExit"> & {
  * Use `create(TerminalExitSchema)` to create a new message.
  */
 export const TerminalExitSchema: GenMessage<TerminalExit> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 25);
+  messageDesc(file_claude_sessions_v1_session_service, 26);
 
 /**
  * SendInputRequest carries input for a session.
@@ -926,7 +987,7 @@ export type SendInputRequest = Message<"claude_sessions.v1.SendInputRequest"> & 
  * Use `create(SendInputRequestSchema)` to create a new message.
  */
 export const SendInputRequestSchema: GenMessage<SendInputRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 26);
+  messageDesc(file_claude_sessions_v1_session_service, 27);
 
 /**
  * SendInputResponse confirms the write.
@@ -947,7 +1008,7 @@ export type SendInputResponse = Message<"claude_sessions.v1.SendInputResponse"> 
  * Use `create(SendInputResponseSchema)` to create a new message.
  */
 export const SendInputResponseSchema: GenMessage<SendInputResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 27);
+  messageDesc(file_claude_sessions_v1_session_service, 28);
 
 /**
  * ResizeSessionRequest sets a session's terminal size.
@@ -982,7 +1043,7 @@ export type ResizeSessionRequest = Message<"claude_sessions.v1.ResizeSessionRequ
  * Use `create(ResizeSessionRequestSchema)` to create a new message.
  */
 export const ResizeSessionRequestSchema: GenMessage<ResizeSessionRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 28);
+  messageDesc(file_claude_sessions_v1_session_service, 29);
 
 /**
  * ResizeSessionResponse carries the resized session.
@@ -1003,7 +1064,7 @@ export type ResizeSessionResponse = Message<"claude_sessions.v1.ResizeSessionRes
  * Use `create(ResizeSessionResponseSchema)` to create a new message.
  */
 export const ResizeSessionResponseSchema: GenMessage<ResizeSessionResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 29);
+  messageDesc(file_claude_sessions_v1_session_service, 30);
 
 /**
  * CaptureScreenRequest names the session whose screen to capture.
@@ -1038,7 +1099,7 @@ export type CaptureScreenRequest = Message<"claude_sessions.v1.CaptureScreenRequ
  * Use `create(CaptureScreenRequestSchema)` to create a new message.
  */
 export const CaptureScreenRequestSchema: GenMessage<CaptureScreenRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 30);
+  messageDesc(file_claude_sessions_v1_session_service, 31);
 
 /**
  * CaptureScreenResponse is the screen.
@@ -1087,7 +1148,7 @@ export type CaptureScreenResponse = Message<"claude_sessions.v1.CaptureScreenRes
  * Use `create(CaptureScreenResponseSchema)` to create a new message.
  */
 export const CaptureScreenResponseSchema: GenMessage<CaptureScreenResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 31);
+  messageDesc(file_claude_sessions_v1_session_service, 32);
 
 /**
  * WatchSessionsRequest opens a stream of session events.
@@ -1108,7 +1169,7 @@ export type WatchSessionsRequest = Message<"claude_sessions.v1.WatchSessionsRequ
  * Use `create(WatchSessionsRequestSchema)` to create a new message.
  */
 export const WatchSessionsRequestSchema: GenMessage<WatchSessionsRequest> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 32);
+  messageDesc(file_claude_sessions_v1_session_service, 33);
 
 /**
  * WatchSessionsResponse is one session event.
@@ -1151,7 +1212,107 @@ export type WatchSessionsResponse = Message<"claude_sessions.v1.WatchSessionsRes
  * Use `create(WatchSessionsResponseSchema)` to create a new message.
  */
 export const WatchSessionsResponseSchema: GenMessage<WatchSessionsResponse> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session_service, 33);
+  messageDesc(file_claude_sessions_v1_session_service, 34);
+
+/**
+ * PruneSessionsRequest says which ended sessions to forget.
+ *
+ * @generated from message claude_sessions.v1.PruneSessionsRequest
+ */
+export type PruneSessionsRequest = Message<"claude_sessions.v1.PruneSessionsRequest"> & {
+  /**
+   * Only sessions that ended at least this long ago; unset or 0: every ended
+   * session.
+   *
+   * @generated from field: google.protobuf.Duration older_than = 1;
+   */
+  olderThan?: Duration | undefined;
+
+  /**
+   * Only sessions whose labels match (see ListSessionsRequest.label_selector).
+   *
+   * @generated from field: string label_selector = 2;
+   */
+  labelSelector: string;
+
+  /**
+   * Say what would go, and remove nothing.
+   *
+   * @generated from field: bool dry_run = 3;
+   */
+  dryRun: boolean;
+};
+
+/**
+ * Describes the message claude_sessions.v1.PruneSessionsRequest.
+ * Use `create(PruneSessionsRequestSchema)` to create a new message.
+ */
+export const PruneSessionsRequestSchema: GenMessage<PruneSessionsRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 35);
+
+/**
+ * PruneSessionsResponse says what went (or would go), and what stayed.
+ *
+ * @generated from message claude_sessions.v1.PruneSessionsResponse
+ */
+export type PruneSessionsResponse = Message<"claude_sessions.v1.PruneSessionsResponse"> & {
+  /**
+   * The sessions forgotten (or, with dry_run, that would be), with their logs.
+   *
+   * @generated from field: repeated claude_sessions.v1.Session pruned = 1;
+   */
+  pruned: Session[];
+
+  /**
+   * Sessions that matched but were kept, each with why (a worktree with
+   * uncommitted changes).
+   *
+   * @generated from field: repeated claude_sessions.v1.PruneKept kept = 2;
+   */
+  kept: PruneKept[];
+
+  /**
+   * The bytes of log files deleted (or that would be).
+   *
+   * @generated from field: uint64 log_bytes = 3;
+   */
+  logBytes: bigint;
+};
+
+/**
+ * Describes the message claude_sessions.v1.PruneSessionsResponse.
+ * Use `create(PruneSessionsResponseSchema)` to create a new message.
+ */
+export const PruneSessionsResponseSchema: GenMessage<PruneSessionsResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 36);
+
+/**
+ * PruneKept is a session prune kept, and why.
+ *
+ * @generated from message claude_sessions.v1.PruneKept
+ */
+export type PruneKept = Message<"claude_sessions.v1.PruneKept"> & {
+  /**
+   * The session.
+   *
+   * @generated from field: claude_sessions.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+
+  /**
+   * Why it was kept.
+   *
+   * @generated from field: string reason = 2;
+   */
+  reason: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.PruneKept.
+ * Use `create(PruneKeptSchema)` to create a new message.
+ */
+export const PruneKeptSchema: GenMessage<PruneKept> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 37);
 
 /**
  * SessionEventKind says what happened to a session.
@@ -1218,6 +1379,14 @@ export enum SessionEventKind {
    * @generated from enum value: SESSION_EVENT_KIND_ACTIVITY_CHANGED = 7;
    */
   ACTIVITY_CHANGED = 7,
+
+  /**
+   * Its process tree went over its memory limit (session.limit_event says
+   * how far, and what was done).
+   *
+   * @generated from enum value: SESSION_EVENT_KIND_LIMIT_REACHED = 8;
+   */
+  LIMIT_REACHED = 8,
 }
 
 /**
@@ -1409,6 +1578,18 @@ export const SessionService: GenService<{
     methodKind: "server_streaming";
     input: typeof WatchSessionsRequestSchema;
     output: typeof WatchSessionsResponseSchema;
+  },
+  /**
+   * Forgets ended sessions (EXITED, STOPPED, FAILED, INTERRUPTED) that ended
+   * before older_than ago and match label_selector, deleting their logs and
+   * their worktrees when clean; with dry_run, only says which would go.
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.PruneSessions
+   */
+  pruneSessions: {
+    methodKind: "unary";
+    input: typeof PruneSessionsRequestSchema;
+    output: typeof PruneSessionsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_claude_sessions_v1_session_service, 0);

@@ -33,7 +33,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/host/v1/host.proto.
  */
 export const file_claude_sessions_host_v1_host: GenFile = /*@__PURE__*/
-  fileDesc("CiJjbGF1ZGVfc2Vzc2lvbnMvaG9zdC92MS9ob3N0LnByb3RvEhdjbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MSKgAwoJSG9zdFNwYXduEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFgoOZGFlbW9uX3ZlcnNpb24YAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRITCgtzb2NrZXRfcGF0aBgEIAEoCRIQCghsb2dfcGF0aBgFIAEoCRIQCghsYXN0X3NlcRgGIAEoBBIRCglleGl0X3BhdGgYByABKAkSCwoDa2V5GAggASgMEgwKBGZpbGUYCSABKAkSDAoEYXJncxgKIAMoCRITCgt3b3JraW5nX2RpchgLIAEoCRI4CgNlbnYYDCADKAsyKy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5Ib3N0U3Bhd24uRW52RW50cnkSDAoEY29scxgNIAEoDRIMCgRyb3dzGA4gASgNEhMKC3N0YXJ0X2V2ZW50GA8gASgJEhEKCWhvb2tzX2RpchgQIAEoCRIZChFjbGF1ZGVfc3RhdHVzX2RpchgRIAEoCRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIjcKC0hvc3RTdGFydGVkEg0KA3BpZBgBIAEoDUgAEg8KBWVycm9yGAIgASgJSABCCAoGcmVzdWx0IsYCCg1EYWVtb25NZXNzYWdlEi8KBWhlbGxvGAEgASgLMh4uY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuSGVsbG9IABIvCgVpbnB1dBgCIAEoCzIeLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLklucHV0SAASMQoGcmVzaXplGAMgASgLMh8uY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuUmVzaXplSAASLQoEc3RvcBgEIAEoCzIdLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLlN0b3BIABIzCgdyZWxlYXNlGAUgASgLMiAuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuUmVsZWFzZUgAEjEKBnJlZHJhdxgGIAEoCzIfLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLlJlZHJhd0gAQgkKB21lc3NhZ2UiZAoFSGVsbG8SGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIcChRtaW5fcHJvdG9jb2xfdmVyc2lvbhgCIAEoDRIWCg5kYWVtb25fdmVyc2lvbhgDIAEoCRILCgNrZXkYBCABKAwiFQoFSW5wdXQSDAoEZGF0YRgBIAEoDCIkCgZSZXNpemUSDAoEY29scxgBIAEoDRIMCgRyb3dzGAIgASgNIk0KBFN0b3ASEAoIZ3JhY2VfbXMYASABKA0SMwoGcmVhc29uGAIgASgOMiMuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuU3RvcFJlYXNvbiIJCgdSZWxlYXNlIggKBlJlZHJhdyK/BAoLSG9zdE1lc3NhZ2USMwoHd2VsY29tZRgBIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLldlbGNvbWVIABIxCgZvdXRwdXQYAiABKAsyHy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5PdXRwdXRIABIxCgZyZWNvcmQYAyABKAsyHy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5SZWNvcmRIABIzCgd3cml0dGVuGAQgASgLMiAuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuV3JpdHRlbkgAEjoKC2lucHV0X3Rha2VuGAUgASgLMiMuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuSW5wdXRUYWtlbkgAEjoKC2xvZ19wcm9ibGVtGAYgASgLMiMuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuTG9nUHJvYmxlbUgAEjQKCGxvZ19sb3NzGAcgASgLMiAuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuTG9nTG9zc0gAEjUKBmV4aXRlZBgIIAEoCzIjLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLkV4aXRTdGF0dXNIABIzCgdyZWZ1c2VkGAkgASgLMiAuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuUmVmdXNlZEgAEjsKCGFjdGl2aXR5GAogASgLMicuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuQWN0aXZpdHlSZXBvcnRIAEIJCgdtZXNzYWdlIrICCgdXZWxjb21lEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFAoMaG9zdF92ZXJzaW9uGAIgASgJEhAKCGhvc3RfcGlkGAMgASgNEgsKA3BpZBgEIAEoDRIMCgRjb2xzGAUgASgNEgwKBHJvd3MYBiABKA0SEAoIbGFzdF9zZXEYByABKAQSEwoLd3JpdHRlbl9zZXEYCCABKAQSMQoEZXhpdBgJIAEoCzIjLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLkV4aXRTdGF0dXMSEwoLaW5wdXRfdGFrZW4YCiABKAQSEgoKc3RhcnRlZF9hdBgLIAEoCRI5CghhY3Rpdml0eRgMIAEoCzInLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLkFjdGl2aXR5UmVwb3J0IvkBCg5BY3Rpdml0eVJlcG9ydBI1CgVzdGF0ZRgBIAEoDjImLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLkFjdGl2aXR5U3RhdGUSDgoGZGV0YWlsGAIgASgJEg0KBXNpbmNlGAMgASgJEhoKEmZvcmVncm91bmRfY29tbWFuZBgEIAEoCRI3CgZzb3VyY2UYBSABKA4yJy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5BY3Rpdml0eVNvdXJjZRI8Cg1jb252ZXJzYXRpb25zGAYgAygLMiUuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuQ29udmVyc2F0aW9uIioKDENvbnZlcnNhdGlvbhIKCgJpZBgBIAEoCRIOCgZzb3VyY2UYAiABKAkiKAoGT3V0cHV0EgwKBGRhdGEYASABKAwSEAoIdW5sb2dnZWQYAiABKAgihAEKBlJlY29yZBILCgNzZXEYASABKAQSDAoEdGltZRgCIAEoCRIxCgRraW5kGAMgASgOMiMuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuUmVjb3JkS2luZBIMCgRkYXRhGAQgASgJEg8KB2FsaWduZWQYBSABKAgSDQoFY2hhcnMYBiABKA0iFgoHV3JpdHRlbhILCgNzZXEYASABKAQiGwoKSW5wdXRUYWtlbhINCgV0b3RhbBgBIAEoBCIbCgpMb2dQcm9ibGVtEg0KBWVycm9yGAEgASgJIi0KB0xvZ0xvc3MSDQoFYnl0ZXMYASABKAQSEwoLZGVzY3JpcHRpb24YAiABKAkilwEKCkV4aXRTdGF0dXMSEQoJZXhpdF9jb2RlGAEgASgFEg4KBnNpZ25hbBgCIAEoDRIzCgZyZWFzb24YAyABKA4yIy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5TdG9wUmVhc29uEhAKCGVuZGVkX2F0GAQgASgJEhAKCGxhc3Rfc2VxGAUgASgEEg0KBWV2ZW50GAYgASgJIhkKB1JlZnVzZWQSDgoGcmVhc29uGAEgASgJKlwKClN0b3BSZWFzb24SGwoXU1RPUF9SRUFTT05fVU5TUEVDSUZJRUQQABIXChNTVE9QX1JFQVNPTl9SRVFVRVNUEAESGAoUU1RPUF9SRUFTT05fU0hVVERPV04QAiqKAQoNQWN0aXZpdHlTdGF0ZRIeChpBQ1RJVklUWV9TVEFURV9VTlNQRUNJRklFRBAAEhoKFkFDVElWSVRZX1NUQVRFX1dPUktJTkcQARIkCiBBQ1RJVklUWV9TVEFURV9XQUlUSU5HX0ZPUl9JTlBVVBACEhcKE0FDVElWSVRZX1NUQVRFX0lETEUQAypsCg5BY3Rpdml0eVNvdXJjZRIfChtBQ1RJVklUWV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIYChRBQ1RJVklUWV9TT1VSQ0VfSE9PSxABEh8KG0FDVElWSVRZX1NPVVJDRV9TVEFUVVNfRklMRRACKlgKClJlY29yZEtpbmQSGwoXUkVDT1JEX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUNPUkRfS0lORF9PVVRQVVQQARIVChFSRUNPUkRfS0lORF9FVkVOVBACYgZwcm90bzM");
+  fileDesc("CiJjbGF1ZGVfc2Vzc2lvbnMvaG9zdC92MS9ob3N0LnByb3RvEhdjbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MSKXBAoJSG9zdFNwYXduEhgKEHByb3RvY29sX3ZlcnNpb24YASABKA0SFgoOZGFlbW9uX3ZlcnNpb24YAiABKAkSEgoKc2Vzc2lvbl9pZBgDIAEoCRITCgtzb2NrZXRfcGF0aBgEIAEoCRIQCghsb2dfcGF0aBgFIAEoCRIQCghsYXN0X3NlcRgGIAEoBBIRCglleGl0X3BhdGgYByABKAkSCwoDa2V5GAggASgMEgwKBGZpbGUYCSABKAkSDAoEYXJncxgKIAMoCRITCgt3b3JraW5nX2RpchgLIAEoCRI4CgNlbnYYDCADKAsyKy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5Ib3N0U3Bhd24uRW52RW50cnkSDAoEY29scxgNIAEoDRIMCgRyb3dzGA4gASgNEhMKC3N0YXJ0X2V2ZW50GA8gASgJEhEKCWhvb2tzX2RpchgQIAEoCRIZChFjbGF1ZGVfc3RhdHVzX2RpchgRIAEoCRIYChBtYXhfbWVtb3J5X2J5dGVzGBIgASgEEjYKCG9uX2xpbWl0GBMgASgOMiQuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuTGltaXRBY3Rpb24SDAoEbmljZRgUIAEoBRIVCg1tYXhfbG9nX2J5dGVzGBUgASgEGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiNwoLSG9zdFN0YXJ0ZWQSDQoDcGlkGAEgASgNSAASDwoFZXJyb3IYAiABKAlIAEIICgZyZXN1bHQixgIKDURhZW1vbk1lc3NhZ2USLwoFaGVsbG8YASABKAsyHi5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5IZWxsb0gAEi8KBWlucHV0GAIgASgLMh4uY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuSW5wdXRIABIxCgZyZXNpemUYAyABKAsyHy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5SZXNpemVIABItCgRzdG9wGAQgASgLMh0uY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuU3RvcEgAEjMKB3JlbGVhc2UYBSABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5SZWxlYXNlSAASMQoGcmVkcmF3GAYgASgLMh8uY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuUmVkcmF3SABCCQoHbWVzc2FnZSJkCgVIZWxsbxIYChBwcm90b2NvbF92ZXJzaW9uGAEgASgNEhwKFG1pbl9wcm90b2NvbF92ZXJzaW9uGAIgASgNEhYKDmRhZW1vbl92ZXJzaW9uGAMgASgJEgsKA2tleRgEIAEoDCIVCgVJbnB1dBIMCgRkYXRhGAEgASgMIiQKBlJlc2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0iTQoEU3RvcBIQCghncmFjZV9tcxgBIAEoDRIzCgZyZWFzb24YAiABKA4yIy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5TdG9wUmVhc29uIgkKB1JlbGVhc2UiCAoGUmVkcmF3IuQFCgtIb3N0TWVzc2FnZRIzCgd3ZWxjb21lGAEgASgLMiAuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuV2VsY29tZUgAEjEKBm91dHB1dBgCIAEoCzIfLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLk91dHB1dEgAEjEKBnJlY29yZBgDIAEoCzIfLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLlJlY29yZEgAEjMKB3dyaXR0ZW4YBCABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5Xcml0dGVuSAASOgoLaW5wdXRfdGFrZW4YBSABKAsyIy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5JbnB1dFRha2VuSAASOgoLbG9nX3Byb2JsZW0YBiABKAsyIy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5Mb2dQcm9ibGVtSAASNAoIbG9nX2xvc3MYByABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5Mb2dMb3NzSAASNQoGZXhpdGVkGAggASgLMiMuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuRXhpdFN0YXR1c0gAEjMKB3JlZnVzZWQYCSABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5SZWZ1c2VkSAASOwoIYWN0aXZpdHkYCiABKAsyJy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5BY3Rpdml0eVJlcG9ydEgAEi8KBXVzYWdlGAsgASgLMh4uY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuVXNhZ2VIABI2CgVsaW1pdBgMIAEoCzIlLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLkxpbWl0UmVhY2hlZEgAEjoKC2xvZ19kcm9wcGVkGA0gASgLMiMuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuTG9nRHJvcHBlZEgAQgkKB21lc3NhZ2UiygIKB1dlbGNvbWUSGAoQcHJvdG9jb2xfdmVyc2lvbhgBIAEoDRIUCgxob3N0X3ZlcnNpb24YAiABKAkSEAoIaG9zdF9waWQYAyABKA0SCwoDcGlkGAQgASgNEgwKBGNvbHMYBSABKA0SDAoEcm93cxgGIAEoDRIQCghsYXN0X3NlcRgHIAEoBBITCgt3cml0dGVuX3NlcRgIIAEoBBIxCgRleGl0GAkgASgLMiMuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuRXhpdFN0YXR1cxITCgtpbnB1dF90YWtlbhgKIAEoBBISCgpzdGFydGVkX2F0GAsgASgJEjkKCGFjdGl2aXR5GAwgASgLMicuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuQWN0aXZpdHlSZXBvcnQSFgoOZmlyc3Rfa2VwdF9zZXEYDSABKAQiRgoFVXNhZ2USFAoMbWVtb3J5X2J5dGVzGAEgASgEEhQKDGNwdV9wZXJtaWxsZRgCIAEoDRIRCglwcm9jZXNzZXMYAyABKA0iUwoMTGltaXRSZWFjaGVkEg0KBWV2ZW50GAEgASgJEjQKBmFjdGlvbhgCIAEoDjIkLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLkxpbWl0QWN0aW9uIiQKCkxvZ0Ryb3BwZWQSFgoOZmlyc3Rfa2VwdF9zZXEYASABKAQi+QEKDkFjdGl2aXR5UmVwb3J0EjUKBXN0YXRlGAEgASgOMiYuY2xhdWRlX3Nlc3Npb25zLmhvc3QudjEuQWN0aXZpdHlTdGF0ZRIOCgZkZXRhaWwYAiABKAkSDQoFc2luY2UYAyABKAkSGgoSZm9yZWdyb3VuZF9jb21tYW5kGAQgASgJEjcKBnNvdXJjZRgFIAEoDjInLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLkFjdGl2aXR5U291cmNlEjwKDWNvbnZlcnNhdGlvbnMYBiADKAsyJS5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5Db252ZXJzYXRpb24iKgoMQ29udmVyc2F0aW9uEgoKAmlkGAEgASgJEg4KBnNvdXJjZRgCIAEoCSIoCgZPdXRwdXQSDAoEZGF0YRgBIAEoDBIQCgh1bmxvZ2dlZBgCIAEoCCKEAQoGUmVjb3JkEgsKA3NlcRgBIAEoBBIMCgR0aW1lGAIgASgJEjEKBGtpbmQYAyABKA4yIy5jbGF1ZGVfc2Vzc2lvbnMuaG9zdC52MS5SZWNvcmRLaW5kEgwKBGRhdGEYBCABKAkSDwoHYWxpZ25lZBgFIAEoCBINCgVjaGFycxgGIAEoDSIWCgdXcml0dGVuEgsKA3NlcRgBIAEoBCIbCgpJbnB1dFRha2VuEg0KBXRvdGFsGAEgASgEIhsKCkxvZ1Byb2JsZW0SDQoFZXJyb3IYASABKAkiLQoHTG9nTG9zcxINCgVieXRlcxgBIAEoBBITCgtkZXNjcmlwdGlvbhgCIAEoCSK9AQoKRXhpdFN0YXR1cxIRCglleGl0X2NvZGUYASABKAUSDgoGc2lnbmFsGAIgASgNEjMKBnJlYXNvbhgDIAEoDjIjLmNsYXVkZV9zZXNzaW9ucy5ob3N0LnYxLlN0b3BSZWFzb24SEAoIZW5kZWRfYXQYBCABKAkSEAoIbGFzdF9zZXEYBSABKAQSDQoFZXZlbnQYBiABKAkSEwoLbGltaXRfZXZlbnQYByABKAkSDwoHcmVzdGFydBgIIAEoCCIZCgdSZWZ1c2VkEg4KBnJlYXNvbhgBIAEoCSpzCgtMaW1pdEFjdGlvbhIcChhMSU1JVF9BQ1RJT05fVU5TUEVDSUZJRUQQABIVChFMSU1JVF9BQ1RJT05fV0FSThABEhUKEUxJTUlUX0FDVElPTl9TVE9QEAISGAoUTElNSVRfQUNUSU9OX1JFU1RBUlQQAypzCgpTdG9wUmVhc29uEhsKF1NUT1BfUkVBU09OX1VOU1BFQ0lGSUVEEAASFwoTU1RPUF9SRUFTT05fUkVRVUVTVBABEhgKFFNUT1BfUkVBU09OX1NIVVRET1dOEAISFQoRU1RPUF9SRUFTT05fTElNSVQQAyqKAQoNQWN0aXZpdHlTdGF0ZRIeChpBQ1RJVklUWV9TVEFURV9VTlNQRUNJRklFRBAAEhoKFkFDVElWSVRZX1NUQVRFX1dPUktJTkcQARIkCiBBQ1RJVklUWV9TVEFURV9XQUlUSU5HX0ZPUl9JTlBVVBACEhcKE0FDVElWSVRZX1NUQVRFX0lETEUQAypsCg5BY3Rpdml0eVNvdXJjZRIfChtBQ1RJVklUWV9TT1VSQ0VfVU5TUEVDSUZJRUQQABIYChRBQ1RJVklUWV9TT1VSQ0VfSE9PSxABEh8KG0FDVElWSVRZX1NPVVJDRV9TVEFUVVNfRklMRRACKlgKClJlY29yZEtpbmQSGwoXUkVDT1JEX0tJTkRfVU5TUEVDSUZJRUQQABIWChJSRUNPUkRfS0lORF9PVVRQVVQQARIVChFSRUNPUkRfS0lORF9FVkVOVBACYgZwcm90bzM");
 
 /**
  * HostSpawn tells a new host what to run: sent once, on the start pipe.
@@ -163,6 +163,35 @@ export type HostSpawn = Message<"claude_sessions.host.v1.HostSpawn"> & {
    * @generated from field: string claude_status_dir = 17;
    */
   claudeStatusDir: string;
+
+  /**
+   * The most resident memory of the program's process tree, in bytes; 0 for
+   * none (protocol 3).
+   *
+   * @generated from field: uint64 max_memory_bytes = 18;
+   */
+  maxMemoryBytes: bigint;
+
+  /**
+   * What to do past it.
+   *
+   * @generated from field: claude_sessions.host.v1.LimitAction on_limit = 19;
+   */
+  onLimit: LimitAction;
+
+  /**
+   * The program's niceness; 0 leaves it.
+   *
+   * @generated from field: int32 nice = 20;
+   */
+  nice: number;
+
+  /**
+   * The most bytes the log keeps on disk, in whole segments; 0 for none.
+   *
+   * @generated from field: uint64 max_log_bytes = 21;
+   */
+  maxLogBytes: bigint;
 };
 
 /**
@@ -524,6 +553,30 @@ export type HostMessage = Message<"claude_sessions.host.v1.HostMessage"> & {
      */
     value: ActivityReport;
     case: "activity";
+  } | {
+    /**
+     * What the process tree uses, about every second (protocol 3).
+     *
+     * @generated from field: claude_sessions.host.v1.Usage usage = 11;
+     */
+    value: Usage;
+    case: "usage";
+  } | {
+    /**
+     * The tree went over its memory limit (protocol 3).
+     *
+     * @generated from field: claude_sessions.host.v1.LimitReached limit = 12;
+     */
+    value: LimitReached;
+    case: "limit";
+  } | {
+    /**
+     * Log retention dropped the oldest segments (protocol 3).
+     *
+     * @generated from field: claude_sessions.host.v1.LogDropped log_dropped = 13;
+     */
+    value: LogDropped;
+    case: "logDropped";
   } | { case: undefined; value?: undefined };
 };
 
@@ -623,6 +676,13 @@ export type Welcome = Message<"claude_sessions.host.v1.Welcome"> & {
    * @generated from field: claude_sessions.host.v1.ActivityReport activity = 12;
    */
   activity?: ActivityReport | undefined;
+
+  /**
+   * The oldest seq the log still holds, 0 if none was dropped (protocol 3).
+   *
+   * @generated from field: uint64 first_kept_seq = 13;
+   */
+  firstKeptSeq: bigint;
 };
 
 /**
@@ -631,6 +691,90 @@ export type Welcome = Message<"claude_sessions.host.v1.Welcome"> & {
  */
 export const WelcomeSchema: GenMessage<Welcome> = /*@__PURE__*/
   messageDesc(file_claude_sessions_host_v1_host, 10);
+
+/**
+ * Usage is what the program's process tree uses.
+ *
+ * @generated from message claude_sessions.host.v1.Usage
+ */
+export type Usage = Message<"claude_sessions.host.v1.Usage"> & {
+  /**
+   * The resident memory of every process of the tree, in bytes.
+   *
+   * @generated from field: uint64 memory_bytes = 1;
+   */
+  memoryBytes: bigint;
+
+  /**
+   * CPU time since the last sample, in thousandths of one core.
+   *
+   * @generated from field: uint32 cpu_permille = 2;
+   */
+  cpuPermille: number;
+
+  /**
+   * How many processes the tree has.
+   *
+   * @generated from field: uint32 processes = 3;
+   */
+  processes: number;
+};
+
+/**
+ * Describes the message claude_sessions.host.v1.Usage.
+ * Use `create(UsageSchema)` to create a new message.
+ */
+export const UsageSchema: GenMessage<Usage> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_host_v1_host, 11);
+
+/**
+ * LimitReached says the tree went over its memory limit.
+ *
+ * @generated from message claude_sessions.host.v1.LimitReached
+ */
+export type LimitReached = Message<"claude_sessions.host.v1.LimitReached"> & {
+  /**
+   * The event appended to the log (how much, which limit, what is done).
+   *
+   * @generated from field: string event = 1;
+   */
+  event: string;
+
+  /**
+   * What the host does about it.
+   *
+   * @generated from field: claude_sessions.host.v1.LimitAction action = 2;
+   */
+  action: LimitAction;
+};
+
+/**
+ * Describes the message claude_sessions.host.v1.LimitReached.
+ * Use `create(LimitReachedSchema)` to create a new message.
+ */
+export const LimitReachedSchema: GenMessage<LimitReached> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_host_v1_host, 12);
+
+/**
+ * LogDropped says the log now starts at first_kept_seq.
+ *
+ * @generated from message claude_sessions.host.v1.LogDropped
+ */
+export type LogDropped = Message<"claude_sessions.host.v1.LogDropped"> & {
+  /**
+   * The seq of the oldest record still in the log's files.
+   *
+   * @generated from field: uint64 first_kept_seq = 1;
+   */
+  firstKeptSeq: bigint;
+};
+
+/**
+ * Describes the message claude_sessions.host.v1.LogDropped.
+ * Use `create(LogDroppedSchema)` to create a new message.
+ */
+export const LogDroppedSchema: GenMessage<LogDropped> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_host_v1_host, 13);
 
 /**
  * ActivityReport is what the host can tell of its program's activity, sent
@@ -688,7 +832,7 @@ export type ActivityReport = Message<"claude_sessions.host.v1.ActivityReport"> &
  * Use `create(ActivityReportSchema)` to create a new message.
  */
 export const ActivityReportSchema: GenMessage<ActivityReport> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 11);
+  messageDesc(file_claude_sessions_host_v1_host, 14);
 
 /**
  * Conversation is one Claude Code conversation a run was in.
@@ -716,7 +860,7 @@ export type Conversation = Message<"claude_sessions.host.v1.Conversation"> & {
  * Use `create(ConversationSchema)` to create a new message.
  */
 export const ConversationSchema: GenMessage<Conversation> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 12);
+  messageDesc(file_claude_sessions_host_v1_host, 15);
 
 /**
  * Output is terminal output, exactly as the program wrote it, sent as it is
@@ -745,7 +889,7 @@ export type Output = Message<"claude_sessions.host.v1.Output"> & {
  * Use `create(OutputSchema)` to create a new message.
  */
 export const OutputSchema: GenMessage<Output> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 13);
+  messageDesc(file_claude_sessions_host_v1_host, 16);
 
 /**
  * Record is a log record, sent when it is sealed: for followers.
@@ -808,7 +952,7 @@ export type Record = Message<"claude_sessions.host.v1.Record"> & {
  * Use `create(RecordSchema)` to create a new message.
  */
 export const RecordSchema: GenMessage<Record> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 14);
+  messageDesc(file_claude_sessions_host_v1_host, 17);
 
 /**
  * Written says every record up to seq is in the log file.
@@ -829,7 +973,7 @@ export type Written = Message<"claude_sessions.host.v1.Written"> & {
  * Use `create(WrittenSchema)` to create a new message.
  */
 export const WrittenSchema: GenMessage<Written> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 15);
+  messageDesc(file_claude_sessions_host_v1_host, 18);
 
 /**
  * InputTaken counts the input bytes written to the terminal since the host
@@ -851,7 +995,7 @@ export type InputTaken = Message<"claude_sessions.host.v1.InputTaken"> & {
  * Use `create(InputTakenSchema)` to create a new message.
  */
 export const InputTakenSchema: GenMessage<InputTaken> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 16);
+  messageDesc(file_claude_sessions_host_v1_host, 19);
 
 /**
  * LogProblem reports that writing the log fails (error set) or works again
@@ -873,7 +1017,7 @@ export type LogProblem = Message<"claude_sessions.host.v1.LogProblem"> & {
  * Use `create(LogProblemSchema)` to create a new message.
  */
 export const LogProblemSchema: GenMessage<LogProblem> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 17);
+  messageDesc(file_claude_sessions_host_v1_host, 20);
 
 /**
  * LogLoss reports output or records lost for good, as the log says.
@@ -901,7 +1045,7 @@ export type LogLoss = Message<"claude_sessions.host.v1.LogLoss"> & {
  * Use `create(LogLossSchema)` to create a new message.
  */
 export const LogLossSchema: GenMessage<LogLoss> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 18);
+  messageDesc(file_claude_sessions_host_v1_host, 21);
 
 /**
  * ExitStatus is how the program ended.
@@ -950,6 +1094,20 @@ export type ExitStatus = Message<"claude_sessions.host.v1.ExitStatus"> & {
    * @generated from field: string event = 6;
    */
   event: string;
+
+  /**
+   * For STOP_REASON_LIMIT: the limit event, and whether to resume.
+   *
+   * @generated from field: string limit_event = 7;
+   */
+  limitEvent: string;
+
+  /**
+   * For STOP_REASON_LIMIT: the daemon resumes the session once it is ended.
+   *
+   * @generated from field: bool restart = 8;
+   */
+  restart: boolean;
 };
 
 /**
@@ -957,7 +1115,7 @@ export type ExitStatus = Message<"claude_sessions.host.v1.ExitStatus"> & {
  * Use `create(ExitStatusSchema)` to create a new message.
  */
 export const ExitStatusSchema: GenMessage<ExitStatus> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 19);
+  messageDesc(file_claude_sessions_host_v1_host, 22);
 
 /**
  * Refused says why a host will not serve a connection.
@@ -978,7 +1136,48 @@ export type Refused = Message<"claude_sessions.host.v1.Refused"> & {
  * Use `create(RefusedSchema)` to create a new message.
  */
 export const RefusedSchema: GenMessage<Refused> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_host_v1_host, 20);
+  messageDesc(file_claude_sessions_host_v1_host, 23);
+
+/**
+ * LimitAction is what the host does when the tree is over its memory limit.
+ *
+ * @generated from enum claude_sessions.host.v1.LimitAction
+ */
+export enum LimitAction {
+  /**
+   * Never sent.
+   *
+   * @generated from enum value: LIMIT_ACTION_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * An event in the log, a LimitReached to the daemon; it keeps running.
+   *
+   * @generated from enum value: LIMIT_ACTION_WARN = 1;
+   */
+  WARN = 1,
+
+  /**
+   * Stop the program (STOP_REASON_LIMIT).
+   *
+   * @generated from enum value: LIMIT_ACTION_STOP = 2;
+   */
+  STOP = 2,
+
+  /**
+   * Stop the program (STOP_REASON_LIMIT); the daemon then resumes it.
+   *
+   * @generated from enum value: LIMIT_ACTION_RESTART = 3;
+   */
+  RESTART = 3,
+}
+
+/**
+ * Describes the enum claude_sessions.host.v1.LimitAction.
+ */
+export const LimitActionSchema: GenEnum<LimitAction> = /*@__PURE__*/
+  enumDesc(file_claude_sessions_host_v1_host, 0);
 
 /**
  * StopReason says why a program was ended, for its final state.
@@ -1007,13 +1206,20 @@ export enum StopReason {
    * @generated from enum value: STOP_REASON_SHUTDOWN = 2;
    */
   SHUTDOWN = 2,
+
+  /**
+   * The host stopped it: its tree went over its memory limit (protocol 3).
+   *
+   * @generated from enum value: STOP_REASON_LIMIT = 3;
+   */
+  LIMIT = 3,
 }
 
 /**
  * Describes the enum claude_sessions.host.v1.StopReason.
  */
 export const StopReasonSchema: GenEnum<StopReason> = /*@__PURE__*/
-  enumDesc(file_claude_sessions_host_v1_host, 0);
+  enumDesc(file_claude_sessions_host_v1_host, 1);
 
 /**
  * ActivityState mirrors claude_sessions.v1.Activity.
@@ -1054,7 +1260,7 @@ export enum ActivityState {
  * Describes the enum claude_sessions.host.v1.ActivityState.
  */
 export const ActivityStateSchema: GenEnum<ActivityState> = /*@__PURE__*/
-  enumDesc(file_claude_sessions_host_v1_host, 1);
+  enumDesc(file_claude_sessions_host_v1_host, 2);
 
 /**
  * ActivitySource says which fact the state comes from.
@@ -1090,7 +1296,7 @@ export enum ActivitySource {
  * Describes the enum claude_sessions.host.v1.ActivitySource.
  */
 export const ActivitySourceSchema: GenEnum<ActivitySource> = /*@__PURE__*/
-  enumDesc(file_claude_sessions_host_v1_host, 2);
+  enumDesc(file_claude_sessions_host_v1_host, 3);
 
 /**
  * RecordKind is what a log record holds.
@@ -1124,5 +1330,5 @@ export enum RecordKind {
  * Describes the enum claude_sessions.host.v1.RecordKind.
  */
 export const RecordKindSchema: GenEnum<RecordKind> = /*@__PURE__*/
-  enumDesc(file_claude_sessions_host_v1_host, 3);
+  enumDesc(file_claude_sessions_host_v1_host, 4);
 
