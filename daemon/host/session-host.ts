@@ -108,6 +108,10 @@ export class SessionHost {
       onWritten: (seq) => this.written(seq),
       onError: (message) => this.send({ kind: "logProblem", error: message ?? "" }),
       onLoss: (bytes, description) => this.send({ kind: "logLoss", bytes, description }),
+      maxBytes: spawn.maxLogBytes,
+      onDropped: (firstKeptSeq) => {
+        if (this.protocol >= 3) this.send({ kind: "logDropped", firstKeptSeq });
+      },
     });
   }
 

@@ -2,8 +2,16 @@
  * Reading a session's JSONL log file without loading it: records are in seq order, so a record
  * is found by binary search over byte offsets and the cost of a read does not grow with the log.
  */
-import { constants, fstatSync, readSync } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readdirSync,
+  readSync,
+  statSync,
+} from "node:fs";
+import { type FileHandle, rm } from "node:fs/promises";
 import { openRegularFileHandle } from "../common/regular-file.js";
 import { decodeRecord, type LogRecord } from "./log-record.js";
 
@@ -214,10 +222,17 @@ export async function readLastRecords(path: string, count: number): Promise<LogR
   }
 }
 
-/** The seq of the last complete record in the file, or 0. */
+/**
+ * The seq of the log's last complete record, or 0: in the file, else (a file just begun by
+ * retention, or lost) in its newest segment.
+ */
 export async function lastSeqOf(path: string): Promise<number> {
   const [last] = await readLastRecords(path, 1);
-  return last?.seq ?? 0;
+  if (last !== undefined) return last.seq;
+  const newest = listSegments(path).at(-1);
+  if (newest === undefined) return 0;
+  const [inSegment] = await readLastRecords(newest.path, 1);
+  return inSegment?.seq ?? newest.firstSeq - 1;
 }
 
 /**
@@ -235,4 +250,104 @@ export function completeLengthOf(fd: number): number {
     end = start;
   }
   return 0;
+}
+
+/**
+ * Where the older, sealed segments of the log at `path` are kept (log retention): a directory
+ * beside it, `logs/<id>.segments/`, each segment named by its first seq.
+ */
+export function segmentsDirOf(path: string): string {
+  return `${path.replace(/\.jsonl$/, "")}.segments`;
+}
+
+/** Deletes the log at `path` and every segment of it; what is not there is no error. */
+export async function removeLog(path: string): Promise<void> {
+  await rm(path, { force: true });
+  await rm(segmentsDirOf(path), { recursive: true, force: true });
+}
+
+/** How many digits a segment's name has: its first seq, zero-padded, so names sort by seq. */
+export const SEGMENT_NAME_DIGITS = 16;
+const SEGMENT_NAME = /^(\d{16})\.jsonl$/;
+
+/** A sealed segment of a log: the records from `firstSeq` up to the next segment's first. */
+export interface LogSegment {
+  firstSeq: number;
+  path: string;
+  bytes: number;
+}
+
+/** The sealed segments of the log at `path`, oldest first (none when it was never cut). */
+export function listSegments(path: string): LogSegment[] {
+  const dir = segmentsDirOf(path);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const segments: LogSegment[] = [];
+  for (const name of names.sort()) {
+    const match = SEGMENT_NAME.exec(name);
+    if (match === null) continue;
+    const stats = statSync(`${dir}/${name}`, { throwIfNoEntry: false });
+    if (stats?.isFile() !== true) continue;
+    segments.push({ firstSeq: Number(match[1]), path: `${dir}/${name}`, bytes: stats.size });
+  }
+  return segments;
+}
+
+/** The seq of the first complete record of an open file, if it has one. */
+export function firstSeqOf(fd: number): number | undefined {
+  const buffer = Buffer.allocUnsafe(CHUNK);
+  const bytesRead = readSync(fd, buffer, 0, CHUNK, 0);
+  // The seq is the record's first field: a cut line still shows it.
+  const match = /^\{"seq":(\d+),/.exec(buffer.toString("utf8", 0, Math.min(bytesRead, 64)));
+  return match === null ? undefined : Number(match[1]);
+}
+
+/**
+ * The oldest seq the log at `path` still holds: 1 for a log retention never cut, else the first
+ * of its oldest segment (or of the file, when every segment was deleted).
+ */
+export function firstKeptOf(path: string): number {
+  const dir = segmentsDirOf(path);
+  if (statSync(dir, { throwIfNoEntry: false }) === undefined) return 1;
+  const oldest = listSegments(path)[0];
+  if (oldest !== undefined) return oldest.firstSeq;
+  return firstSeqAt(path) ?? 1;
+}
+
+/** The seq of the first complete record of the file at `path`, if it has one. */
+export function firstSeqAt(path: string): number | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    return firstSeqOf(fd);
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The file that holds record `seq` of the log at `path`: the log's own file when it starts at or
+ * before `seq` (it holds the newest records), else the newest segment that does, else the oldest
+ * segment (`seq` was dropped).
+ */
+export function fileHolding(path: string, seq: number): string {
+  const segments = listSegments(path);
+  if (segments.length === 0) return path;
+  const fileFirst = firstSeqAt(path);
+  if (fileFirst !== undefined && fileFirst <= seq) return path;
+  for (let i = segments.length - 1; i >= 0; i--) {
+    const segment = segments[i] as LogSegment;
+    if (segment.firstSeq <= seq) return segment.path;
+  }
+  return (segments[0] as LogSegment).path;
 }

@@ -15,12 +15,35 @@
  * which seq. Records still unwritten when the log is closed are given up, and their seqs with
  * them (as a next daemon would, reading the file); the next run's first record says so.
  */
-import { close, closeSync, constants, fstatSync, fsync, ftruncateSync, write } from "node:fs";
+import {
+  close,
+  closeSync,
+  constants,
+  fstatSync,
+  fsync,
+  ftruncateSync,
+  mkdirSync,
+  renameSync,
+  rmSync,
+  write,
+} from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import { promisify } from "node:util";
 import { Notifier } from "../common/async.js";
 import { openRegularFile } from "../common/regular-file.js";
-import { completeLengthOf, openLogForReading, readRecords, searchOffset } from "./log-file.js";
+import {
+  completeLengthOf,
+  fileHolding,
+  firstKeptOf,
+  firstSeqOf,
+  type LogSegment,
+  listSegments,
+  openLogForReading,
+  readRecords,
+  SEGMENT_NAME_DIGITS,
+  searchOffset,
+  segmentsDirOf,
+} from "./log-file.js";
 import { encodeRecord, type LogKind, type LogRecord, recordCost } from "./log-record.js";
 
 const writeFd = promisify(write) as (fd: number, data: string) => Promise<{ bytesWritten: number }>;
@@ -53,7 +76,17 @@ export interface SessionLogOptions {
   onWritten?: (seq: number) => void;
   /** Memory kept for recent records that are in the file (default 4 MiB). */
   ringBudget?: number;
+  /**
+   * The most bytes the log keeps on disk (0 or unset: no limit). The file is then kept in
+   * segments of about a quarter of it, and the oldest whole segments are deleted.
+   */
+  maxBytes?: number;
+  /** Hears that retention deleted every record before `firstKeptSeq`. */
+  onDropped?: (firstKeptSeq: number) => void;
 }
+
+/** The smallest segment retention cuts the log into. */
+const MIN_SEGMENT_BYTES = 16 * 1024;
 
 export class SessionLog {
   /** The newest sealed (visible) record's seq. */
@@ -98,9 +131,14 @@ export class SessionLog {
     this.sealedSeq = lastSeq;
     this.writtenSeq = lastSeq;
     this.ringBudget = options.ringBudget ?? RING_BUDGET;
+    this.firstKept = firstKeptOf(path);
   }
 
-  private firstKept = 1;
+  private firstKept: number;
+  /** Retention: the sealed segments, oldest first (read when the file is opened). */
+  private segments: LogSegment[] = [];
+  /** The seq of the first record in the open file, if it holds any. */
+  private fileFirstSeq: number | undefined;
 
   /** The oldest seq the log's files hold: 1 until retention drops a segment. */
   get firstKeptSeq(): number {
@@ -166,6 +204,8 @@ export class SessionLog {
     }
     this.fd = fd;
     this.fileLength = fstatSync(fd).size;
+    this.fileFirstSeq = this.fileLength > 0 ? firstSeqOf(fd) : undefined;
+    this.segments = this.options.maxBytes ? listSegments(this.path) : [];
     this.brokenLine = false;
     if (this.lostAtClose !== undefined) {
       const description = this.lostAtClose;
@@ -288,8 +328,12 @@ export class SessionLog {
       }
       const last = batch[batch.length - 1];
       if (last !== undefined) {
+        this.fileFirstSeq ??= (batch[0] as LogRecord).seq;
         this.writtenSeq = last.seq;
-        if (fd !== undefined) this.options.onWritten?.(last.seq);
+        if (fd !== undefined) {
+          this.keepWithinLimit();
+          this.options.onWritten?.(last.seq);
+        }
       }
       for (const record of batch) this.unwrittenCost -= recordCost(record);
       this.trimRing();
@@ -329,6 +373,55 @@ export class SessionLog {
       this.options.onError?.(undefined);
     }
     return true;
+  }
+
+  /**
+   * Retention: once the open file holds a segment's worth, it becomes a sealed segment (renamed
+   * whole into the segments directory, where a reader that has it open goes on reading it) and
+   * a new file is begun; then the oldest segments are deleted while the log is over its limit.
+   * A segment is only ever deleted whole, so no reader meets a torn record.
+   */
+  private keepWithinLimit(): void {
+    const maxBytes = this.options.maxBytes ?? 0;
+    const first = this.fileFirstSeq;
+    if (maxBytes <= 0 || this.fd === undefined || first === undefined) return;
+    const segmentBytes = Math.max(MIN_SEGMENT_BYTES, Math.floor(maxBytes / 4));
+    if (this.fileLength < segmentBytes) return;
+    const dir = segmentsDirOf(this.path);
+    const segment: LogSegment = {
+      firstSeq: first,
+      path: `${dir}/${String(first).padStart(SEGMENT_NAME_DIGITS, "0")}.jsonl`,
+      bytes: this.fileLength,
+    };
+    let fd: number;
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      renameSync(this.path, segment.path);
+      fd = openRegularFile(
+        this.path,
+        constants.O_RDWR | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL,
+        { mode: 0o600, label: "log " },
+      );
+    } catch (error) {
+      // The file stays where it is and goes on growing; the next write tries again.
+      this.options.onError?.(`cannot start a new log segment: ${(error as Error).message}`);
+      return;
+    }
+    closeSync(this.fd);
+    this.fd = fd;
+    this.fileLength = 0;
+    this.fileFirstSeq = undefined;
+    this.segments.push(segment);
+    let total = this.segments.reduce((sum, kept) => sum + kept.bytes, 0);
+    let dropped = false;
+    while (total > maxBytes && this.segments.length > 0) {
+      const oldest = this.segments.shift() as LogSegment;
+      rmSync(oldest.path, { force: true });
+      total -= oldest.bytes;
+      this.firstKept = this.segments[0]?.firstSeq ?? this.writtenSeq + 1;
+      dropped = true;
+    }
+    if (dropped) this.options.onDropped?.(this.firstKept);
   }
 
   private retryLater(): void {
@@ -579,10 +672,17 @@ export class SessionLog {
   }
 }
 
-/** Reads a log in order from a seq: from the ring while it can, else from the file. */
+/**
+ * Reads a log in order from a seq: from the ring while it can, else from the file, or from the
+ * segment that holds it. A position retention has dropped moves on to the oldest record kept,
+ * counted in {@link dropped}.
+ */
 export class LogCursor {
   private file: FileHandle | undefined;
+  private filePath = "";
   private offset: number | undefined;
+  /** How many records this cursor was asked for that retention had dropped. */
+  dropped = 0;
 
   constructor(
     private readonly log: SessionLog,
@@ -597,6 +697,13 @@ export class LogCursor {
    */
   async next(maxBytes: number): Promise<LogRecord[]> {
     while (this.seq <= this.log.lastSeq) {
+      const kept = this.log.firstKeptSeq;
+      if (this.seq < kept) {
+        await this.closeFile();
+        this.dropped += kept - this.seq;
+        this.seq = kept;
+        continue;
+      }
       const fromRing = this.log.fromRing(this.seq, maxBytes);
       let records: LogRecord[];
       if (fromRing !== undefined && fromRing.length > 0) {
@@ -619,27 +726,46 @@ export class LogCursor {
     return fresh;
   }
 
+  /**
+   * The next records from the file that holds them. The file is chosen by name, and retention
+   * may rename or delete it meanwhile: a file that turns out not to start with the record
+   * wanted is let go of and the choice made again.
+   */
   private async fromFile(maxBytes: number): Promise<LogRecord[]> {
-    if (this.file === undefined) {
-      try {
-        this.file = await openLogForReading(this.log.path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code === "ENOENT") return this.skipLost();
-        throw error;
+    for (let attempt = 0; ; attempt++) {
+      if (this.file === undefined) {
+        const path = fileHolding(this.log.path, this.seq);
+        try {
+          this.file = await openLogForReading(path);
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+          if (attempt < 3) continue;
+          return this.skipLost();
+        }
+        this.filePath = path;
+        this.offset = undefined;
       }
-      this.offset = undefined;
+      const file = this.file;
+      const fresh = this.offset === undefined;
+      if (this.offset === undefined) {
+        const { size } = await file.stat();
+        const target = this.seq;
+        this.offset = await searchOffset(file, size, (record) => record.seq >= target);
+      }
+      const { records, next } = await readRecords(file, this.offset, maxBytes);
+      this.offset = next;
+      this.onFileRead?.();
+      const first = records[0];
+      const wrongFile =
+        first === undefined ? this.filePath !== this.log.path : first.seq > this.seq;
+      // The end of a segment, or a file that no longer holds the record: choose again.
+      if (wrongFile && (attempt < 3 || !fresh)) {
+        await this.closeFile();
+        continue;
+      }
+      if (records.length === 0) return this.skipLost();
+      return records;
     }
-    const file = this.file;
-    if (this.offset === undefined) {
-      const { size } = await file.stat();
-      const target = this.seq;
-      this.offset = await searchOffset(file, size, (record) => record.seq >= target);
-    }
-    const { records, next } = await readRecords(file, this.offset, maxBytes);
-    this.offset = next;
-    this.onFileRead?.();
-    if (records.length === 0) return this.skipLost();
-    return records;
   }
 
   /**
@@ -659,6 +785,7 @@ export class LogCursor {
   private async closeFile(): Promise<void> {
     const file = this.file;
     this.file = undefined;
+    this.filePath = "";
     this.offset = undefined;
     if (file !== undefined) await file.close();
   }

@@ -3,7 +3,7 @@
  * records after every change, and tells watchers what happened.
  */
 import { randomUUID } from "node:crypto";
-import { readdir, rm } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { ensurePrivateLogsDirectory } from "../common/home-guard.js";
@@ -11,7 +11,7 @@ import type { HomePaths } from "../common/paths.js";
 import { UnsafeFileError } from "../common/regular-file.js";
 import { HostUnavailableError, hostKey } from "../host/host-client.js";
 import { StopReason } from "../host/host-wire.js";
-import { lastSeqOf } from "../log/log-file.js";
+import { lastSeqOf, removeLog } from "../log/log-file.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
 import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "../server/fd-budget.js";
 import type { Logger } from "../server/logger.js";
@@ -303,7 +303,7 @@ export class SessionManager {
       }
       this.sessions.delete(session.id);
       session.dispose();
-      await rm(session.log.path, { force: true });
+      await removeLog(session.log.path);
       void this.persist();
       for (const watcher of this.watchers) watcher("removed", session.record, undefined);
       throw unsaved(
@@ -537,7 +537,7 @@ export class SessionManager {
     this.sessions.delete(session.id);
     session.dispose();
     // Unlinking a large log takes a while; other sessions need not wait for it.
-    if (deleteLog) await rm(session.log.path, { force: true });
+    if (deleteLog) await removeLog(session.log.path);
     this.parts.forget(session.id);
     await this.persist();
     for (const watcher of this.watchers) watcher("removed", session.record, undefined);
