@@ -551,6 +551,10 @@ describe("Session", () => {
           rows: 24,
           startEvent: "resumed: cat -u",
           claudeCode: false,
+          maxMemoryBytes: 0,
+          onLimit: 1,
+          nice: 0,
+          maxLogBytes: 0,
         },
       ]);
       assert.deepEqual(logOpenAtSpawn, [false], "the daemon's own writes are in the file first");
