@@ -18,7 +18,9 @@ import {
   encodeHostMessage,
   FrameReader,
   type Hello,
+  HOST_PROTOCOL_VERSION,
   type HostMessage,
+  MIN_HOST_PROTOCOL_VERSION,
 } from "../../daemon/host/host-wire.js";
 import type { LogEntry } from "../../gen/claude_sessions/v1/session_pb.js";
 import { Activity, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
@@ -468,7 +470,10 @@ describe("the host protocol's versions", () => {
       assert.equal(served.activity, Activity.UNKNOWN);
       assert.equal(hellos.length, 1);
       // The daemon offers its range; this host speaks the oldest version in it.
-      assert.deepEqual([hellos[0]?.minProtocolVersion, hellos[0]?.protocolVersion], [1, 2]);
+      assert.deepEqual(
+        [hellos[0]?.minProtocolVersion, hellos[0]?.protocolVersion],
+        [MIN_HOST_PROTOCOL_VERSION, HOST_PROTOCOL_VERSION],
+      );
       assert.equal(hellos[0]?.key.length, 32);
       // Input reaches it as protocol 1 Input messages.
       const got: string[] = [];
@@ -495,7 +500,9 @@ describe("the host protocol's versions", () => {
       assert.equal(refused.state, SessionState.INTERRUPTED);
       assert.match(
         refused.failureReason,
-        /claude-sessions 9\.0\.0 and speaks protocol 99; this daemon \(claude-sessions [\d.]+\) speaks 1-2/,
+        new RegExp(
+          `claude-sessions 9\\.0\\.0 and speaks protocol 99; this daemon \\(claude-sessions [\\d.]+\\) speaks ${MIN_HOST_PROTOCOL_VERSION}-${HOST_PROTOCOL_VERSION}`,
+        ),
       );
       assert.match(daemon.output(), /speaks protocol 99/);
       // Its program is left alone: this daemon cannot drive it, and says how to end it.
