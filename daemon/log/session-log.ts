@@ -414,11 +414,13 @@ export class SessionLog {
     this.segments.push(segment);
     let total = this.segments.reduce((sum, kept) => sum + kept.bytes, 0);
     let dropped = false;
-    while (total > maxBytes && this.segments.length > 0) {
+    // The newest segment is always kept: a reader (and a next daemon) then always finds where
+    // the log starts, even after one write larger than the limit.
+    while (total > maxBytes && this.segments.length > 1) {
       const oldest = this.segments.shift() as LogSegment;
       rmSync(oldest.path, { force: true });
       total -= oldest.bytes;
-      this.firstKept = this.segments[0]?.firstSeq ?? this.writtenSeq + 1;
+      this.firstKept = (this.segments[0] as LogSegment).firstSeq;
       dropped = true;
     }
     if (dropped) this.options.onDropped?.(this.firstKept);
