@@ -91,7 +91,15 @@ export class LogsCommand extends BaseCommand {
     const cancel = () => stream.cancel();
     signal.addEventListener("abort", cancel);
     try {
-      for await (const response of stream) yield* response.entries;
+      for await (const response of stream) {
+        if (response.droppedEntries > 0n) {
+          const first = response.entries[0]?.seq;
+          this.context.stderr.write(
+            `claude-sessions: ${response.droppedEntries} earlier record(s) were dropped by log retention (--max-log-size)${first === undefined ? "" : `; starting at seq ${first}`}\n`,
+          );
+        }
+        yield* response.entries;
+      }
     } finally {
       signal.removeEventListener("abort", cancel);
     }

@@ -161,12 +161,16 @@ export function sessionService(
       const stop = whenCancelled(call, shutdown);
       const account = counters.follower();
       const cursor = session.cursor(Math.max(1, from), account.readFile);
+      // The first response says how many of the records asked for retention had dropped.
+      let toldDropped = false;
       try {
         while (!stop.aborted) {
           const records = await cursor.next(FOLLOW_BATCH_BYTES);
-          if (records.length > 0) {
+          const droppedEntries = toldDropped ? 0n : BigInt(cursor.dropped);
+          if (records.length > 0 || droppedEntries > 0n) {
+            toldDropped = true;
             const sent = account.hold(records.reduce((sum, record) => sum + recordCost(record), 0));
-            if (!call.write({ entries: records.map(logEntry) }, sent))
+            if (!call.write({ entries: records.map(logEntry), droppedEntries }, sent))
               await waitForDrain(call, stop);
             continue;
           }

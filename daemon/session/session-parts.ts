@@ -56,6 +56,8 @@ export interface SessionPty {
 export interface SessionLogReader {
   /** The next seq it returns. */
   readonly seq: number;
+  /** How many of the records it was asked for log retention had dropped. */
+  readonly dropped: number;
   /** The next records, or none once it has caught up with the log. */
   next(maxBytes: number): Promise<LogRecord[]>;
   close(): Promise<void>;

@@ -263,6 +263,7 @@ class FakeLog implements SessionOutputLog {
       get seq() {
         return seq;
       },
+      dropped: 0,
       async next(maxBytes: number) {
         const out: LogRecord[] = [];
         let bytes = 0;
