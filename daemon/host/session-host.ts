@@ -15,7 +15,9 @@
 import { timingSafeEqual } from "node:crypto";
 import { chmodSync, lstatSync, rmSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
+import { setPriority } from "node:os";
 import { signalName } from "../common/signal-name.js";
+import { formatSize } from "../common/sizes.js";
 import { VERSION } from "../common/version.js";
 import type { LogRecord } from "../log/log-record.js";
 import { SessionLog } from "../log/session-log.js";
@@ -33,9 +35,12 @@ import {
   HOST_PROTOCOL_VERSION,
   type HostMessage,
   type HostSpawn,
+  LimitAction,
   MIN_HOST_PROTOCOL_VERSION,
   StopReason,
+  type Usage,
 } from "./host-wire.js";
+import { TreeSampler } from "./resource-usage.js";
 
 /** Unsent bytes to a daemon past which the terminal is not read. */
 const HIGH_WATER_BYTES = 4 * 1024 * 1024;
@@ -58,6 +63,10 @@ const WRITTEN_REPORT_MS = 50;
 const INPUT_REPORT_BYTES = 64 * 1024;
 /** Between the two resizes of a redraw: each SIGWINCH must be seen on its own. */
 const REDRAW_STEP_MS = 60;
+/** How often the program's process tree is measured (and its memory limit checked). */
+const USAGE_SAMPLE_MS = 1000;
+/** The grace a program past its memory limit gets between SIGTERM and SIGKILL. */
+const LIMIT_GRACE_MS = 3000;
 
 export class SessionHost {
   private readonly log: SessionLog;
@@ -77,6 +86,10 @@ export class SessionHost {
   /** Set when the memory limit ended the program: its event, and whether to resume it. */
   private limitEvent = "";
   private limitRestart = false;
+  private sampler: TreeSampler | undefined;
+  private usageTimer: NodeJS.Timeout | undefined;
+  /** The last sample was past the memory limit: a warning is given once per crossing. */
+  private pastLimit = false;
   private killAt = Number.POSITIVE_INFINITY;
   private killTimer: NodeJS.Timeout | undefined;
   private readingPaused = false;
@@ -123,6 +136,7 @@ export class SessionHost {
     const { spawn } = this;
     this.log.openForAppend();
     try {
+      if (spawn.nice !== 0) setNiceness(spawn.nice);
       this.server = await listen(spawn.socketPath, (socket) => this.accept(socket));
       this.socketInode = lstatSync(spawn.socketPath).ino;
       const pty = PtyProcess.spawn({
@@ -147,6 +161,9 @@ export class SessionHost {
         },
       });
       this.activity.start();
+      this.sampler = new TreeSampler(pty.pid);
+      this.usageTimer = setInterval(() => this.sampleUsage(), USAGE_SAMPLE_MS);
+      this.usageTimer.unref();
       this.log.appendEvent(`${spawn.startEvent} (pid ${pty.pid}, ${spawn.cols}x${spawn.rows})`);
       pty.onData((data) => this.output(data));
       pty.onExit(({ exitCode, signal }) => void this.exited(exitCode, signal));
@@ -154,6 +171,7 @@ export class SessionHost {
     } catch (error) {
       // The daemon logs the failure: the log is as the daemon left it.
       this.activity?.stop();
+      clearInterval(this.usageTimer);
       this.server?.close();
       rmSync(spawn.socketPath, { force: true });
       await this.log.close();
@@ -385,6 +403,32 @@ export class SessionHost {
     }
   }
 
+  /**
+   * Measures the program's process tree, tells the daemon, and acts on the memory limit: past
+   * it, the event goes into the log and to the daemon (once per crossing), and unless the
+   * action is to warn, the program is stopped (to be started again, for restart). This runs
+   * with no daemon connected too: the host enforces the limit on its own.
+   */
+  private sampleUsage(): void {
+    const sampler = this.sampler;
+    if (sampler === undefined || this.exit !== undefined) return;
+    const usage = sampler.sample();
+    if (this.protocol >= 3) this.send({ kind: "usage", usage });
+    const { maxMemoryBytes, onLimit } = this.spawn;
+    if (maxMemoryBytes === 0) return;
+    const past = usage.memoryBytes > maxMemoryBytes;
+    const crossed = past && !this.pastLimit;
+    this.pastLimit = past;
+    if (!crossed || this.stopReason !== StopReason.none) return;
+    const event = limitEvent(usage, maxMemoryBytes, onLimit);
+    this.log.appendEvent(event);
+    if (this.protocol >= 3) this.send({ kind: "limit", event, action: onLimit });
+    if (onLimit !== LimitAction.stop && onLimit !== LimitAction.restart) return;
+    this.limitEvent = event;
+    this.limitRestart = onLimit === LimitAction.restart;
+    this.stop(LIMIT_GRACE_MS, StopReason.limit);
+  }
+
   private resize(cols: number, rows: number): void {
     if (this.exit !== undefined || cols < 1 || rows < 1) return;
     if (cols === this.cols && rows === this.rows) return;
@@ -414,6 +458,8 @@ export class SessionHost {
       this.stopReason = reason;
       this.stopEvent = event;
     }
+    // Asked to stop while its memory limit stops it: it stays stopped.
+    if (reason === StopReason.request) this.limitRestart = false;
     const killAt = Date.now() + graceMs;
     if (killAt >= this.killAt) return;
     const first = this.killAt === Number.POSITIVE_INFINITY;
@@ -433,6 +479,7 @@ export class SessionHost {
 
   private async exited(exitCode: number, signalNumber: number): Promise<void> {
     clearTimeout(this.killTimer);
+    clearInterval(this.usageTimer);
     this.activity?.stop();
     // An incomplete sequence the program ended on: U+FFFD, on both sides.
     const held = this.heldBytes;
@@ -446,7 +493,9 @@ export class SessionHost {
         ? "stopped by request"
         : this.stopReason === StopReason.shutdown
           ? (this.stopEvent ?? "interrupted by daemon shutdown")
-          : "exited";
+          : this.stopReason === StopReason.limit
+            ? `stopped past its memory limit${this.limitRestart ? ", to be started again" : ""}`
+            : "exited";
     const event = `${what} (${how})`;
     this.log.appendEvent(event);
     await this.log.close();
@@ -501,6 +550,35 @@ export class SessionHost {
     daemon?.end();
     // Nothing else keeps the process: node-pty's handles went with the program.
     setTimeout(() => process.exit(0), 1000).unref();
+  }
+}
+
+/** What the log and the daemon are told when the tree passes its memory limit. */
+function limitEvent(usage: Usage, maxMemoryBytes: number, action: LimitAction): string {
+  const what =
+    action === LimitAction.stop
+      ? "stopping it"
+      : action === LimitAction.restart
+        ? "restarting it"
+        : "warning only";
+  return `memory limit reached: ${formatSize(usage.memoryBytes)} resident in ${usage.processes} process(es), past --max-memory ${formatSize(maxMemoryBytes)}; ${what}`;
+}
+
+/**
+ * Gives this host, and so the program it forks, niceness `nice` (as renice sets it). Lowering
+ * it below the host's own needs privileges: the error says so in one line.
+ */
+function setNiceness(nice: number): void {
+  try {
+    setPriority(nice);
+  } catch (error) {
+    // A SystemError: the errno's name is in its info.
+    const { info } = error as { info?: { code?: string } };
+    if (info?.code === "EACCES" || info?.code === "EPERM")
+      throw new Error(
+        `cannot set nice ${nice}: permission denied (a niceness below the daemon's own needs root or CAP_SYS_NICE)`,
+      );
+    throw new Error(`cannot set nice ${nice}: ${(error as Error).message}`);
   }
 }
 

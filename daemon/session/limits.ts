@@ -3,32 +3,22 @@
  * niceness, and how much log it keeps on disk. Asked for at start, else taken from the daemon's
  * defaults (its config file), and kept in the record so that a resume runs with the same ones.
  */
+import { type AskedLimits, limitProblem, type SessionLimits } from "../common/limit-rules.js";
 import { formatSize } from "../common/sizes.js";
 import { LimitAction } from "../host/host-wire.js";
 import { SessionError } from "./session-error.js";
 
-export type LimitActionName = "warn" | "stop" | "restart";
-export const LIMIT_ACTIONS: readonly LimitActionName[] = ["warn", "stop", "restart"];
-
-export interface SessionLimits {
-  /** The most resident memory of the whole process tree, in bytes; 0 for none. */
-  maxMemoryBytes: number;
-  onLimit: LimitActionName;
-  /** -20 to 19; 0 leaves the program as the host is. */
-  nice: number;
-  /** The most bytes the log keeps on disk; 0 for none. */
-  maxLogBytes: number;
-}
-
-/** The limits asked for at start: what is left out comes from the defaults. */
-export type AskedLimits = Partial<SessionLimits>;
-
-/** The smallest log limit: a few segments of a few records each. */
-export const MIN_LOG_BYTES = 64 * 1024;
-/** The smallest memory limit: below it no program would run at all. */
-export const MIN_MEMORY_BYTES = 1024 * 1024;
-export const MIN_NICE = -20;
-export const MAX_NICE = 19;
+export {
+  type AskedLimits,
+  LIMIT_ACTIONS,
+  type LimitActionName,
+  limitProblem,
+  MAX_NICE,
+  MIN_LOG_BYTES,
+  MIN_MEMORY_BYTES,
+  MIN_NICE,
+  type SessionLimits,
+} from "../common/limit-rules.js";
 
 /** The built-in defaults, when the config file sets none: no memory limit, 100 MiB of log. */
 export const BUILT_IN_LIMITS: SessionLimits = {
@@ -38,45 +28,12 @@ export const BUILT_IN_LIMITS: SessionLimits = {
   maxLogBytes: 100 * 1024 * 1024,
 };
 
-/**
- * What is wrong with a limit, in a phrase that names the allowed values, or undefined. `name`
- * is how the caller names the setting (a flag, a config key).
- */
-export function limitProblem<K extends keyof SessionLimits>(
-  key: K,
-  value: SessionLimits[K],
-  name: string,
-): string | undefined {
-  switch (key) {
-    case "maxMemoryBytes":
-      return Number.isSafeInteger(value) &&
-        ((value as number) === 0 || (value as number) >= MIN_MEMORY_BYTES)
-        ? undefined
-        : `${name} must be 0 (no limit) or at least ${formatSize(MIN_MEMORY_BYTES)}`;
-    case "maxLogBytes":
-      return Number.isSafeInteger(value) &&
-        ((value as number) === 0 || (value as number) >= MIN_LOG_BYTES)
-        ? undefined
-        : `${name} must be 0 (no limit) or at least ${formatSize(MIN_LOG_BYTES)}`;
-    case "nice":
-      return Number.isInteger(value) &&
-        (value as number) >= MIN_NICE &&
-        (value as number) <= MAX_NICE
-        ? undefined
-        : `${name} must be an integer from ${MIN_NICE} to ${MAX_NICE}`;
-    case "onLimit":
-      return LIMIT_ACTIONS.includes(value as LimitActionName)
-        ? undefined
-        : `${name} must be one of ${LIMIT_ACTIONS.join(", ")}`;
-  }
-  return undefined;
-}
-
+/** How a start request names each limit, in its errors. */
 const FLAGS: Record<keyof SessionLimits, string> = {
-  maxMemoryBytes: "max memory",
-  onLimit: "on limit",
-  nice: "nice",
-  maxLogBytes: "max log size",
+  maxMemoryBytes: "limits.max_memory_bytes",
+  onLimit: "limits.on_limit",
+  nice: "limits.nice",
+  maxLogBytes: "limits.max_log_bytes",
 };
 
 /** The limits a new session runs with: those asked for, checked, over the defaults. */

@@ -48,6 +48,9 @@ import { createWorktree, defaultBranch, removeWorktree, type WorktreeRecord } fr
 const RECONNECT_CONCURRENCY = 16;
 /** The grace a host no record names gets to end its program. */
 const ORPHAN_GRACE_MS = 2000;
+/** At most this many restarts past the memory limit in {@link LIMIT_RESTART_WINDOW_MS}. */
+const LIMIT_RESTARTS = 5;
+const LIMIT_RESTART_WINDOW_MS = 10 * 60_000;
 
 export type WatchKind = SessionChange | "removed";
 export type Watcher = (
@@ -90,6 +93,10 @@ export class SessionManager {
   private readonly parts: SessionParts;
   private closing = false;
   private defaults: SessionDefaults = { command: [], limits: BUILT_IN_LIMITS };
+  /** Settles once a {@link load} under way has taken over every session: restarts wait for it. */
+  private loaded: Promise<void> = Promise.resolve();
+  /** When each session was last restarted past its memory limit (in memory only). */
+  private readonly limitRestarts = new Map<string, number[]>();
 
   constructor(
     private readonly paths: HomePaths,
@@ -116,6 +123,12 @@ export class SessionManager {
    * makes its session INTERRUPTED, and any of its processes still alive are ended.
    */
   async load(): Promise<void> {
+    const loading = this.loadSessions();
+    this.loaded = loading.catch(() => undefined);
+    await loading;
+  }
+
+  private async loadSessions(): Promise<void> {
     const records = this.store.load((message) => this.logger.warn(message));
     const active: Session[] = [];
     for (const record of records) {
@@ -148,6 +161,40 @@ export class SessionManager {
       );
     }
     await this.persist();
+  }
+
+  /**
+   * Resumes a session its memory limit stopped with the action restart (for Claude Code, its
+   * conversation goes on), unless it was restarted {@link LIMIT_RESTARTS} times in the last
+   * {@link LIMIT_RESTART_WINDOW_MS}: a program that passes its limit at once would otherwise be
+   * restarted for ever. Then it stays STOPPED, and its reason says so.
+   */
+  private async restartPastLimit(
+    session: Session,
+    env: Readonly<Record<string, string>> | undefined,
+  ): Promise<void> {
+    await this.loaded;
+    const { id } = session;
+    if (this.closing || this.sessions.get(id) !== session || session.isRunning) return;
+    const now = Date.now();
+    const recent = (this.limitRestarts.get(id) ?? []).filter(
+      (at) => now - at < LIMIT_RESTART_WINDOW_MS,
+    );
+    if (recent.length >= LIMIT_RESTARTS) {
+      const reason = `${session.record.failureReason ?? "stopped past its memory limit"}; not restarted: ${LIMIT_RESTARTS} restarts in the last ${LIMIT_RESTART_WINDOW_MS / 60_000} minutes`;
+      session.update({ failureReason: reason });
+      this.logger.warn(`session ${id}: ${reason}`);
+      return;
+    }
+    this.limitRestarts.set(id, [...recent, now]);
+    try {
+      await this.resume(id, env === undefined ? {} : { env });
+      this.logger.info(`session ${id} restarted past its memory limit`);
+    } catch (error) {
+      this.logger.warn(
+        `session ${id}: cannot restart it past its memory limit: ${(error as Error).message}`,
+      );
+    }
   }
 
   /** Reconnects to a running session's host, or records why the session is no longer running. */
@@ -262,6 +309,7 @@ export class SessionManager {
         warn: (message) => this.logger.warn(message),
         saved: () => this.store.saved(),
         endProcesses: (id) => this.endProcesses(id),
+        restart: (session, env) => void this.restartPastLimit(session, env),
         attachmentCounters: this.attachmentCounters,
       },
       this.parts,

@@ -97,6 +97,11 @@ export interface SessionHooks {
   saved(): Promise<void>;
   /** Ends the processes that carry the session's id (its host is gone); returns how many. */
   endProcesses(sessionId: string): number;
+  /**
+   * Starts the session again: its memory limit stopped it with the action restart. `env` is
+   * what its last run got, if this daemon started it (the environment is never on disk).
+   */
+  restart(session: Session, env: Readonly<Record<string, string>> | undefined): void;
   /** Where its terminal attachments count their backlog and resyncs. */
   readonly attachmentCounters?: AttachmentCounters | undefined;
 }
@@ -122,6 +127,8 @@ export class Session {
   private hostActivity: ActivityReport | undefined;
   private activity_: SessionActivity | undefined;
   private usage_: SessionUsage | undefined;
+  /** The environment this daemon last started the program with (kept in memory only). */
+  private launchEnv: Readonly<Record<string, string>> | undefined;
   /** Claude Code with its hooks and status file silent: its screen is read after output. */
   private readsScreen = false;
   private screenTimer: NodeJS.Timeout | undefined;
@@ -296,6 +303,7 @@ export class Session {
   ): Promise<void> {
     // The previous run is over first: its exit saved, its host let go of, its files gone.
     await this.exited();
+    this.launchEnv = env;
     // The host appends to the log from here: whatever this daemon wrote is in the file first.
     await this.log.close();
     const lastSeq = this.log.lastSeq;
@@ -543,11 +551,12 @@ export class Session {
     const ran = this.exit;
     const signal = exit.signal > 0 ? signalName(exit.signal) : undefined;
     const state: SessionState =
-      exit.reason === StopReason.request
+      exit.reason === StopReason.request || exit.reason === StopReason.limit
         ? "stopped"
         : exit.reason === StopReason.shutdown
           ? "interrupted"
           : "exited";
+    const limited = exit.reason === StopReason.limit;
     // Persisted and told as "exited" below, once the attachments are let go of.
     this.amend({
       state,
@@ -555,7 +564,13 @@ export class Session {
       exitCode: signal === undefined ? exit.exitCode : undefined,
       exitSignal: signal,
       endedAt: exit.endedAt || new Date().toISOString(),
-      failureReason: state === "interrupted" ? interruption(exit.event) : undefined,
+      failureReason:
+        state === "interrupted"
+          ? interruption(exit.event)
+          : limited
+            ? exit.limitEvent || "stopped past its memory limit"
+            : undefined,
+      ...(limited && exit.limitEvent !== "" && { limitEvent: exit.limitEvent }),
     });
     await this.releaseAttachments();
     this.host = undefined;
@@ -571,6 +586,7 @@ export class Session {
     if (saved) this.parts.forget(this.id);
     await host?.release();
     ran.resolve();
+    if (limited && exit.restart) this.hooks.restart(this, this.launchEnv);
   }
 
   /** The host is gone and never said how the program ended. */

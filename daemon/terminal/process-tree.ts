@@ -16,7 +16,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 
-interface ProcStat {
+export interface ProcStat {
   pid: number;
   state: string;
   ppid: number;
@@ -24,9 +24,12 @@ interface ProcStat {
   session: number;
   /** The foreground process group of its controlling terminal, or -1 without one. */
   tpgid: number;
+  /** The CPU time it has used (utime + stime), in clock ticks. */
+  ticks: number;
 }
 
-function readStat(pid: number): ProcStat | undefined {
+/** A process's /proc/<pid>/stat, or undefined if it has gone (or was never there). */
+export function readStat(pid: number): ProcStat | undefined {
   let text: string;
   try {
     text = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -42,6 +45,7 @@ function readStat(pid: number): ProcStat | undefined {
     pgrp: Number(fields[2]),
     session: Number(fields[3]),
     tpgid: Number(fields[5]),
+    ticks: Number(fields[11]) + Number(fields[12]),
   };
 }
 

@@ -465,6 +465,7 @@ function fakeSession(options: FakeSessionOptions = {}) {
         told.ended.push(sessionId);
         return options.leftovers ?? 0;
       },
+      restart: (restarted) => told.events.push(`restart:${restarted.id}`),
     },
     parts,
   );
