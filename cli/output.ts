@@ -1,7 +1,15 @@
 /** Human and JSON output of sessions, following the seed's layout. */
 import { constants } from "node:os";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { Activity, type Session, SessionState } from "../gen/claude_sessions/v1/session_pb.js";
+import { formatSize } from "../daemon/common/sizes.js";
+import {
+  Activity,
+  LimitAction,
+  type ResourceUsage,
+  type Session,
+  type SessionLimits,
+  SessionState,
+} from "../gen/claude_sessions/v1/session_pb.js";
 import { shellQuote } from "./shell-quote.js";
 
 /** Whether to colour output written to `stream`: only on a terminal, never with NO_COLOR. */
@@ -153,9 +161,15 @@ export function describeState(session: Session): string {
     case SessionState.STARTING:
       return `${name} (pid ${session.pid})`;
     case SessionState.EXITED:
-    case SessionState.STOPPED:
-      if (session.exitSignal) return `${name} (${printable(session.exitSignal)})`;
-      return session.exitCode === undefined ? name : `${name} (code ${session.exitCode})`;
+    case SessionState.STOPPED: {
+      const how = session.exitSignal
+        ? `${name} (${printable(session.exitSignal)})`
+        : session.exitCode === undefined
+          ? name
+          : `${name} (code ${session.exitCode})`;
+      // A stop the session did not ask for (its memory limit) says why.
+      return session.failureReason ? `${how}: ${printable(session.failureReason)}` : how;
+    }
     case SessionState.FAILED:
     case SessionState.INTERRUPTED:
       return session.failureReason ? `${name}: ${printable(session.failureReason)}` : name;
@@ -284,12 +298,49 @@ export function sessionDetails(session: Session, color: boolean): string {
     ["Started", isoTime(session.startedAt) ?? "-"],
     ["Ended", isoTime(session.endedAt) ?? "-"],
     ["Attached", String(session.attachedClients)],
-    ["Log", `${printable(session.logPath)} (${session.lastSeq} records)`],
+    ["Log", logText(session)],
+    ["Limits", limitsText(session.limits)],
+    ["Usage", usageText(session.usage)],
   ];
+  if (session.limitEvent)
+    rows.push(["Limit event", paint(printable(session.limitEvent), "yellow", color)]);
   if (session.logError) rows.push(["Log error", paint(printable(session.logError), "red", color)]);
   if (session.logLoss) rows.push(["Log loss", paint(printable(session.logLoss), "red", color)]);
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join("\n");
+}
+
+function logText(session: Session): string {
+  const dropped = session.logDroppedEntries;
+  return `${printable(session.logPath)} (${session.lastSeq} records${dropped > 0n ? `, the first ${dropped} dropped by --max-log-size` : ""})`;
+}
+
+const LIMIT_ACTION_NAMES: Record<number, string> = {
+  [LimitAction.WARN]: "warn",
+  [LimitAction.STOP]: "stop",
+  [LimitAction.RESTART]: "restart",
+};
+
+/** "memory 100 MiB (stop), log 5.00 MiB, nice 10". */
+function limitsText(limits: SessionLimits | undefined): string {
+  if (limits === undefined) return "-";
+  const memory = Number(limits.maxMemoryBytes);
+  const log = Number(limits.maxLogBytes);
+  const parts = [
+    memory > 0
+      ? `memory ${formatSize(memory)} (${LIMIT_ACTION_NAMES[limits.onLimit] ?? "warn"})`
+      : "memory unlimited",
+    log > 0 ? `log ${formatSize(log)}` : "log unlimited",
+  ];
+  if (limits.nice !== 0) parts.push(`nice ${limits.nice}`);
+  return parts.join(", ");
+}
+
+/** "312 MiB in 3 processes, CPU 12.5%". */
+function usageText(usage: ResourceUsage | undefined): string {
+  if (usage === undefined) return "-";
+  const processes = usage.processes === 1 ? "1 process" : `${usage.processes} processes`;
+  return `${formatSize(Number(usage.memoryBytes))} in ${processes}, CPU ${usage.cpuPercent.toFixed(1)}%`;
 }
 
 /**
@@ -339,6 +390,24 @@ export function sessionJson(session: Session): Record<string, unknown> {
           commits_ahead: session.worktree.commitsAhead,
         }
       : null,
+    limits: session.limits
+      ? {
+          max_memory_bytes: Number(session.limits.maxMemoryBytes),
+          on_limit: LIMIT_ACTION_NAMES[session.limits.onLimit] ?? null,
+          nice: session.limits.nice,
+          max_log_bytes: Number(session.limits.maxLogBytes),
+        }
+      : null,
+    usage: session.usage
+      ? {
+          memory_bytes: Number(session.usage.memoryBytes),
+          cpu_percent: session.usage.cpuPercent,
+          processes: session.usage.processes,
+          sampled_at: isoTime(session.usage.sampledAt),
+        }
+      : null,
+    log_dropped_entries: Number(session.logDroppedEntries),
+    limit_event: session.limitEvent || null,
   };
 }
 

@@ -2,6 +2,7 @@ import { Command, Option, UsageError } from "clipanion";
 import type { Session } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { parseLabelWords } from "../label-args.js";
+import { ON_LIMIT_CHOICES, startLimits } from "../limit-args.js";
 import {
   describeEnd,
   isLive,
@@ -29,6 +30,8 @@ export class StartCommand extends BaseCommand {
 
       \`--worktree [branch]\` runs it in a new git worktree of the directory's repository, on a new branch (\`claude-sessions/<name>\`, else \`claude-sessions/<short id>\`, when none is given) from HEAD or \`--base\`, kept in $CLAUDE_SESSIONS_HOME/worktrees/<repository>-<hash>/<branch>; the untracked files the repository's \`.worktreeinclude\` names (as .gitignore patterns: \`.env\`) are copied in. \`rm\` removes the worktree, keeping the branch. \`--label key=value\` labels the session, for \`-l\` selectors.
 
+      Limits (each defaults to the config file's, else none but 100 MiB of log): \`--max-memory\` bounds the resident memory of the program and every process it started, sampled every second; past it \`--on-limit\` warns (an event in the log and in \`watch\`), stops the session (STOPPED, its reason naming the limit) or restarts it (stopped, then resumed: Claude Code's conversation goes on). \`--nice\` runs it at that niceness. \`--max-log-size\` keeps that much of its log on disk, dropping the oldest output in whole segments; seq numbers go on, and a reader asking for dropped records is told how many.
+
       Starts the daemon if none is running.
     `,
     examples: [
@@ -38,6 +41,10 @@ export class StartCommand extends BaseCommand {
       ["Start and attach at once", "$0 start --attach ."],
       ["In a worktree of its own, on branch feat-x", "$0 start --worktree feat-x ~/src/api"],
       ["With labels", "$0 start -l team=api -l role=review ."],
+      [
+        "Restarted past 2 GiB of memory, 50 MiB of log kept",
+        "$0 start --max-memory 2G --on-limit restart --max-log-size 50M .",
+      ],
     ],
   });
 
@@ -57,12 +64,27 @@ export class StartCommand extends BaseCommand {
     description: "What the worktree's branch starts from (default HEAD)",
   });
   labels = Option.Array("-l,--label", { description: "A label, key=value (repeatable)" });
+  maxMemory = Option.String("--max-memory", {
+    description:
+      "The most resident memory the program's whole process tree may use (100M, 2G; 0: no limit)",
+  });
+  onLimit = Option.String("--on-limit", {
+    description: `What passing --max-memory does: ${ON_LIMIT_CHOICES} (restart resumes it; default warn)`,
+  });
+  nice = Option.String("--nice", {
+    description:
+      "The program's niceness, -20 to 19 (--nice=-5 for a negative one, which needs privileges)",
+  });
+  maxLogSize = Option.String("--max-log-size", {
+    description: "The most log kept on disk (5M, 1G; 0: all); older output goes in whole segments",
+  });
   dir = Option.String({ required: false, name: "dir" });
 
   async run(): Promise<number> {
     const workingDir = resolveDirectory(this.dir ?? ".");
     const size = terminalSize(this.context.stdout);
     const labels = parseLabelWords(this.labels ?? [], "--label");
+    const limits = startLimits(this);
     if (this.base !== undefined && this.worktree === undefined)
       throw new UsageError("--base is the start of a worktree's branch: give --worktree too");
     const worktree =
@@ -78,6 +100,7 @@ export class StartCommand extends BaseCommand {
         ...(size ?? {}),
         labels,
         ...(worktree !== undefined && { worktree }),
+        ...(limits !== undefined && { limits }),
       }),
     );
     if (session === undefined) throw new Error("the daemon returned no session");

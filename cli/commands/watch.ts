@@ -6,6 +6,7 @@ import {
   describeActivity,
   describeState,
   jsonText,
+  printable,
   sessionJson,
   sessionMention,
 } from "../output.js";
@@ -27,7 +28,7 @@ export class WatchCommand extends BaseCommand {
   static override usage = Command.Usage({
     description: "Print session events as they happen",
     details:
-      "Streams events (started, changed, activity: what it is doing now, exited, removed) until interrupted (exit 0); a daemon that goes away under it is an error (exit 1). `--existing` first lists the current sessions; `--json` prints one JSON object per event. A watch that falls behind (its output not read) skips events; it then prints a `resync` line and the current sessions as `existing` events, which replace what came before.",
+      "Streams events (started, changed, activity: what it is doing now, limit: its memory limit was passed, exited, removed) until interrupted (exit 0); a daemon that goes away under it is an error (exit 1). `--existing` first lists the current sessions; `--json` prints one JSON object per event. A watch that falls behind (its output not read) skips events; it then prints a `resync` line and the current sessions as `existing` events, which replace what came before.",
     examples: [["Watch everything", "$0 watch --existing"]],
   });
 
@@ -66,7 +67,9 @@ export class WatchCommand extends BaseCommand {
             : `${new Date().toISOString()} ${kind} ${sessionMention(event.session)}: ${
                 event.kind === SessionEventKind.ACTIVITY_CHANGED
                   ? describeActivity(event.session)
-                  : describeState(event.session)
+                  : event.kind === SessionEventKind.LIMIT_REACHED
+                    ? printable(event.session.limitEvent)
+                    : describeState(event.session)
               }\n`,
         );
       }
