@@ -19,9 +19,11 @@ import { logsTailRow } from "./rows/logs-tail.js";
 import { memoryRow } from "./rows/memory.js";
 import { pingRow } from "./rows/ping.js";
 import { reconnectRow } from "./rows/reconnect.js";
+import { retentionRow } from "./rows/retention.js";
 import { scaleRow } from "./rows/scale.js";
 import { slowClientsRow } from "./rows/slow-clients.js";
 import { throughputRow } from "./rows/throughput.js";
+import { usageSampleRow } from "./rows/usage-sample.js";
 
 /** In the order of the table; `scale` and `load` load the machine most, so they come late. */
 const rows: Row[] = [
@@ -37,6 +39,8 @@ const rows: Row[] = [
   loadRow,
   logsTailRow,
   claudeHookRow,
+  retentionRow,
+  usageSampleRow,
 ];
 
 const names = process.argv.slice(2);
