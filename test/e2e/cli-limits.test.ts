@@ -5,13 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertNoStackTrace, type CliHome, cliHome } from "../helpers/cli-home.js";
 import { cliBin } from "../helpers/paths.js";
 import { tempDir } from "../helpers/temp-home.js";
-import { waitFor } from "../helpers/wait.js";
+import { isAlive, waitFor } from "../helpers/wait.js";
 
 interface SessionJson {
   id: string;
@@ -200,6 +200,44 @@ describe("e2e: limits, niceness and log retention", () => {
     } finally {
       watch.kill();
     }
+    await home.ok(["stop", "--timeout", "1s", session.id]);
+    await home.ok(["rm", session.id]);
+  });
+
+  it("the host enforces the limit with no daemon; the next daemon restarts what it stopped", async () => {
+    // It takes its memory once a file appears: after the daemon has gone.
+    const go = join(work.path, "go");
+    const session = await home.json<SessionJson & { host_pid: number }>([
+      "start",
+      "--max-memory",
+      "100M",
+      "--on-limit",
+      "restart",
+      work.path,
+      "--",
+      PYTHON,
+      "-c",
+      `import os, time
+while not os.path.exists(${JSON.stringify(go)}): time.sleep(0.05)
+os.remove(${JSON.stringify(go)})
+x = bytearray(300 << 20)
+time.sleep(60)`,
+    ]);
+    await home.ok(["stop-daemon"]);
+    writeFileSync(go, "");
+    // The host stops the program, records its exit and ends, with no daemon to tell.
+    await waitFor("the host to end", () => !isAlive(session.host_pid), 30_000, 50);
+    const again = await waitFor(
+      "the session to run again",
+      async () => {
+        const now = await show(session.id);
+        return now.state === "running" && now.pid !== session.pid && now;
+      },
+      30_000,
+    );
+    assert.match(again.limit_event ?? "", /; restarting it$/);
+    const logged = await events(session.id);
+    assert.ok(logged.includes(again.limit_event ?? ""), logged.join("\n"));
     await home.ok(["stop", "--timeout", "1s", session.id]);
     await home.ok(["rm", session.id]);
   });
