@@ -1,5 +1,7 @@
 /** Reading a session's JSONL log the way any outside reader would: line by line, strictly. */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { segmentsDirOf } from "../../daemon/log/log-file.js";
 
 export interface RawRecord {
   seq: number;
@@ -15,10 +17,28 @@ export interface LogContents {
 }
 
 /**
- * Parses every complete line of `path`; throws if one of them is not a valid record. Only a
- * last line without its newline may be torn.
+ * Parses every complete line of the log at `path`, its older segments first (log retention
+ * moves whole files into `<id>.segments/`, named by their first seq); throws if one of them is
+ * not a valid record. Only a last line without its newline may be torn.
  */
 export function readLog(path: string): LogContents {
+  const dir = segmentsDirOf(path);
+  let segments: string[] = [];
+  try {
+    segments = readdirSync(dir).sort();
+  } catch {
+    // None: the whole log is in the one file.
+  }
+  const older = segments.flatMap((name) => {
+    const { records, torn } = readLogFile(join(dir, name));
+    if (torn !== undefined) throw new Error(`segment ${name} of ${path} ends in a torn line`);
+    return records;
+  });
+  const { records, torn } = readLogFile(path);
+  return { records: [...older, ...records], torn };
+}
+
+function readLogFile(path: string): LogContents {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
