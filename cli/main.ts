@@ -15,6 +15,7 @@ import { DaemonRestartCommand } from "./commands/daemon-restart.js";
 import { LabelCommand } from "./commands/label.js";
 import { ListCommand } from "./commands/list.js";
 import { LogsCommand } from "./commands/logs.js";
+import { PruneCommand } from "./commands/prune.js";
 import { RenameCommand } from "./commands/rename.js";
 import { ResizeCommand } from "./commands/resize.js";
 import { RestartCommand } from "./commands/restart.js";
@@ -47,6 +48,7 @@ const commands: Array<CommandClass<CliContext>> = [
   ShowCommand,
   StopCommand,
   RemoveCommand,
+  PruneCommand,
   ResumeCommand,
   RestartCommand,
   RenameCommand,

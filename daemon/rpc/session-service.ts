@@ -8,7 +8,7 @@ import type { DaemonCounters } from "../server/daemon-counters.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { SessionState } from "../session/session-record.js";
 import { worktreeStatus } from "../session/worktree.js";
-import { durationMs } from "./duration.js";
+import { durationMs, MAX_AGE_MS } from "./duration.js";
 import { RpcError } from "./rpc-error.js";
 import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
 import {
@@ -212,8 +212,24 @@ export function sessionService(
       return screen;
     },
 
-    async pruneSessions() {
-      throw new RpcError(status.UNIMPLEMENTED, "PruneSessions is not served yet");
+    async pruneSessions(request) {
+      const olderThanMs =
+        request.olderThan === undefined
+          ? 0
+          : durationMs(request.olderThan, "older_than", MAX_AGE_MS);
+      const result = await manager.prune({
+        olderThanMs,
+        selector: request.labelSelector,
+        dryRun: request.dryRun,
+      });
+      return {
+        pruned: result.pruned.map((record) => sessionMessage(record)),
+        kept: result.kept.map(({ record, reason }) => ({
+          session: sessionMessage(record),
+          reason,
+        })),
+        logBytes: BigInt(result.logBytes),
+      };
     },
 
     async watchSessions(request, call) {

@@ -3,6 +3,7 @@
  * records after every change, and tells watchers what happened.
  */
 import { randomUUID } from "node:crypto";
+import { statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
@@ -11,7 +12,7 @@ import type { HomePaths } from "../common/paths.js";
 import { UnsafeFileError } from "../common/regular-file.js";
 import { HostUnavailableError, hostKey } from "../host/host-client.js";
 import { StopReason } from "../host/host-wire.js";
-import { lastSeqOf, removeLog } from "../log/log-file.js";
+import { lastSeqOf, listSegments, removeLog } from "../log/log-file.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
 import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "../server/fd-budget.js";
 import type { Logger } from "../server/logger.js";
@@ -42,7 +43,13 @@ import {
   checkSize,
   checkWorkingDir,
 } from "./session-validation.js";
-import { createWorktree, defaultBranch, removeWorktree, type WorktreeRecord } from "./worktree.js";
+import {
+  createWorktree,
+  defaultBranch,
+  removeWorktree,
+  uncommittedReason,
+  type WorktreeRecord,
+} from "./worktree.js";
 
 /** How many hosts a starting daemon connects to at once. */
 const RECONNECT_CONCURRENCY = 16;
@@ -78,6 +85,14 @@ export interface SessionDefaults {
   /** The program when a start names none; empty: Claude Code. */
   command: readonly string[];
   limits: SessionLimits;
+}
+
+/** What a prune forgot (or would), and what it kept and why. */
+export interface PruneResult {
+  pruned: SessionRecord[];
+  kept: Array<{ record: SessionRecord; reason: string }>;
+  /** The bytes of the pruned sessions' log files and segments. */
+  logBytes: number;
 }
 
 export interface ResumeOptions {
@@ -594,6 +609,53 @@ export class SessionManager {
   }
 
   /**
+   * Forgets the ended sessions (every state but starting and running) that ended at least
+   * `olderThanMs` ago and match `selector`, as {@link remove} does with their logs. A session
+   * whose worktree has uncommitted changes is kept, and so is one that cannot be removed, each
+   * with why; one does not stop the others. With `dryRun`, says the same and removes nothing.
+   */
+  async prune(options: {
+    olderThanMs: number;
+    selector: string;
+    dryRun: boolean;
+  }): Promise<PruneResult> {
+    this.checkOpen();
+    const now = Date.now();
+    const ended = this.list({ selector: options.selector }).filter((session) => {
+      const { state, endedAt, createdAt } = session.record;
+      if (isActive(state)) return false;
+      const at = Date.parse(endedAt ?? createdAt);
+      return !(now - at < options.olderThanMs);
+    });
+    const result: PruneResult = { pruned: [], kept: [], logBytes: 0 };
+    for (const session of ended) {
+      const { record } = session;
+      const called = record.name || record.id;
+      try {
+        const dirty =
+          record.worktree === undefined
+            ? undefined
+            : await uncommittedReason(record.worktree, called);
+        if (dirty !== undefined) {
+          result.kept.push({ record, reason: dirty });
+          continue;
+        }
+        const bytes = logBytes(session.log.path);
+        if (!options.dryRun) await this.remove(record.id, true);
+        result.pruned.push(record);
+        result.logBytes += bytes;
+      } catch (error) {
+        result.kept.push({ record, reason: (error as Error).message });
+      }
+    }
+    if (!options.dryRun && result.pruned.length > 0)
+      this.logger.info(
+        `pruned ${result.pruned.length} session(s), ${result.logBytes} bytes of log${result.kept.length > 0 ? `; kept ${result.kept.length}` : ""}`,
+      );
+    return result;
+  }
+
+  /**
    * Starts an ended or interrupted session again, same id, directory and command, in the
    * environment given, else the daemon's own (no session's environment is kept). Claude Code
    * looks for its transcript in that environment's HOME, so the check does too.
@@ -779,4 +841,13 @@ function envOf(env: NodeJS.ProcessEnv): Record<string, string> {
 /** An error saying what a failed state write undid, with the write's errno for its status. */
 function unsaved(message: string, cause: unknown): Error {
   return Object.assign(new Error(message), { code: (cause as NodeJS.ErrnoException).code });
+}
+
+/** The bytes a session's log holds on disk: its file and its segments. */
+function logBytes(path: string): number {
+  const file = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  return listSegments(path).reduce(
+    (sum, segment) => sum + (statSync(segment.path, { throwIfNoEntry: false })?.size ?? 0),
+    file,
+  );
 }

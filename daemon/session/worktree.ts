@@ -192,6 +192,22 @@ export async function worktreeStatus(worktree: WorktreeRecord): Promise<Worktree
 }
 
 /**
+ * Why the worktree may not be removed without force, naming its uncommitted changes; undefined
+ * when it has none (or is gone). `called` is how the session is named in the way out.
+ */
+export async function uncommittedReason(
+  worktree: WorktreeRecord,
+  called: string,
+): Promise<string | undefined> {
+  const { uncommitted } = await worktreeStatus(worktree);
+  if (uncommitted.length === 0) return undefined;
+  const files = uncommitted.map((line) => line.slice(3));
+  const named =
+    files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
+  return `the worktree ${worktree.path} has uncommitted changes (${named}); commit them on ${worktree.branch}, or remove it anyway with: claude-sessions rm --force ${called}`;
+}
+
+/**
  * Removes the worktree (its branch stays). One with uncommitted changes is refused, naming
  * them, unless `force`. One already gone is pruned from the repository's list.
  */
@@ -204,15 +220,9 @@ export async function removeWorktree(
     if (existsSync(worktree.repository)) await git(worktree.repository, ["worktree", "prune"]);
     return;
   }
-  const { uncommitted } = await worktreeStatus(worktree);
-  if (uncommitted.length > 0 && !force) {
-    const files = uncommitted.map((line) => line.slice(3));
-    const named =
-      files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
-    throw new SessionError(
-      "failed-precondition",
-      `the worktree ${worktree.path} has uncommitted changes (${named}); commit them on ${worktree.branch}, or remove it anyway with: claude-sessions rm --force ${called}`,
-    );
+  if (!force) {
+    const dirty = await uncommittedReason(worktree, called);
+    if (dirty !== undefined) throw new SessionError("failed-precondition", dirty);
   }
   const from = existsSync(worktree.repository) ? worktree.repository : worktree.path;
   await gitOk(

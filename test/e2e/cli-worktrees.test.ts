@@ -5,11 +5,11 @@
  * with the CLI from inside.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
+import { git } from "../helpers/git.js";
 import { readLog } from "../helpers/log-reader.js";
 import { cliBin } from "../helpers/paths.js";
 import { tempDir } from "../helpers/temp-home.js";
@@ -30,19 +30,6 @@ interface SessionJson {
     uncommitted: string[];
     commits_ahead: number;
   } | null;
-}
-
-const GIT_ENV = {
-  ...process.env,
-  GIT_AUTHOR_NAME: "Test",
-  GIT_AUTHOR_EMAIL: "test@example.com",
-  GIT_COMMITTER_NAME: "Test",
-  GIT_COMMITTER_EMAIL: "test@example.com",
-  GIT_CONFIG_NOSYSTEM: "1",
-};
-
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", args, { cwd, env: GIT_ENV, encoding: "utf8" });
 }
 
 /** The text a session's log holds, escape sequences and all. */

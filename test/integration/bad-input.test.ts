@@ -129,6 +129,36 @@ describe("bad input over the socket", () => {
         message: /working_dir is required/,
       },
       {
+        name: "a memory limit too small to run anything",
+        call: () => start({ limits: { maxMemoryBytes: 4096n } }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /^limits\.max_memory_bytes must be 0 \(no limit\) or at least 1\.00 MiB$/,
+      },
+      {
+        name: "a log limit below a few segments",
+        call: () => start({ limits: { maxLogBytes: 1000n } }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /^limits\.max_log_bytes must be 0 \(no limit\) or at least 64\.0 KiB$/,
+      },
+      {
+        name: "a niceness out of range",
+        call: () => start({ limits: { nice: 40 } }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /^limits\.nice must be an integer from -20 to 19$/,
+      },
+      {
+        name: "a prune of sessions that end in the future",
+        call: () => sessions.pruneSessions({ olderThan: { seconds: -5n, nanos: 0 } }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /^older_than must be between 0s and 3653d$/,
+      },
+      {
+        name: "a prune with a bad label selector",
+        call: () => sessions.pruneSessions({ labelSelector: "=api" }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /^label selector '=api': /,
+      },
+      {
         name: "unknown session id (Get)",
         call: () => sessions.getSession({ sessionId: "0f0f0f0f-0000-4000-8000-000000000000" }),
         code: grpc.status.NOT_FOUND,
