@@ -3,14 +3,15 @@
  * 2 with usage; errors from the daemon or the system exit 1.
  */
 import { Builtins, Cli, type CommandClass } from "clipanion";
+import { closestWord } from "../daemon/common/closest-word.js";
 import { VERSION } from "../daemon/common/version.js";
 import { type CliContext, EXIT_USAGE } from "./base-command.js";
-import { closestWord } from "./closest-word.js";
 import { AttachCommand } from "./commands/attach.js";
 import { CaptureCommand } from "./commands/capture.js";
 import { CompleteCommand } from "./commands/complete.js";
 import { CompletionCommand } from "./commands/completion.js";
 import { DaemonCommand } from "./commands/daemon.js";
+import { DaemonReloadCommand } from "./commands/daemon-reload.js";
 import { DaemonRestartCommand } from "./commands/daemon-restart.js";
 import { LabelCommand } from "./commands/label.js";
 import { ListCommand } from "./commands/list.js";
@@ -39,6 +40,7 @@ import { printable } from "./output.js";
 const commands: Array<CommandClass<CliContext>> = [
   DaemonCommand,
   DaemonRestartCommand,
+  DaemonReloadCommand,
   StatusCommand,
   StopDaemonCommand,
   ServiceInstallCommand,

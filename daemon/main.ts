@@ -6,6 +6,7 @@
 
 import { resolveHome } from "./common/paths.js";
 import type { StartReport } from "./common/start-report.js";
+import { ConfigError } from "./server/config.js";
 import { Daemon, DaemonStartError } from "./server/daemon-server.js";
 import { stderrLogger } from "./server/logger.js";
 
@@ -41,8 +42,16 @@ export async function runDaemon(argv: readonly string[]): Promise<number> {
   };
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
-  // The daemon outlives the terminal that started it.
-  process.on("SIGHUP", () => undefined);
+  // SIGHUP reloads the config file, as daemons do; the daemon outlives the terminal that
+  // started it. A bad file is logged and the config in effect kept.
+  process.on("SIGHUP", () => {
+    stderrLogger.info("received SIGHUP: reloading the config file");
+    try {
+      daemon.reloadConfig();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) stderrLogger.error((error as Error).message);
+    }
+  });
   // A file size limit (RLIMIT_FSIZE) must surface as a failed log write (EFBIG), which the
   // session reports, not as a signal that kills the daemon and every session with it.
   process.on("SIGXFSZ", () => undefined);

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { Command, Option } from "clipanion";
 import type { DaemonCounters } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { BaseCommand } from "../base-command.js";
@@ -83,6 +84,7 @@ export class StatusCommand extends BaseCommand {
           uptime_ms: uptimeMs,
           home: ping.home,
           socket: client.socketPath,
+          config: ping.configPath || null,
           sessions: ping.sessionCount,
           running_sessions: ping.runningCount,
           counters: countersJson(ping.counters),
@@ -90,7 +92,7 @@ export class StatusCommand extends BaseCommand {
       );
     } else {
       this.context.stdout.write(
-        `✅ Daemon is running (pid ${ping.pid}, version ${printable(ping.version)}, up ${formatUptime(uptimeMs)}, ${ping.runningCount} of ${ping.sessionCount} sessions running)\n`,
+        `✅ Daemon is running (pid ${ping.pid}, version ${printable(ping.version)}, up ${formatUptime(uptimeMs)}, ${ping.runningCount} of ${ping.sessionCount} sessions running)\n${ping.configPath ? `⚙️  Config: ${printable(ping.configPath)}${existsSync(ping.configPath) ? "" : " (none: the built-in defaults)"}\n` : ""}`,
       );
     }
     return 0;

@@ -48,6 +48,8 @@ export interface HomePaths {
   claudeSettings: string;
   /** The git worktrees of sessions started with one: <repository>-<hash>/<branch>. */
   worktrees: string;
+  /** The daemon's config file: session defaults, the notify command, the web UI's port. */
+  config: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -63,6 +65,7 @@ export function homePaths(home: string): HomePaths {
     claudeHook: join(home, "run", "claude-hook.sh"),
     claudeSettings: join(home, "run", "claude-settings.json"),
     worktrees: join(home, "worktrees"),
+    config: join(home, "config.json"),
   };
 }
 

@@ -5,6 +5,7 @@ import { status } from "@grpc/grpc-js";
 import type { DaemonService } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { VERSION } from "../common/version.js";
+import { ConfigError, configJson, type DaemonConfig } from "../server/config.js";
 import type { DaemonCounters } from "../server/daemon-counters.js";
 import type { SessionManager } from "../session/session-manager.js";
 import { durationMs } from "./duration.js";
@@ -13,9 +14,12 @@ import type { ServiceImpl } from "./service-binding.js";
 
 export interface DaemonControl {
   readonly home: string;
+  readonly configPath: string;
   readonly startedAt: Date;
   /** Begins shutting down once the current response is sent. */
   requestShutdown(options: { graceMs: number; stopSessions: boolean }): void;
+  /** Reads the config file again; throws a ConfigError (and keeps the old) if it is bad. */
+  reloadConfig(): { path: string; found: boolean; config: DaemonConfig };
 }
 
 export function daemonService(
@@ -25,7 +29,14 @@ export function daemonService(
 ): ServiceImpl<(typeof DaemonService)["method"]> {
   return {
     async reloadConfig() {
-      throw new RpcError(status.UNIMPLEMENTED, "ReloadConfig is not served yet");
+      try {
+        const { path, found, config } = control.reloadConfig();
+        return { path, found, effective: JSON.stringify(configJson(config)) };
+      } catch (error) {
+        if (error instanceof ConfigError)
+          throw new RpcError(status.FAILED_PRECONDITION, error.message);
+        throw error;
+      }
     },
 
     async ping() {
@@ -36,6 +47,7 @@ export function daemonService(
         uptime: durationFromMs(Date.now() - control.startedAt.getTime()),
         startedAt: timestampFromDate(control.startedAt),
         home: control.home,
+        configPath: control.configPath,
         sessionCount: sessions.length,
         runningCount: sessions.filter((session) => session.isRunning).length,
         counters: countersMessage(counters),

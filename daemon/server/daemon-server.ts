@@ -31,6 +31,13 @@ import {
 import { FOLLOWER_HELD_LIMIT_BYTES, sessionService } from "../rpc/session-service.js";
 import { SessionManager } from "../session/session-manager.js";
 import { CLIENT_BACKLOG_BYTES } from "../terminal/terminal-attachment.js";
+import {
+  BUILT_IN_CONFIG,
+  ConfigError,
+  configChanges,
+  type DaemonConfig,
+  loadConfig,
+} from "./config.js";
 import { ConnectionGate } from "./connection-gate.js";
 import { DaemonCounters } from "./daemon-counters.js";
 import {
@@ -75,6 +82,9 @@ export class Daemon {
   private health: HealthStatus | undefined;
   private readonly stopped = new Deferred<void>();
   private socketCheck: NodeJS.Timeout | undefined;
+  private config: DaemonConfig = BUILT_IN_CONFIG;
+  private notifyCommand = "";
+  private stopNotify: () => void = () => undefined;
 
   constructor(private readonly options: DaemonOptions) {
     this.paths = homePaths(options.home);
@@ -105,6 +115,16 @@ export class Daemon {
     }
     await this.clearStaleSocket();
 
+    // A bad config file is the user's to fix before anything else happens.
+    let config: ReturnType<typeof loadConfig>;
+    try {
+      config = loadConfig(paths.config);
+    } catch (error) {
+      if (error instanceof ConfigError) throw new DaemonStartError(error.message);
+      throw error;
+    }
+    if (config.found) logger.info(`config read from ${paths.config}`);
+
     const counters = new DaemonCounters({
       terminalBacklogBytes: CLIENT_BACKLOG_BYTES,
       followerHeldBytes: FOLLOWER_HELD_LIMIT_BYTES,
@@ -125,7 +145,7 @@ export class Daemon {
     // Only a manager that loaded is shut down: one that did not must not write its empty
     // state over what it could not read.
     this.manager = manager;
-    runNotifyCommand(manager, process.env[NOTIFY_ENV] ?? "", logger);
+    this.applyConfig(config.config, manager);
 
     const services = [SessionService, DaemonService] as unknown as GenService<never>[];
     const health = new HealthStatus(services.map((service) => service.typeName));
@@ -146,8 +166,10 @@ export class Daemon {
       daemonService(
         {
           home: paths.home,
+          configPath: paths.config,
           startedAt: this.startedAt,
           requestShutdown: (options) => void this.stop(options),
+          reloadConfig: () => this.reloadConfig(),
         },
         manager,
         counters,
@@ -171,6 +193,46 @@ export class Daemon {
     if (this.options.resume) {
       const resumed = await manager.resumeInterrupted();
       logger.info(`resumed ${resumed.length} interrupted session(s)`);
+    }
+  }
+
+  /**
+   * Reads the config file again and applies it: new sessions get its defaults (running ones keep
+   * theirs), the notify command is replaced. A bad file changes nothing: the
+   * {@link ConfigError} thrown says why in one line, and the daemon log has it too.
+   */
+  reloadConfig(): { path: string; found: boolean; config: DaemonConfig } {
+    const { logger } = this.options;
+    const manager = this.manager;
+    if (manager === undefined) throw new ConfigError("the daemon is not serving yet");
+    let loaded: ReturnType<typeof loadConfig>;
+    try {
+      loaded = loadConfig(this.paths.config);
+    } catch (error) {
+      if (error instanceof ConfigError)
+        logger.error(`config not reloaded, the one in effect is kept: ${error.message}`);
+      throw error;
+    }
+    const changes = configChanges(this.config, loaded.config);
+    this.applyConfig(loaded.config, manager);
+    logger.info(
+      `config reloaded from ${this.paths.config}${loaded.found ? "" : " (no file: the built-in defaults)"}: ${changes.length === 0 ? "nothing changed" : changes.join(", ")}`,
+    );
+    return { path: this.paths.config, found: loaded.found, config: loaded.config };
+  }
+
+  /**
+   * New sessions' defaults, and the notify command: `$CLAUDE_SESSIONS_NOTIFY` when the daemon's
+   * environment sets it, else the file's.
+   */
+  private applyConfig(config: DaemonConfig, manager: SessionManager): void {
+    this.config = config;
+    manager.setDefaults({ command: config.command, limits: config.limits });
+    const notify = process.env[NOTIFY_ENV] ?? config.notifyCommand;
+    if (notify !== this.notifyCommand) {
+      this.stopNotify();
+      this.stopNotify = runNotifyCommand(manager, notify, this.options.logger);
+      this.notifyCommand = notify;
     }
   }
 

@@ -76,18 +76,20 @@ export function isClaudeCode(argv: readonly string[]): boolean {
 
 /**
  * The command for a new session: the explicit one, else `CLAUDE_SESSIONS_COMMAND` (from the
- * session's environment, then the daemon's), else `claude`. Claude Code gets `--session-id <id>`
- * unless its arguments already pick a conversation.
+ * session's environment, then the daemon's), else `configured` (the config file's `command`),
+ * else `claude`. Claude Code gets `--session-id <id>` unless its arguments already pick a
+ * conversation.
  */
 export function commandForStart(
   requested: readonly string[],
   sessionId: string,
   env: Readonly<Record<string, string>>,
+  configured: readonly string[] = [],
 ): SessionCommand {
   let argv = [...requested];
   if (argv.length === 0) {
-    const configured = env.CLAUDE_SESSIONS_COMMAND ?? process.env.CLAUDE_SESSIONS_COMMAND;
-    argv = configured ? splitCommandLine(configured) : [DEFAULT_PROGRAM];
+    const named = env.CLAUDE_SESSIONS_COMMAND ?? process.env.CLAUDE_SESSIONS_COMMAND;
+    argv = named ? splitCommandLine(named) : [...configured];
     if (argv.length === 0) argv = [DEFAULT_PROGRAM];
   }
   const claudeCode = isClaudeCode(argv);

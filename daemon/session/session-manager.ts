@@ -390,16 +390,14 @@ export class SessionManager {
     const workingDir = checkWorkingDir(options.workingDir);
     const name = checkNewName(options.name);
     const { cols, rows } = checkSize(options.cols, options.rows);
-    const requested = checkCommand(
-      options.command.length > 0 ? options.command : this.defaults.command,
-    );
+    const requested = checkCommand(options.command);
     const labels = checkLabels(options.labels ?? {});
     const limits = resolveLimits(options.limits ?? {}, this.defaults.limits);
     if (name !== "") this.checkNameFree(name);
     checkFreeFds();
     const id = randomUUID();
     const env = sessionEnv(options.env, id, this.paths.home);
-    const { argv, claudeCode } = commandForStart(requested, id, env);
+    const { argv, claudeCode } = commandForStart(requested, id, env, this.defaults.command);
     findExecutable(argv[0] as string, workingDir, env);
     let runIn = workingDir;
     let worktree: WorktreeRecord | undefined;

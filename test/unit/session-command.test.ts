@@ -35,6 +35,17 @@ describe("session command: start", () => {
     });
   });
 
+  it("the config file's command comes after CLAUDE_SESSIONS_COMMAND, before claude", () => {
+    const configured = ["bash", "-l"];
+    assert.deepEqual(commandForStart([], id, {}, configured).argv, ["bash", "-l"]);
+    assert.deepEqual(
+      commandForStart([], id, { CLAUDE_SESSIONS_COMMAND: "python3 -i" }, configured).argv,
+      ["python3", "-i"],
+    );
+    assert.deepEqual(commandForStart(["vim"], id, {}, configured).argv, ["vim"]);
+    assert.deepEqual(commandForStart([], id, {}, ["claude"]).argv, ["claude", "--session-id", id]);
+  });
+
   it("claude with other arguments still gets --session-id, after them", () => {
     assert.deepEqual(commandForStart(["claude", "--model", "opus"], id, {}).argv, [
       "claude",

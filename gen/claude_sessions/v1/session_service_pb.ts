@@ -42,8 +42,9 @@ export type StartSessionRequest = Message<"claude_sessions.v1.StartSessionReques
   workingDir: string;
 
   /**
-   * The program and its arguments. Empty means the default command: the
-   * daemon's CLAUDE_SESSIONS_COMMAND if set, else claude --session-id <id>.
+   * The program and its arguments. Empty means the default command:
+   * CLAUDE_SESSIONS_COMMAND from env, else from the daemon's environment, else
+   * the config file's "command", else claude --session-id <id>.
    *
    * @generated from field: repeated string command = 2;
    */
@@ -117,7 +118,7 @@ export const StartSessionRequestSchema: GenMessage<StartSessionRequest> = /*@__P
 
 /**
  * StartLimits are the limits asked for at start; unset fields take the
- * daemon's defaults.
+ * daemon's defaults (its config file's, else none but 100 MiB of log).
  *
  * @generated from message claude_sessions.v1.StartLimits
  */
