@@ -213,10 +213,14 @@ export function sessionService(
     },
 
     async pruneSessions(request) {
-      const olderThanMs =
-        request.olderThan === undefined
-          ? 0
-          : durationMs(request.olderThan, "older_than", MAX_AGE_MS);
+      // What it removes is for good: an empty request (a slip, or garbage that decoded)
+      // must not remove every ended session.
+      if (request.olderThan === undefined)
+        throw new RpcError(
+          status.INVALID_ARGUMENT,
+          "older_than is required: how long ago a session must have ended (0s for every ended session)",
+        );
+      const olderThanMs = durationMs(request.olderThan, "older_than", MAX_AGE_MS);
       const result = await manager.prune({
         olderThanMs,
         selector: request.labelSelector,

@@ -247,7 +247,7 @@ describe("e2e: messages and completion, with a daemon", () => {
     assert.ok(complete("").includes("completion"), "every command");
     assert.ok(!complete("").includes("__complete"), "the hidden command");
     assert.deepEqual(complete("list", "--st"), ["--state"]);
-    assert.deepEqual(complete("daemon", ""), ["restart"]);
+    assert.deepEqual(complete("daemon", ""), ["restart", "reload"]);
     assert.deepEqual(complete("daemon", "--fo"), ["--foreground"]);
     assert.deepEqual(complete("daemon", "restart", "--r"), ["--resume"]);
     assert.deepEqual(complete("service", ""), ["install", "uninstall"]);

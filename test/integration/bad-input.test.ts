@@ -153,8 +153,16 @@ describe("bad input over the socket", () => {
         message: /^older_than must be between 0s and 3653d$/,
       },
       {
+        name: "a prune that does not say how old",
+        call: () => sessions.pruneSessions({}),
+        code: grpc.status.INVALID_ARGUMENT,
+        message:
+          /^older_than is required: how long ago a session must have ended \(0s for every ended session\)$/,
+      },
+      {
         name: "a prune with a bad label selector",
-        call: () => sessions.pruneSessions({ labelSelector: "=api" }),
+        call: () =>
+          sessions.pruneSessions({ olderThan: { seconds: 0n, nanos: 0 }, labelSelector: "=api" }),
         code: grpc.status.INVALID_ARGUMENT,
         message: /^label selector '=api': /,
       },

@@ -1222,8 +1222,9 @@ export const WatchSessionsResponseSchema: GenMessage<WatchSessionsResponse> = /*
  */
 export type PruneSessionsRequest = Message<"claude_sessions.v1.PruneSessionsRequest"> & {
   /**
-   * Only sessions that ended at least this long ago; unset or 0: every ended
-   * session.
+   * Only sessions that ended at least this long ago; 0s: every ended session.
+   * Required: unset is INVALID_ARGUMENT, so that an empty request removes
+   * nothing.
    *
    * @generated from field: google.protobuf.Duration older_than = 1;
    */
