@@ -167,4 +167,40 @@ describe("log following", () => {
       assert.equal(after?.state, SessionState.EXITED, `round ${round}: the stream ended first`);
     }
   });
+
+  it("from a position log retention dropped: the first response says how many, and starts at the oldest kept", async () => {
+    const { client } = fixture.daemon;
+    const { session } = await client.sessions.startSession({
+      workingDir: fixture.work.path,
+      command: ["bash", "-c", "seq -f '%079g' 1 20000"],
+      env: { PATH: process.env.PATH ?? "/usr/bin:/bin" },
+      limits: { maxLogBytes: 64n * 1024n },
+    });
+    assert.ok(session);
+    const ended = await waitForState(client, session.id, SessionState.EXITED);
+    assert.ok(ended.logDroppedEntries > 0n, "nothing was dropped");
+    const stream = client.sessions.attachSession({
+      sessionId: session.id,
+      start: { case: "fromSeq", value: 1n },
+    });
+    const responses: AttachSessionResponse[] = [];
+    for await (const response of stream as AsyncIterable<AttachSessionResponse>)
+      responses.push(response);
+    assert.equal(responses[0]?.droppedEntries, ended.logDroppedEntries);
+    const seqs = responses.flatMap((response) => response.entries.map((entry) => entry.seq));
+    assert.equal(seqs[0], ended.logDroppedEntries + 1n);
+    assert.equal(seqs.at(-1), ended.lastSeq);
+    assert.equal(BigInt(seqs.length), ended.lastSeq - ended.logDroppedEntries, "a gap or a repeat");
+    // Only the first response says so.
+    assert.ok(responses.slice(1).every((response) => response.droppedEntries === 0n));
+    // From a position still kept, nothing was dropped.
+    const kept = client.sessions.attachSession({
+      sessionId: session.id,
+      start: { case: "fromSeq", value: ended.lastSeq },
+    });
+    for await (const response of kept as AsyncIterable<AttachSessionResponse>) {
+      assert.equal(response.droppedEntries, 0n);
+      break;
+    }
+  });
 });
