@@ -121,11 +121,13 @@ describe("e2e: activity through the CLI", () => {
     const watchEnded = new Promise((resolve) => watch.on("close", resolve));
     await waitFor("the watch to list the session", () => watched.includes(" existing lister "));
     await home.ok(["send", "lister", "--enter", "sleep 4"]);
-    const working = await waitFor("lister to be working", async () => {
+    // Once sleep holds the terminal. (Before, on a loaded machine, the echo of the typed line
+    // can come late enough to count as output of bash's own.)
+    const working = await waitFor("sleep to hold lister's terminal", async () => {
       const session = await show("lister");
-      return session.activity === "working" ? session : undefined;
+      return session.foreground_command === "sleep" ? session : undefined;
     });
-    assert.equal(working.foreground_command, "sleep");
+    assert.equal(working.activity, "working");
     assert.equal(working.activity_detail, "sleep 4");
     const table = (await home.ok(["list"])).split("\n");
     assert.match(table[0] ?? "", /^ID +NAME +STATE +ACTIVITY +FOREGROUND +AGE +DIRECTORY$/);

@@ -413,6 +413,19 @@ time.sleep(60)`,
       for (let index = 1; index < lines.length; index++)
         assert.equal(Number(lines[index]), Number(lines[index - 1]) + 1, `line ${index}`);
 
+      // The follower saw nothing reordered, and no torn line (each parsed whole); it is done
+      // before the daemon restarts under it.
+      const closed = new Promise((resolve) => follower.once("close", resolve));
+      follower.kill();
+      await closed;
+      assert.equal(followed.disorder, "", "logs -f printed records out of order");
+      assert.ok(followed.records > 0);
+      // A follower that fell behind retention is told, in the one line logs says it in.
+      for (const line of followerErrors.split("\n").filter((line) => line !== ""))
+        assert.match(
+          line,
+          /^claude-sessions: \d+ earlier record\(s\) were dropped by log retention/,
+        );
       // seq goes on across a daemon restart.
       const lastSeq = (await show(session.id)).last_seq;
       await home.ok(["daemon", "restart"]);
@@ -423,16 +436,6 @@ time.sleep(60)`,
         return found;
       });
       assert.ok(after.seq > lastSeq, `seq ${after.seq} after ${lastSeq}`);
-
-      // The follower saw nothing reordered, and no torn line (each parsed whole).
-      assert.equal(followed.disorder, "", "logs -f printed records out of order");
-      assert.ok(followed.records > 0);
-      // A follower that fell behind retention is told, in the one line logs says it in.
-      for (const line of followerErrors.split("\n").filter((line) => line !== ""))
-        assert.match(
-          line,
-          /^claude-sessions: \d+ earlier record\(s\) were dropped by log retention/,
-        );
     } finally {
       follower.kill();
     }
