@@ -77,8 +77,8 @@ export function thisProgram(): UnitProgram {
 export function unitText(location: UnitLocation, program: UnitProgram): string {
   const { node, cli } = program;
   for (const path of [node, cli, location.home]) checkPath(path);
-  const args = [cli, "daemon", "--foreground", "--resume"].map(argumentWord);
-  const exec = [executableWord(node), ...args].join(" ");
+  const command = (...words: string[]) =>
+    [executableWord(node), ...[cli, ...words].map(argumentWord)].join(" ");
   const environment = location.defaultHome
     ? []
     : [`Environment=${quoted(`CLAUDE_SESSIONS_HOME=${location.home}`)}`];
@@ -90,7 +90,9 @@ export function unitText(location: UnitLocation, program: UnitProgram): string {
     "[Service]",
     "Type=simple",
     ...environment,
-    `ExecStart=${exec}`,
+    `ExecStart=${command("daemon", "--foreground", "--resume")}`,
+    "# systemctl reload: the daemon reads its config file again, and a bad one fails the reload.",
+    `ExecReload=${command("daemon", "reload")}`,
     "# Stopping the unit ends the daemon alone: the session hosts it started are in the unit's",
     "# cgroup, and any other KillMode would end every session with it.",
     "KillMode=process",

@@ -54,6 +54,8 @@ const unitText = (home: string, environment: boolean) =>
     "Type=simple",
     ...(environment ? [`Environment="CLAUDE_SESSIONS_HOME=${home}"`] : []),
     `ExecStart=${process.execPath} ${cliBin} daemon --foreground --resume`,
+    "# systemctl reload: the daemon reads its config file again, and a bad one fails the reload.",
+    `ExecReload=${process.execPath} ${cliBin} daemon reload`,
   ]);
 
 /**

@@ -38,6 +38,8 @@ describe("systemd unit", () => {
         "[Service]",
         "Type=simple",
         "ExecStart=/usr/bin/node /opt/cs/bin/claude-sessions.js daemon --foreground --resume",
+        "# systemctl reload: the daemon reads its config file again, and a bad one fails the reload.",
+        "ExecReload=/usr/bin/node /opt/cs/bin/claude-sessions.js daemon reload",
       ]),
     );
   });
@@ -82,6 +84,8 @@ describe("systemd unit", () => {
         `Environment="CLAUDE_SESSIONS_HOME=/srv/my home/100%%/$HOME/\\"q\\"/back\\\\slash"`,
         // The program's path is taken as written (no $ expansion); its arguments' $ are doubled.
         `ExecStart="/opt/node 20/50%%$x/node" "/opt/my cs/$$v/\\"q\\"/a\\\\b/%%n/claude-sessions.js" daemon --foreground --resume`,
+        "# systemctl reload: the daemon reads its config file again, and a bad one fails the reload.",
+        `ExecReload="/opt/node 20/50%%$x/node" "/opt/my cs/$$v/\\"q\\"/a\\\\b/%%n/claude-sessions.js" daemon reload`,
       ]),
     );
     // A plain argument with a $ or a % is not quoted, only escaped.
