@@ -33,6 +33,7 @@ import { StopDaemonCommand } from "./commands/stop-daemon.js";
 import { VersionCommand } from "./commands/version.js";
 import { WaitCommand } from "./commands/wait.js";
 import { WatchCommand } from "./commands/watch.js";
+import { WebCommand } from "./commands/web.js";
 import { CommandLine, describeAliases } from "./help-text.js";
 import { printable } from "./output.js";
 
@@ -62,6 +63,7 @@ const commands: Array<CommandClass<CliContext>> = [
   ResizeCommand,
   WatchCommand,
   WaitCommand,
+  WebCommand,
   VersionCommand,
   CompletionCommand,
   CompleteCommand,

@@ -1,5 +1,4 @@
 /** Human and JSON output of sessions, following the seed's layout. */
-import { constants } from "node:os";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { formatSize } from "../daemon/common/sizes.js";
 import {
@@ -92,6 +91,17 @@ export function parseState(name: string): SessionState | undefined {
   for (const [value, text] of Object.entries(stateNames))
     if (text === name.toLowerCase()) return Number(value);
   return undefined;
+}
+
+/** How long ago `timestamp` was, in its largest whole unit: "12s", "3m", "2h", "5d". */
+export function relativeAge(timestamp: Timestamp | undefined, now = Date.now()): string {
+  if (timestamp === undefined) return "-";
+  const then = Number(timestamp.seconds) * 1000 + timestamp.nanos / 1e6;
+  const seconds = Math.max(0, Math.floor((now - then) / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
+  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
+  return `${Math.floor(seconds / 86_400)}d`;
 }
 
 export function isoTime(timestamp: Timestamp | undefined): string | null {
@@ -409,13 +419,4 @@ export function sessionJson(session: Session): Record<string, unknown> {
     log_dropped_entries: Number(session.logDroppedEntries),
     limit_event: session.limitEvent || null,
   };
-}
-
-/** The exit code a shell would report for the session's end. */
-export function sessionExitCode(session: Session): number {
-  if (session.exitSignal) {
-    const number = (constants.signals as Record<string, number | undefined>)[session.exitSignal];
-    return 128 + (number ?? 0);
-  }
-  return session.exitCode ?? 0;
 }

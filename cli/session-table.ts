@@ -4,9 +4,16 @@
  * terminal's width (80 columns when it is not a terminal).
  */
 import { homedir } from "node:os";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import type { Session } from "../gen/claude_sessions/v1/session_pb.js";
-import { activityColor, activityWord, paint, printable, stateColor, stateName } from "./output.js";
+import {
+  activityColor,
+  activityWord,
+  paint,
+  printable,
+  relativeAge,
+  stateColor,
+  stateName,
+} from "./output.js";
 
 /** The width the table fits when stdout is no terminal. */
 export const DEFAULT_TABLE_WIDTH = 80;
@@ -32,17 +39,6 @@ const GAP = "  ";
 /** A session id as the table shows it. */
 export function shortId(id: string): string {
   return id.slice(0, SHORT_ID_LENGTH);
-}
-
-/** How long ago `timestamp` was, in its largest whole unit: "12s", "3m", "2h", "5d". */
-export function relativeAge(timestamp: Timestamp | undefined, now = Date.now()): string {
-  if (timestamp === undefined) return "-";
-  const then = Number(timestamp.seconds) * 1000 + timestamp.nanos / 1e6;
-  const seconds = Math.max(0, Math.floor((now - then) / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  if (seconds < 3600) return `${Math.floor(seconds / 60)}m`;
-  if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h`;
-  return `${Math.floor(seconds / 86_400)}d`;
 }
 
 /** `text` in at most `width` characters, cut on the right. */

@@ -13,7 +13,7 @@ import { AttentionBell } from "./attention-bell.js";
 import { daemonGone, toClientError } from "./client-error.js";
 import type { DaemonConnection } from "./daemon-connection.js";
 import { DEFAULT_DETACH_KEYS, DetachDetector, parseDetachKeys } from "./detach-keys.js";
-import { printable, sessionExitCode, stateName } from "./output.js";
+import { printable, stateName } from "./output.js";
 import { watchReaderGone } from "./reader-gone.js";
 import { terminalSize } from "./session-args.js";
 
@@ -226,4 +226,13 @@ function endOf(session: Session | undefined, sessionId: string): { code: number;
     return { code, message: `[session ${sessionId} ended with exit code ${code}]` };
   const reason = session.failureReason ? `: ${session.failureReason}` : "";
   return { code: 1, message: `[session ${sessionId} is ${stateName(session.state)}${reason}]` };
+}
+
+/** The exit code a shell would report for the session's end. */
+function sessionExitCode(session: Session): number {
+  if (session.exitSignal) {
+    const number = (constants.signals as Record<string, number | undefined>)[session.exitSignal];
+    return 128 + (number ?? 0);
+  }
+  return session.exitCode ?? 0;
 }

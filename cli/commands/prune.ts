@@ -4,8 +4,14 @@ import type { Session } from "../../gen/claude_sessions/v1/session_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { durationMessage, parseDuration } from "../durations.js";
 import { selectorOf } from "../label-args.js";
-import { describeState, jsonText, printable, sessionJson, sessionMention } from "../output.js";
-import { relativeAge } from "../session-table.js";
+import {
+  describeState,
+  jsonText,
+  printable,
+  relativeAge,
+  sessionJson,
+  sessionMention,
+} from "../output.js";
 
 export class PruneCommand extends BaseCommand {
   static override paths = [["prune"]];

@@ -50,6 +50,8 @@ export interface HomePaths {
   worktrees: string;
   /** The daemon's config file: session defaults, the notify command, the web UI's port. */
   config: string;
+  /** The running web UI's access token (0600), while `claude-sessions web` serves. */
+  webToken: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -66,6 +68,7 @@ export function homePaths(home: string): HomePaths {
     claudeSettings: join(home, "run", "claude-settings.json"),
     worktrees: join(home, "worktrees"),
     config: join(home, "config.json"),
+    webToken: join(home, "web.token"),
   };
 }
 

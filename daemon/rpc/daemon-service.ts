@@ -15,6 +15,8 @@ import type { ServiceImpl } from "./service-binding.js";
 export interface DaemonControl {
   readonly home: string;
   readonly configPath: string;
+  /** The config file's `web_port`, as last loaded. */
+  webPort(): number;
   readonly startedAt: Date;
   /** Begins shutting down once the current response is sent. */
   requestShutdown(options: { graceMs: number; stopSessions: boolean }): void;
@@ -48,6 +50,7 @@ export function daemonService(
         startedAt: timestampFromDate(control.startedAt),
         home: control.home,
         configPath: control.configPath,
+        webPort: control.webPort(),
         sessionCount: sessions.length,
         runningCount: sessions.filter((session) => session.isRunning).length,
         counters: countersMessage(counters),

@@ -167,6 +167,7 @@ export class Daemon {
         {
           home: paths.home,
           configPath: paths.config,
+          webPort: () => this.config.webPort,
           startedAt: this.startedAt,
           requestShutdown: (options) => void this.stop(options),
           reloadConfig: () => this.reloadConfig(),

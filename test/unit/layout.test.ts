@@ -100,4 +100,22 @@ describe("the source tree's rules", () => {
       [],
     );
   });
+
+  it("the web page imports only the generated API, cli/output.ts, itself and browser packages", () => {
+    const browserPackages =
+      /^@(connectrpc\/connect(-web)?|xterm\/(xterm|addon-fit)|bufbuild\/protobuf)(\/|$)/;
+    assert.deepEqual(
+      violations(
+        "cli/web/page",
+        (_, imported) =>
+          !(
+            imported.startsWith("gen/") ||
+            imported === "cli/output.js" ||
+            imported.startsWith("cli/web/page/") ||
+            browserPackages.test(imported)
+          ),
+      ),
+      [],
+    );
+  });
 });

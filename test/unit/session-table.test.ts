@@ -4,7 +4,8 @@ import { homedir } from "node:os";
 import { describe, it } from "node:test";
 import { create } from "@bufbuild/protobuf";
 import { timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { cutLeft, relativeAge, sessionLabel, sessionTable } from "../../cli/session-table.js";
+import { relativeAge } from "../../cli/output.js";
+import { cutLeft, sessionLabel, sessionTable } from "../../cli/session-table.js";
 import { Activity, SessionSchema, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
 
 const NOW = Date.parse("2026-12-02T12:00:00Z");

@@ -1,0 +1,212 @@
+/**
+ * The web UI in a real browser: Debian's Chromium, driven by Playwright, on a real
+ * `claude-sessions web` and daemon. The list and its live updates, typing in an attached
+ * terminal (what reaches the session's log), a read-only watcher that cannot type, the log view
+ * following output, start/stop/resume/remove from the page, and the terminal following the
+ * window's size.
+ */
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { type CliHome, cliHome } from "../helpers/cli-home.js";
+import { outputText, readLog } from "../helpers/log-reader.js";
+import { tempDir } from "../helpers/temp-home.js";
+import { waitFor } from "../helpers/wait.js";
+import { chromiumOptions, startWebUi, type WebUi } from "../helpers/web.js";
+
+interface SessionJson {
+  id: string;
+  name: string;
+  state: string;
+  log_path: string;
+  cols: number;
+  rows: number;
+}
+
+/** A bash free of the user's start-up files, with a prompt of its own. */
+const SHELL = ["--", "bash", "--norc", "--noprofile", "-i"];
+
+/** The page is expected to show a change this soon after the daemon made it. */
+const UPDATE_MS = 1000;
+
+/** The row of the session named `name`. */
+function row(page: Page, name: string) {
+  return page.locator("tr[data-session-id]", {
+    has: page.locator(`td[data-field="name"]`, { hasText: new RegExp(`^${name}$`) }),
+  });
+}
+
+/** What the page's terminal shows, row by row. */
+function screenText(page: Page): Promise<string> {
+  return page
+    .locator("#terminal .xterm-rows")
+    .textContent()
+    .then((text) => text ?? "");
+}
+
+describe("e2e: the web UI in Chromium", () => {
+  let home: CliHome;
+  let work: ReturnType<typeof tempDir>;
+  let web: WebUi;
+  let browser: Browser;
+  let page: Page;
+  const sessions = new Map<string, SessionJson>();
+
+  const session = async (name: string) => {
+    return home.json<SessionJson>(["show", name]);
+  };
+  const logOf = async (name: string) => outputText(readLog((await session(name)).log_path).records);
+
+  before(async () => {
+    home = cliHome();
+    work = tempDir("csb-work-");
+    await home.ok(["daemon"]);
+    for (const name of ["alpha", "beta", "gamma"]) {
+      const started = await home.json<SessionJson>([
+        "start",
+        "--name",
+        name,
+        "--label",
+        `team=${name === "gamma" ? "ops" : "web"}`,
+        work.path,
+        ...SHELL,
+      ]);
+      sessions.set(name, started);
+    }
+    web = await startWebUi(home.path);
+    browser = await chromium.launch(chromiumOptions());
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on("dialog", (dialog) => void dialog.accept());
+    await page.goto(web.url);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await web?.stop();
+    await home?.cleanup();
+    work?.remove();
+  });
+
+  it("lands on / with the token gone from the address, and lists the three sessions", async () => {
+    assert.equal(page.url(), `http://127.0.0.1:${web.port}/`);
+    await page.locator("tr[data-session-id]").nth(2).waitFor();
+    assert.equal(await page.locator("tr[data-session-id]").count(), 3);
+    for (const [name, started] of sessions) {
+      const cells = row(page, name);
+      assert.equal(await cells.getAttribute("data-session-id"), started.id);
+      assert.match(
+        (await cells.locator('[data-field="state"]').textContent()) ?? "",
+        /^running \(pid \d+\)$/,
+      );
+      assert.equal(await cells.locator('[data-field="directory"]').textContent(), work.path);
+      assert.equal(
+        await cells.locator('[data-field="labels"]').textContent(),
+        `team=${name === "gamma" ? "ops" : "web"}`,
+      );
+    }
+    assert.equal(await page.locator("#connection").textContent(), "live");
+  });
+
+  it(`shows a session stopped elsewhere within ${UPDATE_MS} ms, and one started elsewhere`, async () => {
+    await home.ok(["stop", "gamma"]);
+    await page
+      .locator("tr[data-session-id]", { hasText: "gamma" })
+      .locator('[data-field="state"]', { hasText: /^stopped/ })
+      .waitFor({ timeout: UPDATE_MS });
+    await home.ok(["start", "--name", "delta", work.path, ...SHELL]);
+    await row(page, "delta").waitFor({ timeout: UPDATE_MS });
+    assert.equal(await page.locator("tr[data-session-id]").count(), 4);
+  });
+
+  it("types what the page's terminal is given into the session: echo web-$((6*7)) shows web-42 in its log", async () => {
+    await row(page, "alpha").locator('button[data-action="attach"]').click();
+    await page.locator("#detail-status", { hasText: /^attached$/ }).waitFor();
+    await page.locator("#terminal").click();
+    await page.keyboard.type("echo web-$((6*7))");
+    await page.keyboard.press("Enter");
+    await waitFor("web-42 in alpha's log", async () => /\bweb-42\b/.test(await logOf("alpha")));
+    await waitFor("web-42 on the page's terminal", async () =>
+      (await screenText(page)).includes("web-42"),
+    );
+  });
+
+  it("follows the browser window's size: the attached session takes the terminal's", async () => {
+    const before = await session("alpha");
+    await page.setViewportSize({ width: 900, height: 600 });
+    const after = await waitFor("alpha resized", async () => {
+      const now = await session("alpha");
+      return now.cols < before.cols && now.rows < before.rows ? now : undefined;
+    });
+    // The shell sees the new size too.
+    await page.locator("#terminal").click();
+    await page.keyboard.type("stty size");
+    await page.keyboard.press("Enter");
+    await waitFor("stty size on the terminal", async () =>
+      (await screenText(page)).includes(`${after.rows} ${after.cols}`),
+    );
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it("gives a read-only watcher the session's output and none of its keys", async () => {
+    await row(page, "beta").locator('button[data-action="watch"]').click();
+    await page.locator("#detail-status", { hasText: "watching (read-only)" }).waitFor();
+    const size = await session("beta");
+    await page.locator("#terminal").click();
+    await page.keyboard.type("echo typed-by-watcher");
+    await page.keyboard.press("Enter");
+    await home.ok(["send", "beta", "--enter", "--", "echo marker-$((2+3))"]);
+    await waitFor("marker-5 on the watcher's terminal", async () =>
+      (await screenText(page)).includes("marker-5"),
+    );
+    assert.ok((await logOf("beta")).includes("marker-5"));
+    assert.ok(!(await logOf("beta")).includes("typed-by-watcher"));
+    // A watcher never resizes the session.
+    const after = await session("beta");
+    assert.deepEqual([after.cols, after.rows], [size.cols, size.rows]);
+  });
+
+  it("shows a session's log and follows it as it grows", async () => {
+    await row(page, "alpha").locator('button[data-action="log"]').click();
+    await page.locator("#detail-status", { hasText: "log (following)" }).waitFor();
+    await waitFor("the log on the page", async () => (await screenText(page)).includes("web-42"));
+    await home.ok(["send", "alpha", "--enter", "--", "echo follow-$((3*3))"]);
+    await waitFor("follow-9 on the page", async () =>
+      (await screenText(page)).includes("follow-9"),
+    );
+  });
+
+  it("starts, stops, resumes and removes a session from the page", async () => {
+    await page.fill('input[name="directory"]', work.path);
+    await page.fill('input[name="command"]', "bash --norc --noprofile -i");
+    await page.fill('input[name="name"]', "from-web");
+    await page.click('#start-form button[type="submit"]');
+    const created = row(page, "from-web");
+    await created.waitFor({ timeout: UPDATE_MS * 5 });
+    // A session started from the page is attached in it.
+    await page.locator("#detail-status", { hasText: /^attached$/ }).waitFor();
+    const started = await session("from-web");
+    assert.equal(started.state, "running");
+    assert.equal(
+      (await home.json<{ working_dir: string }>(["show", "from-web"])).working_dir,
+      work.path,
+    );
+
+    await created.locator('button[data-action="stop"]').click();
+    await created.locator('[data-field="state"]', { hasText: /^stopped/ }).waitFor();
+    await created.locator('button[data-action="resume"]').click();
+    await created.locator('[data-field="state"]', { hasText: /^running/ }).waitFor();
+    await created.locator('button[data-action="stop"]').click();
+    await created.locator('button[data-action="remove"]').click();
+    await created.waitFor({ state: "detached" });
+    const names = (await home.json<SessionJson[]>(["list"])).map((listed) => listed.name);
+    assert.ok(!names.includes("from-web"), names.join(", "));
+  });
+
+  it("says what the daemon refused, in its words", async () => {
+    await page.fill('input[name="directory"]', `${work.path}/no-such-dir`);
+    await page.fill('input[name="command"]', "bash");
+    await page.fill('input[name="name"]', "");
+    await page.click('#start-form button[type="submit"]');
+    await page.locator("#notice", { hasText: /^start: .*no-such-dir/ }).waitFor();
+  });
+});
