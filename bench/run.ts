@@ -24,6 +24,7 @@ import { scaleRow } from "./rows/scale.js";
 import { slowClientsRow } from "./rows/slow-clients.js";
 import { throughputRow } from "./rows/throughput.js";
 import { usageSampleRow } from "./rows/usage-sample.js";
+import { webUpdateRow } from "./rows/web-update.js";
 
 /** In the order of the table; `scale` and `load` load the machine most, so they come late. */
 const rows: Row[] = [
@@ -41,6 +42,7 @@ const rows: Row[] = [
   claudeHookRow,
   retentionRow,
   usageSampleRow,
+  webUpdateRow,
 ];
 
 const names = process.argv.slice(2);

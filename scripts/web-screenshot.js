@@ -22,7 +22,10 @@ try {
   run("start", "--name", "tests", "--label", "team=api", "--label", "kind=ci", work, ...shell);
   run("start", "--name", "lint", work, "--", "bash", "-c", "echo all clean");
   run("send", "tests", "--enter", "--", "sleep 600");
-  web = spawn(process.execPath, [cli, "web", "--port", "0"], { env, stdio: ["ignore", "pipe", "inherit"] });
+  web = spawn(process.execPath, [cli, "web", "--port", "0"], {
+    env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   const url = await new Promise((resolve) =>
     web.stdout.once("data", (chunk) => resolve(chunk.toString().split("\n")[0])),
   );
