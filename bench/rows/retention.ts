@@ -4,10 +4,9 @@
  * goes) against the same writer with no limit, in the same run, rounds alternating. Also what
  * is left on disk, held to about twice the limit.
  */
-import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { segmentsDirOf } from "../../daemon/log/log-file.js";
 import { SessionLog } from "../../daemon/log/session-log.js";
+import { bytesOnDisk } from "../../test/helpers/log-reader.js";
 import { tempDir } from "../../test/helpers/temp-home.js";
 import { check, type Row } from "../lib/figure.js";
 import { median, msSince } from "../lib/stats.js";
@@ -47,19 +46,6 @@ async function writeRound(dir: string, name: string, maxBytes: number): Promise<
   await log.close();
   const ms = msSince(start);
   return { ms, bytesOnDisk: bytesOnDisk(path), dropped };
-}
-
-function bytesOnDisk(path: string): number {
-  const dir = segmentsDirOf(path);
-  let segments: string[] = [];
-  try {
-    segments = readdirSync(dir);
-  } catch {
-    // No segments: an unlimited log is one file.
-  }
-  return (
-    statSync(path).size + segments.reduce((sum, name) => sum + statSync(join(dir, name)).size, 0)
-  );
 }
 
 const mbPerSecond = (round: Round) => TOTAL_BYTES / 1e6 / (round.ms / 1000);

@@ -47,16 +47,18 @@ export class WebCommand extends BaseCommand {
         throw listenError(error, port);
       },
     );
+    // Caught before the URL is out: whoever reads it may interrupt at once.
+    const interrupted = new Promise<void>((resolve) => {
+      process.once("SIGINT", resolve);
+      process.once("SIGTERM", resolve);
+    });
     const { stdout, stderr } = this.context;
     stdout.write(`${server.url}\n`);
     stderr.write(
       `claude-sessions: serving the web UI on http://127.0.0.1:${server.port}/ (open the URL above; ctrl-c stops)\n`,
     );
     if (this.open) openBrowser(server.url, (reason) => stderr.write(`warning: ${reason}\n`));
-    await new Promise<void>((resolve) => {
-      process.once("SIGINT", resolve);
-      process.once("SIGTERM", resolve);
-    });
+    await interrupted;
     await server.close();
     removeToken(tokenPath, server);
     return 0;

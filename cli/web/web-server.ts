@@ -101,8 +101,24 @@ export class WebServer {
         response.end("no such API method\n");
       },
     });
-    this.http = createServer((request, response) => this.serve(request, response));
-    this.http.on("upgrade", (request, socket, head) => this.upgrade(request, socket, head));
+    // A request that throws is answered 500 and logged: it never ends the server.
+    this.http = createServer((request, response) => {
+      try {
+        this.serve(request, response);
+      } catch (error) {
+        failed(error);
+        if (!response.headersSent) this.refuse(response, 500, "internal error; see web's output");
+        else response.destroy();
+      }
+    });
+    this.http.on("upgrade", (request, socket, head) => {
+      try {
+        this.upgrade(request, socket, head);
+      } catch (error) {
+        failed(error);
+        socket.destroy();
+      }
+    });
     this.http.on("clientError", (_error, socket) => socket.destroy());
   }
 
@@ -225,4 +241,8 @@ export class WebServer {
     response.writeHead(status, { "content-type": "text/plain; charset=utf-8" });
     response.end(`${reason}\n`);
   }
+}
+
+function failed(error: unknown): void {
+  process.stderr.write(`claude-sessions web: ${(error as Error).stack ?? String(error)}\n`);
 }

@@ -351,3 +351,12 @@ export function fileHolding(path: string, seq: number): string {
   }
   return (segments[0] as LogSegment).path;
 }
+
+/** Every byte a log holds on disk: its file and its segments (what removing it frees). */
+export function logBytesOnDisk(path: string): number {
+  const file = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  return listSegments(path).reduce(
+    (sum, segment) => sum + (statSync(segment.path, { throwIfNoEntry: false })?.size ?? 0),
+    file,
+  );
+}

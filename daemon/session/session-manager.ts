@@ -3,7 +3,6 @@
  * records after every change, and tells watchers what happened.
  */
 import { randomUUID } from "node:crypto";
-import { statSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { DEFAULT_GRACE_MS } from "../common/grace.js";
@@ -12,7 +11,7 @@ import type { HomePaths } from "../common/paths.js";
 import { UnsafeFileError } from "../common/regular-file.js";
 import { HostUnavailableError, hostKey } from "../host/host-client.js";
 import { StopReason } from "../host/host-wire.js";
-import { lastSeqOf, listSegments, removeLog } from "../log/log-file.js";
+import { lastSeqOf, logBytesOnDisk, removeLog } from "../log/log-file.js";
 import type { AttachmentCounters } from "../server/daemon-counters.js";
 import { freeFds, openFileLimit, SESSION_RESERVE_FDS } from "../server/fd-budget.js";
 import type { Logger } from "../server/logger.js";
@@ -112,6 +111,11 @@ export class SessionManager {
   private loaded: Promise<void> = Promise.resolve();
   /** When each session was last restarted past its memory limit (in memory only). */
   private readonly limitRestarts = new Map<string, number[]>();
+  /**
+   * Restarts past the memory limit under way, by session id: a stop asked for meanwhile cancels
+   * one not yet begun, and stops the program of one that was (it waits for the start to end).
+   */
+  private readonly pendingRestarts = new Map<string, { cancelled: boolean; done: Promise<void> }>();
 
   constructor(
     private readonly paths: HomePaths,
@@ -184,12 +188,26 @@ export class SessionManager {
    * {@link LIMIT_RESTART_WINDOW_MS}: a program that passes its limit at once would otherwise be
    * restarted for ever. Then it stays STOPPED, and its reason says so.
    */
-  private async restartPastLimit(
+  private restartPastLimit(
     session: Session,
     env: Readonly<Record<string, string>> | undefined,
   ): Promise<void> {
+    const pending = { cancelled: false, done: Promise.resolve() };
+    pending.done = this.restartUnlessCancelled(session, env, pending).finally(() => {
+      if (this.pendingRestarts.get(session.id) === pending) this.pendingRestarts.delete(session.id);
+    });
+    this.pendingRestarts.set(session.id, pending);
+    return pending.done;
+  }
+
+  private async restartUnlessCancelled(
+    session: Session,
+    env: Readonly<Record<string, string>> | undefined,
+    pending: { cancelled: boolean },
+  ): Promise<void> {
     await this.loaded;
     const { id } = session;
+    if (pending.cancelled) return;
     if (this.closing || this.sessions.get(id) !== session || session.isRunning) return;
     const now = Date.now();
     const recent = (this.limitRestarts.get(id) ?? []).filter(
@@ -564,6 +582,12 @@ export class SessionManager {
    */
   async stop(query: string, graceMs = DEFAULT_GRACE_MS): Promise<Session> {
     const session = this.get(query);
+    const restart = this.pendingRestarts.get(session.id);
+    if (restart !== undefined) {
+      // Past its memory limit and about to run again: the stop asked for wins.
+      restart.cancelled = true;
+      await restart.done;
+    }
     await session.stop(graceMs, "request");
     await this.store.saved().catch((error: unknown) => {
       throw unsaved(
@@ -638,7 +662,7 @@ export class SessionManager {
           result.kept.push({ record, reason: dirty });
           continue;
         }
-        const bytes = logBytes(session.log.path);
+        const bytes = logBytesOnDisk(session.log.path);
         if (!options.dryRun) await this.remove(record.id, true);
         result.pruned.push(record);
         result.logBytes += bytes;
@@ -839,13 +863,4 @@ function envOf(env: NodeJS.ProcessEnv): Record<string, string> {
 /** An error saying what a failed state write undid, with the write's errno for its status. */
 function unsaved(message: string, cause: unknown): Error {
   return Object.assign(new Error(message), { code: (cause as NodeJS.ErrnoException).code });
-}
-
-/** The bytes a session's log holds on disk: its file and its segments. */
-function logBytes(path: string): number {
-  const file = statSync(path, { throwIfNoEntry: false })?.size ?? 0;
-  return listSegments(path).reduce(
-    (sum, segment) => sum + (statSync(segment.path, { throwIfNoEntry: false })?.size ?? 0),
-    file,
-  );
 }

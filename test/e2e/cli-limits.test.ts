@@ -5,10 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { assertNoStackTrace, type CliHome, cliHome } from "../helpers/cli-home.js";
+import { bytesOnDisk } from "../helpers/log-reader.js";
 import { cliBin } from "../helpers/paths.js";
 import { tempDir } from "../helpers/temp-home.js";
 import { isAlive, waitFor } from "../helpers/wait.js";
@@ -393,12 +394,7 @@ time.sleep(60)`,
       );
 
       // On disk: the log and its segments, within about twice the limit.
-      const logs = join(home.path, "logs");
-      const file = join(logs, `${session.id}.jsonl`);
-      const segments = join(logs, `${session.id}.segments`);
-      const onDisk =
-        statSync(file).size +
-        readdirSync(segments).reduce((sum, name) => sum + statSync(join(segments, name)).size, 0);
+      const onDisk = bytesOnDisk(join(home.path, "logs", `${session.id}.jsonl`));
       assert.ok(onDisk < 2 * limit, `${onDisk} bytes of log on disk, the limit is ${limit}`);
 
       const kept = records(fromStart.stdout);

@@ -4,12 +4,13 @@
  * session whose worktree has uncommitted changes (saying why) and never touches a running one.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, realpathSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { segmentsDirOf } from "../../daemon/log/log-file.js";
 import { assertNoStackTrace, type CliHome, cliHome } from "../helpers/cli-home.js";
 import { git } from "../helpers/git.js";
+import { bytesOnDisk } from "../helpers/log-reader.js";
 import { tempDir } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -29,15 +30,8 @@ interface PruneJson {
 }
 
 /** The bytes the sessions' logs hold: each file and its segments. */
-function bytesOnDisk(sessions: readonly SessionJson[]): number {
-  let bytes = 0;
-  for (const session of sessions) {
-    bytes += statSync(session.log_path).size;
-    const dir = segmentsDirOf(session.log_path);
-    if (existsSync(dir))
-      for (const name of readdirSync(dir)) bytes += statSync(join(dir, name)).size;
-  }
-  return bytes;
+function logsOnDisk(sessions: readonly SessionJson[]): number {
+  return sessions.reduce((sum, session) => sum + bytesOnDisk(session.log_path), 0);
 }
 
 describe("e2e: prune", () => {
@@ -124,7 +118,7 @@ describe("e2e: prune", () => {
       /^the worktree .*dirty-one has uncommitted changes \(notes\.txt\); commit them on dirty-one, or remove it anyway with: claude-sessions rm --force [0-9a-f-]{36}$/,
     );
     // Every byte of their logs: the files and the chatty one's segments.
-    assert.equal(dry.log_bytes, bytesOnDisk([api, chatty, clean]));
+    assert.equal(dry.log_bytes, logsOnDisk([api, chatty, clean]));
     // Nothing was removed.
     assert.deepEqual(await listed(), everyone);
     for (const session of [api, chatty, clean]) assert.ok(existsSync(session.log_path));

@@ -209,4 +209,17 @@ describe("e2e: the web UI in Chromium", () => {
     await page.click('#start-form button[type="submit"]');
     await page.locator("#notice", { hasText: /^start: .*no-such-dir/ }).waitFor();
   });
+
+  it("says so when the attached session ends, and the row turns to exited", async () => {
+    await row(page, "delta").locator('button[data-action="attach"]').click();
+    await page.locator("#detail-status", { hasText: /^attached$/ }).waitFor();
+    await page.locator("#terminal").click();
+    await page.keyboard.type("exit 3");
+    await page.keyboard.press("Enter");
+    await page.locator("#detail-status", { hasText: /^the session ended$/ }).waitFor();
+    await row(page, "delta")
+      .locator('[data-field="state"]', { hasText: /^exited \(code 3\)$/ })
+      .waitFor({ timeout: UPDATE_MS });
+    assert.equal((await session("delta")).state, "exited");
+  });
 });

@@ -167,7 +167,9 @@ export class DaemonFixture {
             throw new Error(`daemon exited with ${child.exitCode}: ${output()}`);
           return (await client.isRunning(500)) ? true : undefined;
         },
-        15_000,
+        // A daemon answers in well under a second; while the load tests start hundreds of
+        // session hosts on two cores, a new one has waited more than 15 s for the CPU.
+        30_000,
         30,
       );
     } catch (error) {

@@ -1,5 +1,5 @@
 /** Reading a session's JSONL log the way any outside reader would: line by line, strictly. */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { segmentsDirOf } from "../../daemon/log/log-file.js";
 
@@ -80,4 +80,19 @@ export function assertContiguous(records: readonly RawRecord[]): void {
       );
     }
   });
+}
+
+/**
+ * Every byte a session's log holds on disk: the file and its segments, if it has any (read by
+ * listing the directory, as any outside reader would, not with the daemon's own code).
+ */
+export function bytesOnDisk(path: string): number {
+  const dir = segmentsDirOf(path);
+  let segments: string[] = [];
+  try {
+    segments = readdirSync(dir);
+  } catch {
+    // None: the whole log is in the one file.
+  }
+  return segments.reduce((sum, name) => sum + statSync(join(dir, name)).size, statSync(path).size);
 }

@@ -100,7 +100,7 @@ describe("connections that do not complete the HTTP/2 handshake", () => {
   });
 
   it("at a low fd limit they cannot take the last descriptors: sessions start, state.json is written, then a clear refusal", async () => {
-    const LIMIT = 160;
+    const LIMIT = 100;
     const daemons = fixture();
     const { home, work } = daemons;
     const daemon = await daemons.start({

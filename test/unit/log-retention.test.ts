@@ -9,16 +9,10 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { firstKeptOf, lastSeqOf, removeLog, segmentsDirOf } from "../../daemon/log/log-file.js";
 import { type LogCursor, SessionLog } from "../../daemon/log/session-log.js";
+import { bytesOnDisk } from "../helpers/log-reader.js";
 import { type TempHome, tempHome } from "../helpers/temp-home.js";
 
 const MAX = 256 * 1024;
-
-/** Every byte the log's files hold. */
-function bytesOnDisk(path: string): number {
-  const dir = segmentsDirOf(path);
-  const segments = readdirSync(dir).map((name) => statSync(join(dir, name)).size);
-  return statSync(path).size + segments.reduce((sum, size) => sum + size, 0);
-}
 
 async function drain(cursor: LogCursor): Promise<number[]> {
   const seqs: number[] = [];

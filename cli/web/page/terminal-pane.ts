@@ -86,6 +86,7 @@ export class TerminalPane {
     const socket = new WebSocket(`ws://${location.host}/terminal`);
     socket.binaryType = "arraybuffer";
     this.socket = socket;
+    let ended = false;
     this.status(readOnly ? "watching (read-only)…" : "attaching…");
     socket.onopen = () => {
       const { cols, rows } = this.terminal;
@@ -99,11 +100,15 @@ export class TerminalPane {
       const { message } = response;
       if (message.case === "screen") this.terminal.write(message.value.data);
       else if (message.case === "output") this.terminal.write(message.value);
-      else if (message.case === "exit") this.status("the session ended");
+      else if (message.case === "exit") {
+        ended = true;
+        this.status("the session ended");
+      }
     };
     socket.onclose = (event) => {
       if (this.socket !== socket) return;
       this.socket = undefined;
+      if (ended) return;
       if (event.code === 1000) this.status("the attach ended");
       else this.status(event.reason || `the connection closed (${event.code})`);
     };
