@@ -6,9 +6,12 @@
  * window's size.
  */
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
+import { fakeClaudeDir, permissionNotification, runHook } from "../helpers/hook-events.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { tempDir } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
@@ -208,6 +211,30 @@ describe("e2e: the web UI in Chromium", () => {
     await page.fill('input[name="name"]', "");
     await page.click('#start-form button[type="submit"]');
     await page.locator("#notice", { hasText: /^start: .*no-such-dir/ }).waitFor();
+  });
+
+  it("shows live which agent waits for you, in its row and in the tab's title", async () => {
+    const claudeHome = join(work.path, "home-asker");
+    mkdirSync(claudeHome, { recursive: true });
+    const asker = await home.json<SessionJson>(
+      ["start", "--name", "asker", work.path, "--", "claude"],
+      {
+        env: { PATH: `${fakeClaudeDir}:${process.env.PATH}`, HOME: claudeHome },
+      },
+    );
+    await row(page, "asker").waitFor({ timeout: UPDATE_MS });
+    assert.equal(await page.title(), "claude-sessions");
+    const hook = runHook(home.path, asker.id, permissionNotification(asker.id, work.path));
+    assert.equal(hook.status, 0, hook.stderr);
+    await row(page, "asker")
+      .locator('[data-field="activity"]', { hasText: /^waiting: / })
+      .waitFor({ timeout: UPDATE_MS * 5 });
+    assert.equal(await page.title(), "(1 waiting) claude-sessions");
+    await home.ok(["stop", "asker"]);
+    await row(page, "asker")
+      .locator('[data-field="state"]', { hasText: /^stopped/ })
+      .waitFor();
+    assert.equal(await page.title(), "claude-sessions");
   });
 
   it("says so when the attached session ends, and the row turns to exited", async () => {

@@ -5,7 +5,7 @@
  * from 50 busy sessions costs one redraw.
  */
 import type { Session } from "../../../gen/claude_sessions/v1/session_pb.js";
-import { SessionState } from "../../../gen/claude_sessions/v1/session_pb.js";
+import { Activity, SessionState } from "../../../gen/claude_sessions/v1/session_pb.js";
 import { SessionEventKind } from "../../../gen/claude_sessions/v1/session_service_pb.js";
 import {
   activityWord,
@@ -124,6 +124,10 @@ export class SessionBoard {
     }
     for (const gone of rows.values()) gone.remove();
     this.empty.hidden = ordered.length > 0;
+    // The tab says how many agents wait for you, as a terminal's bell would.
+    const waiting = ordered.filter((session) => session.activity === Activity.WAITING_FOR_INPUT);
+    document.title =
+      waiting.length > 0 ? `(${waiting.length} waiting) claude-sessions` : "claude-sessions";
   }
 }
 
