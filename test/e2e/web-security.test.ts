@@ -6,7 +6,8 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { readFileSync, statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { WebSocket } from "ws";
@@ -40,6 +41,18 @@ function upgradeStatus(web: WebUi, headers: Record<string, string>): Promise<num
     });
     socket.on("error", (error) => {
       if (!/Unexpected server response/.test(error.message)) reject(error);
+    });
+  });
+}
+
+/** A port nothing listens on now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
     });
   });
 }
@@ -246,6 +259,43 @@ describe("e2e: web UI access", () => {
     const [code, reason] = await closed;
     assert.equal(code, 4005);
     assert.match(reason.toString(), /no session matches 'no-such-session'/);
+  });
+
+  it("serves on the config file's web_port unless --port says otherwise", async () => {
+    const port = await freePort();
+    writeFileSync(`${home.path}/config.json`, JSON.stringify({ web_port: port }));
+    await home.ok(["daemon", "reload"]);
+    const configured = await startWebUi(home.path, []);
+    try {
+      assert.equal(configured.port, port);
+      assert.equal(
+        (await httpRequest(port, { headers: { cookie: configured.cookie } })).status,
+        200,
+      );
+      // Taken now: a second web on it says so in one line, and which flag to use.
+      const taken = await home.run(["web"]);
+      assert.equal(taken.code, 1);
+      assert.equal(
+        taken.stderr,
+        `error: port ${port} on 127.0.0.1 is in use (another \`claude-sessions web\`?): choose another with --port, or 0 for any free one\n`,
+      );
+    } finally {
+      await configured.stop();
+      writeFileSync(`${home.path}/config.json`, "{}");
+      await home.ok(["daemon", "reload"]);
+    }
+  });
+
+  it("refuses a --port that is not a port, as misuse (exit 2)", async () => {
+    for (const bad of ["70000", "http", "-1", "8080x"]) {
+      const result = await home.run(["web", `--port=${bad}`]);
+      assert.equal(result.code, 2, bad);
+      assert.match(
+        result.stderr,
+        /--port must be a port number from 1 to 65535 \(or 0 for any free one\), got/,
+      );
+      assert.equal(result.stderr.split("\n").length, 2, result.stderr);
+    }
   });
 
   it("stops on ctrl-c with exit 0 and takes its token file with it", async () => {

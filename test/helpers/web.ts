@@ -21,9 +21,15 @@ export interface WebUi {
   stop(): Promise<number | null>;
 }
 
-/** Runs `claude-sessions web --port 0` on `home`; resolves once it prints its URL. */
-export async function startWebUi(home: string, args: readonly string[] = []): Promise<WebUi> {
-  const child = spawn(process.execPath, [cliBin, "web", "--port", "0", ...args], {
+/**
+ * Runs `claude-sessions web` with `args` (by default on any free port) on `home`; resolves once
+ * it prints its URL.
+ */
+export async function startWebUi(
+  home: string,
+  args: readonly string[] = ["--port", "0"],
+): Promise<WebUi> {
+  const child = spawn(process.execPath, [cliBin, "web", ...args], {
     env: { ...process.env, NO_COLOR: "1", CLAUDE_SESSIONS_HOME: home },
     stdio: ["ignore", "pipe", "pipe"],
   });
