@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -16,6 +16,7 @@ import {
   AttachTerminalResponseSchema,
 } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
+import { waitFor } from "../helpers/wait.js";
 import { httpRequest, startWebUi, type WebUi } from "../helpers/web.js";
 
 const LIST = "/claude_sessions.v1.SessionService/ListSessions";
@@ -295,6 +296,30 @@ describe("e2e: web UI access", () => {
         /--port must be a port number from 1 to 65535 \(or 0 for any free one\), got/,
       );
       assert.equal(result.stderr.split("\n").length, 2, result.stderr);
+    }
+  });
+
+  it("--open hands the URL to the desktop's opener (xdg-open)", async () => {
+    const bin = `${home.path}/bin`;
+    mkdirSync(bin);
+    const opened = `${home.path}/opened`;
+    writeFileSync(`${bin}/xdg-open`, `#!/bin/sh\nprintf '%s' "$1" > '${opened}'\n`, {
+      mode: 0o755,
+    });
+    const opening = await startWebUi(home.path, ["--port", "0", "--open"], {
+      PATH: `${bin}:${process.env.PATH}`,
+    });
+    try {
+      const url = await waitFor("the opener to run", () => {
+        try {
+          return readFileSync(opened, "utf8") || undefined;
+        } catch {
+          return undefined;
+        }
+      });
+      assert.equal(url, opening.url);
+    } finally {
+      await opening.stop();
     }
   });
 

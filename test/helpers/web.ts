@@ -28,9 +28,10 @@ export interface WebUi {
 export async function startWebUi(
   home: string,
   args: readonly string[] = ["--port", "0"],
+  env: NodeJS.ProcessEnv = {},
 ): Promise<WebUi> {
   const child = spawn(process.execPath, [cliBin, "web", ...args], {
-    env: { ...process.env, NO_COLOR: "1", CLAUDE_SESSIONS_HOME: home },
+    env: { ...process.env, NO_COLOR: "1", ...env, CLAUDE_SESSIONS_HOME: home },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stdout = "";
