@@ -71,15 +71,30 @@ export function outputText(records: readonly RawRecord[]): string {
     .join("");
 }
 
-/** Throws unless the seqs are 1, 2, 3, ... with no gap and no repeat. */
-export function assertContiguous(records: readonly RawRecord[]): void {
+/** Throws unless the seqs are `first` (1 by default), then one more each, with no gap. */
+export function assertContiguous(records: readonly RawRecord[], first = 1): void {
   records.forEach((record, index) => {
-    if (record.seq !== index + 1) {
+    if (record.seq !== first + index) {
       throw new Error(
         `record ${index + 1} has seq ${record.seq}; seqs: ${records.map((r) => r.seq).join(",")}`,
       );
     }
   });
+}
+
+/**
+ * The seq a log's records start at: 1, or, once log retention has deleted its oldest segments,
+ * the first seq of the oldest segment left (a segment is named by its first seq).
+ */
+export function firstKeptSeq(path: string): number {
+  let names: string[] = [];
+  try {
+    names = readdirSync(segmentsDirOf(path)).sort();
+  } catch {
+    // No segments: nothing was ever dropped.
+  }
+  const oldest = names[0];
+  return oldest === undefined ? 1 : Number.parseInt(oldest, 10);
 }
 
 /**

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "node:test";
 import { firstKeptOf, lastSeqOf, removeLog, segmentsDirOf } from "../../daemon/log/log-file.js";
 import { type LogCursor, SessionLog } from "../../daemon/log/session-log.js";
-import { bytesOnDisk } from "../helpers/log-reader.js";
+import { assertContiguous, bytesOnDisk, firstKeptSeq, readLog } from "../helpers/log-reader.js";
 import { type TempHome, tempHome } from "../helpers/temp-home.js";
 
 const MAX = 256 * 1024;
@@ -53,6 +53,8 @@ describe("log retention", () => {
     const firstKept = dropped.at(-1) as number;
     assert.equal(log.firstKeptSeq, firstKept);
     assert.equal(firstKeptOf(path), firstKept, "a next daemon finds the same from the files");
+    assert.equal(firstKeptSeq(path), firstKept, "and an outside reader, from the names");
+    assertContiguous(readLog(path).records, firstKept);
     assert.equal(await lastSeqOf(path), 4096, "seq goes on where it was");
 
     const cursor = log.cursor(1);
