@@ -213,6 +213,42 @@ describe("e2e: the web UI in Chromium", () => {
     await page.locator("#notice", { hasText: /^start: .*no-such-dir/ }).waitFor();
   });
 
+  it("shows a session's details as show does, and renames and relabels it from the page", async () => {
+    await row(page, "beta").locator('button[data-action="details"]').click();
+    const details = page.locator("#details");
+    await details.filter({ hasText: "Labels:" }).waitFor();
+    const shown = (await details.textContent()) ?? "";
+    const id = sessions.get("beta")?.id ?? "";
+    assert.match(shown, new RegExp(`^ID: +${id}$`, "m"));
+    assert.match(shown, /^Labels: +team=web$/m);
+    assert.match(shown, new RegExp(`^Directory: +${work.path}$`, "m"));
+    assert.match(shown, /^Command: +bash --norc --noprofile -i$/m);
+
+    await page.fill('#edit-form input[name="labels"]', "role=review, team=api");
+    await page.click('#edit-form button[name="label"]');
+    await details.filter({ hasText: /^Labels: +role=review, team=api$/m }).waitFor();
+    assert.deepEqual(
+      (await home.json<{ labels: Record<string, string> }>(["show", "beta"])).labels,
+      {
+        role: "review",
+        team: "api",
+      },
+    );
+
+    await page.fill('#edit-form input[name="name"]', "beta-two");
+    await page.click('#edit-form button[name="rename"]');
+    await details.filter({ hasText: /^Name: +beta-two$/m }).waitFor();
+    await row(page, "beta-two").waitFor();
+    assert.equal((await home.json<{ id: string }>(["show", "beta-two"])).id, id);
+
+    // A refusal is the daemon's, in its words: a label key it does not take.
+    await page.fill('#edit-form input[name="labels"]', "-bad=1");
+    await page.click('#edit-form button[name="label"]');
+    await page
+      .locator("#notice", { hasText: /^label beta-two: label key '-bad' is not valid: / })
+      .waitFor();
+  });
+
   it("shows live which agent waits for you, in its row and in the tab's title", async () => {
     const claudeHome = join(work.path, "home-asker");
     mkdirSync(claudeHome, { recursive: true });

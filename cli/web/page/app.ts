@@ -3,6 +3,7 @@
  * call of the daemon's API (api.ts) or an attach over the terminal WebSocket (terminal-pane.ts).
  */
 import type { Session } from "../../../gen/claude_sessions/v1/session_pb.js";
+import { sessionDetails } from "../../output.js";
 import { daemon, errorText, sessions } from "./api.js";
 import { type SessionAction, SessionBoard } from "./session-board.js";
 import { type PaneMode, TerminalPane } from "./terminal-pane.js";
@@ -22,6 +23,13 @@ const detailStatus = element<HTMLElement>("detail-status");
 const followToggle = element<HTMLElement>("follow-toggle");
 const follow = element<HTMLInputElement>("follow");
 const connection = element<HTMLElement>("connection");
+const terminalElement = element<HTMLElement>("terminal");
+const detailsView = element<HTMLElement>("details-view");
+const details = element<HTMLElement>("details");
+const editForm = element<HTMLFormElement>("edit-form");
+
+/** What the lower pane shows: a terminal (attach, watch, log) or the session's details. */
+type Mode = PaneMode | "details";
 
 /** Says what happened, as an error unless `info`. */
 function say(text: string, info = false): void {
@@ -29,23 +37,87 @@ function say(text: string, info = false): void {
   notice.classList.toggle("info", info);
 }
 
-const pane = new TerminalPane(element("terminal"), (text) => {
+const pane = new TerminalPane(terminalElement, (text) => {
   detailStatus.textContent = text;
 });
-let shown: { session: Session; mode: PaneMode } | undefined;
+let shown: { session: Session; mode: Mode } | undefined;
 
-function show(session: Session, mode: PaneMode): void {
+function show(session: Session, mode: Mode): void {
   shown = { session, mode };
   board.selected = session.id;
   board.scheduleDraw();
   detail.hidden = false;
   detailTitle.textContent = session.name || session.id.slice(0, 8);
-  detailMode.textContent = { attach: "terminal", watch: "terminal, read-only", log: "log" }[mode];
+  detailMode.textContent = {
+    attach: "terminal",
+    watch: "terminal, read-only",
+    log: "log",
+    details: "details",
+  }[mode];
   detail.dataset.mode = mode;
   detail.dataset.sessionId = session.id;
   followToggle.hidden = mode !== "log";
-  pane.show(session.id, mode, follow.checked);
+  detailsView.hidden = mode !== "details";
+  terminalElement.hidden = mode === "details";
+  if (mode === "details") {
+    pane.close();
+    detailStatus.textContent = "";
+    fillEditForm(session);
+    showDetails(session);
+  } else {
+    pane.show(session.id, mode, follow.checked);
+  }
 }
+
+/** The details as `claude-sessions show` prints them, redrawn as the session changes. */
+function showDetails(session: Session): void {
+  details.textContent = sessionDetails(session, false);
+  detailTitle.textContent = session.name || session.id.slice(0, 8);
+}
+
+function fillEditForm(session: Session): void {
+  (editForm.elements.namedItem("name") as HTMLInputElement).value = session.name;
+  (editForm.elements.namedItem("labels") as HTMLInputElement).value = Object.entries(session.labels)
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([key, value]) => `${key}=${value}`)
+    .join(", ");
+}
+
+/** `key=value, key=value` as typed: a word without `=` is refused with what to write. */
+function parseLabels(text: string): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const word of text.split(/[,\s]+/).filter((part) => part !== "")) {
+    const equals = word.indexOf("=");
+    if (equals <= 0) throw new Error(`'${word}' is not key=value`);
+    labels[word.slice(0, equals)] = word.slice(equals + 1);
+  }
+  return labels;
+}
+
+editForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const session = shown?.mode === "details" ? board.get(shown.session.id) : undefined;
+  if (session === undefined) return;
+  const submitter = (event as SubmitEvent).submitter as HTMLButtonElement | null;
+  const field = (name: string) => (editForm.elements.namedItem(name) as HTMLInputElement).value;
+  void (async () => {
+    const label = session.name || session.id.slice(0, 8);
+    try {
+      if (submitter?.name === "label") {
+        const wanted = parseLabels(field("labels"));
+        const remove = Object.keys(session.labels).filter((key) => !(key in wanted));
+        await sessions.labelSession({ sessionId: session.id, set: wanted, remove });
+        say(`labelled ${label}`, true);
+      } else {
+        const name = field("name").trim();
+        await sessions.renameSession({ sessionId: session.id, name });
+        say(name ? `renamed ${label} to ${name}` : `${label} has no name now`, true);
+      }
+    } catch (error) {
+      say(`${submitter?.name === "label" ? "label" : "rename"} ${label}: ${errorText(error)}`);
+    }
+  })();
+});
 
 function closeDetail(): void {
   pane.close();
@@ -62,6 +134,7 @@ async function act(action: SessionAction, session: Session): Promise<void> {
       case "attach":
       case "watch":
       case "log":
+      case "details":
         show(session, action);
         return;
       case "stop":
@@ -93,6 +166,15 @@ const board = new SessionBoard(
     connection.textContent = text;
   },
   (action, session) => void act(action, session),
+  (id) => {
+    if (shown?.mode !== "details" || (id !== undefined && id !== shown.session.id)) return;
+    const now = board.get(shown.session.id);
+    if (now === undefined) closeDetail();
+    else {
+      shown.session = now;
+      showDetails(now);
+    }
+  },
 );
 
 element<HTMLFormElement>("start-form").addEventListener("submit", (event) => {

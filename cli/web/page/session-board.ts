@@ -18,12 +18,14 @@ import {
 import { errorText, sessions } from "./api.js";
 
 /** What a row's buttons ask for. */
-export type SessionAction = "attach" | "watch" | "log" | "stop" | "resume" | "remove";
+export type SessionAction = "attach" | "watch" | "log" | "details" | "stop" | "resume" | "remove";
 
 /** The buttons a session in each state offers. */
 function actionsFor(session: Session): SessionAction[] {
   const live = session.state === SessionState.RUNNING || session.state === SessionState.STARTING;
-  return live ? ["attach", "watch", "log", "stop"] : ["log", "resume", "remove"];
+  return live
+    ? ["attach", "watch", "log", "details", "stop"]
+    : ["log", "details", "resume", "remove"];
 }
 
 /** The wait before a watch that failed is opened again. */
@@ -39,6 +41,8 @@ export class SessionBoard {
     private readonly empty: HTMLElement,
     private readonly setConnection: (state: "live" | "lost", text: string) => void,
     private readonly act: (action: SessionAction, session: Session) => void,
+    /** Told of every change of a session (undefined: it was removed, or all were resynced). */
+    private readonly changed: (id: string | undefined) => void = () => {},
   ) {
     body.addEventListener("click", (event) => {
       const button = (event.target as HTMLElement).closest("button[data-action]");
@@ -86,6 +90,7 @@ export class SessionBoard {
       if (kind === SessionEventKind.REMOVED) this.sessions.delete(session.id);
       else this.sessions.set(session.id, session);
     }
+    this.changed(session?.id);
     this.scheduleDraw();
   }
 
