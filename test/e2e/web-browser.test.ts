@@ -285,4 +285,44 @@ describe("e2e: the web UI in Chromium", () => {
       .waitFor({ timeout: UPDATE_MS });
     assert.equal((await session("delta")).state, "exited");
   });
+
+  it("goes on across a daemon restart: the page reconnects and the sessions are there", async () => {
+    const before = await page.locator("tr[data-session-id]").count();
+    // Every state the connection shows from now on.
+    await page.evaluate(() => {
+      const shown = document.getElementById("connection") as HTMLElement;
+      const states: string[] = [];
+      (window as unknown as { connectionStates: string[] }).connectionStates = states;
+      new MutationObserver(() => states.push(shown.dataset.state ?? "")).observe(shown, {
+        attributes: true,
+        attributeFilter: ["data-state"],
+      });
+    });
+    await home.ok(["daemon", "restart"]);
+    await waitFor(
+      "the page to lose the daemon, then be live again",
+      async () => {
+        const states = await page.evaluate(
+          () => (window as unknown as { connectionStates: string[] }).connectionStates,
+        );
+        const lost = states.indexOf("lost");
+        return lost >= 0 && states.slice(lost).includes("live") ? true : undefined;
+      },
+      15_000,
+    );
+    await waitFor("every row back", async () =>
+      (await page.locator("tr[data-session-id]").count()) === before ? true : undefined,
+    );
+    assert.match(
+      (await row(page, "alpha").locator('[data-field="state"]').textContent()) ?? "",
+      /^running/,
+    );
+    // And the terminal works through the new daemon.
+    await row(page, "alpha").locator('button[data-action="attach"]').click();
+    await page.locator("#detail-status", { hasText: /^attached$/ }).waitFor();
+    await page.locator("#terminal").click();
+    await page.keyboard.type("echo again-$((5*5))");
+    await page.keyboard.press("Enter");
+    await waitFor("again-25 in alpha's log", async () => /\bagain-25\b/.test(await logOf("alpha")));
+  });
 });
