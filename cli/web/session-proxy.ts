@@ -5,9 +5,9 @@
  * A browser cannot speak gRPC (it needs HTTP/2 trailers, which fetch does not expose), and it
  * cannot stream a request body, so every unary and server-streaming method is served here under
  * its own path, with the same request and response messages, and `AttachTerminal` (the one
- * bidirectional method) goes over a WebSocket instead (terminal-relay.ts). What the daemon
- * answers, errors included, reaches the page as it is: the page sees the same statuses and
- * messages as `grpcurl` would.
+ * bidirectional method) goes over a WebSocket instead (socket-relay.ts), as the page's own
+ * streams do. What the daemon answers, errors included, reaches the page as it is: the page
+ * sees the same statuses and messages as `grpcurl` would.
  */
 import type { DescMethod, DescService } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";

@@ -6,7 +6,9 @@
  * - `GET /` and the page's two files (built into dist/web/ by the install step);
  * - `POST /claude_sessions.v1.SessionService/<Method>` (and `DaemonService/Ping`): Connect, the
  *   daemon's own messages (session-proxy.ts);
- * - a WebSocket upgrade on `/terminal`: `AttachTerminal` (terminal-relay.ts).
+ * - WebSocket upgrades on `/terminal` (`AttachTerminal`) and `/stream/<Service>/<Method>` (every
+ *   server-streaming method), so that long calls hold none of the browser's few HTTP
+ *   connections (socket-relay.ts).
  *
  * Nothing that changes anything answers a GET, and no response carries CORS headers.
  *
@@ -25,7 +27,7 @@ import { SessionService } from "../../gen/claude_sessions/v1/session_service_pb.
 import { writeFileAtomically } from "../atomic-write.js";
 import { DaemonClient } from "../client.js";
 import { forwardService, sessionDefaults } from "./session-proxy.js";
-import { relayTerminal } from "./terminal-relay.js";
+import { relayStream, relayTerminal, streamingMethods } from "./socket-relay.js";
 import { type Refusal, WebAccess } from "./web-access.js";
 
 export interface WebServerOptions {
@@ -70,10 +72,12 @@ export class WebServer {
   private readonly client: DaemonClient;
   private readonly files = new Map<string, Buffer>();
   private readonly api: ReturnType<typeof connectNodeAdapter>;
+  private readonly streams: ReturnType<typeof streamingMethods>;
   private access: WebAccess | undefined;
 
   private constructor(options: WebServerOptions) {
     this.client = new DaemonClient(options.socketPath);
+    this.streams = streamingMethods([{ service: SessionService, client: this.client.sessions }]);
     const assets = options.assets ?? fileURLToPath(new URL("./web/", import.meta.url));
     for (const [path, { file }] of Object.entries(ASSETS)) {
       this.files.set(path, readFileSync(`${assets}/${file}`));
@@ -221,10 +225,13 @@ export class WebServer {
   private upgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
     const access = this.guard;
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
+    const stream = this.streams.get(url.pathname);
     const refusal: Refusal | { status: 404; reason: string } | undefined =
       access.checkSource(request) ??
       access.checkCookie(request) ??
-      (url.pathname === "/terminal" ? undefined : { status: 404, reason: "no such WebSocket" });
+      (url.pathname === "/terminal" || stream !== undefined
+        ? undefined
+        : { status: 404, reason: "no such WebSocket" });
     if (refusal !== undefined) {
       const text = `${refusal.reason}\n`;
       socket.end(
@@ -232,9 +239,10 @@ export class WebServer {
       );
       return;
     }
-    this.sockets.handleUpgrade(request, socket, head, (webSocket) =>
-      relayTerminal(webSocket, this.client),
-    );
+    this.sockets.handleUpgrade(request, socket, head, (webSocket) => {
+      if (stream === undefined) relayTerminal(webSocket, this.client);
+      else relayStream(webSocket, stream.method, stream.client);
+    });
   }
 
   private refuse(response: ServerResponse, status: number, reason: string): void {

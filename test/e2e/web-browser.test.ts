@@ -78,7 +78,9 @@ describe("e2e: the web UI in Chromium", () => {
     }
     web = await startWebUi(home.path);
     browser = await chromium.launch(chromiumOptions());
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // One context, as one browser profile: its tabs share the cookie and the connections.
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    page = await context.newPage();
     page.on("dialog", (dialog) => void dialog.accept());
     await page.goto(web.url);
   });
@@ -176,6 +178,33 @@ describe("e2e: the web UI in Chromium", () => {
     await waitFor("follow-9 on the page", async () =>
       (await screenText(page)).includes("follow-9"),
     );
+  });
+
+  it("leaves the page's buttons working however many tabs follow logs (streams hold no HTTP connection)", async () => {
+    // A browser holds 6 HTTP/1.1 connections per origin, across its tabs: 4 tabs each with a
+    // watch and a log over HTTP would hold 8, and a click would wait for one.
+    const tabs: Page[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const tab = await page.context().newPage();
+        tabs.push(tab);
+        await tab.goto(`http://127.0.0.1:${web.port}/`);
+        await row(tab, "alpha").locator('button[data-action="log"]').click();
+        await tab.locator("#detail-status", { hasText: "log (following)" }).waitFor();
+        await waitFor("the log in the tab", async () => (await screenText(tab)).includes("web-42"));
+      }
+      await home.ok(["start", "--name", "epsilon", work.path, ...SHELL]);
+      const epsilon = row(page, "epsilon");
+      await epsilon.waitFor({ timeout: UPDATE_MS });
+      await epsilon.locator('button[data-action="stop"]').click();
+      await epsilon
+        .locator('[data-field="state"]', { hasText: /^stopped/ })
+        .waitFor({ timeout: 10_000 });
+      await epsilon.locator('button[data-action="remove"]').click();
+      await epsilon.waitFor({ state: "detached", timeout: 10_000 });
+    } finally {
+      for (const tab of tabs) await tab.close();
+    }
   });
 
   it("starts, stops, resumes and removes a session from the page", async () => {

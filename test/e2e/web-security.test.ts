@@ -12,8 +12,12 @@ import { after, before, describe, it } from "node:test";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { WebSocket } from "ws";
 import {
+  AttachSessionRequestSchema,
   AttachTerminalRequestSchema,
   AttachTerminalResponseSchema,
+  SessionEventKind,
+  WatchSessionsRequestSchema,
+  WatchSessionsResponseSchema,
 } from "../../gen/claude_sessions/v1/session_service_pb.js";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
 import { waitFor } from "../helpers/wait.js";
@@ -28,9 +32,13 @@ function connectHeaders(extra: Record<string, string>): Record<string, string> {
 }
 
 /** What a WebSocket upgrade with `headers` is answered: 101, or the status it was refused with. */
-function upgradeStatus(web: WebUi, headers: Record<string, string>): Promise<number> {
+function upgradeStatus(
+  web: WebUi,
+  headers: Record<string, string>,
+  path = "/terminal",
+): Promise<number> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`ws://127.0.0.1:${web.port}/terminal`, { headers });
+    const socket = new WebSocket(`ws://127.0.0.1:${web.port}${path}`, { headers });
     socket.on("open", () => {
       socket.close();
       resolve(101);
@@ -207,6 +215,59 @@ describe("e2e: web UI access", () => {
       403,
     );
     assert.equal(await upgradeStatus(web, { origin, cookie: web.cookie }), 101);
+  });
+
+  it("serves every server-streaming method, and only those, on a WebSocket of its own, with the same checks", async () => {
+    const origin = `http://127.0.0.1:${web.port}`;
+    const watch = `/stream/claude_sessions.v1.SessionService/WatchSessions`;
+    assert.equal(await upgradeStatus(web, { origin }, watch), 401);
+    assert.equal(
+      await upgradeStatus(web, { origin: "http://attacker.example", cookie: web.cookie }, watch),
+      403,
+    );
+    for (const path of [
+      "/stream/claude_sessions.v1.SessionService/StopSession",
+      "/stream/claude_sessions.v1.DaemonService/Shutdown",
+      "/stream/nothing",
+    ]) {
+      assert.equal(await upgradeStatus(web, { origin, cookie: web.cookie }, path), 404, path);
+    }
+
+    const socket = new WebSocket(`ws://127.0.0.1:${web.port}${watch}`, {
+      headers: { origin, cookie: web.cookie },
+    });
+    await once(socket, "open");
+    const first = once(socket, "message") as Promise<[Buffer]>;
+    socket.send(
+      toBinary(
+        WatchSessionsRequestSchema,
+        create(WatchSessionsRequestSchema, { includeExisting: true }),
+      ),
+    );
+    const event = fromBinary(WatchSessionsResponseSchema, (await first)[0]);
+    assert.equal(event.kind, SessionEventKind.EXISTING);
+    assert.equal(event.session?.name, "shell");
+    const closed = once(socket, "close") as Promise<[number, Buffer]>;
+    socket.close(1000);
+    assert.equal((await closed)[0], 1000);
+  });
+
+  it("closes a stream that fails with 4000 + the status and the daemon's message", async () => {
+    const socket = new WebSocket(
+      `ws://127.0.0.1:${web.port}/stream/claude_sessions.v1.SessionService/AttachSession`,
+      { headers: { origin: `http://127.0.0.1:${web.port}`, cookie: web.cookie } },
+    );
+    await once(socket, "open");
+    const closed = once(socket, "close") as Promise<[number, Buffer]>;
+    socket.send(
+      toBinary(
+        AttachSessionRequestSchema,
+        create(AttachSessionRequestSchema, { sessionId: "no-such-session", follow: true }),
+      ),
+    );
+    const [code, reason] = await closed;
+    assert.equal(code, 4005);
+    assert.match(reason.toString(), /no session matches 'no-such-session'/);
   });
 
   it("carries AttachTerminal's messages over the WebSocket it lets in", async () => {

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { describe, it } from "node:test";
 import { splitWords } from "../../cli/web/page/words.js";
-import { closeCodeForStatus, truncateUtf8 } from "../../cli/web/terminal-relay.js";
+import { closeCodeForStatus, truncateUtf8 } from "../../cli/web/socket-relay.js";
 import { cookieValue, WebAccess } from "../../cli/web/web-access.js";
 
 function request(headers: Record<string, string>): IncomingMessage {
@@ -83,7 +83,7 @@ describe("WebAccess", () => {
   });
 });
 
-describe("the terminal relay's close", () => {
+describe("the socket relay's close", () => {
   it("carries the gRPC status in the close code and a reason cut to 123 bytes", () => {
     assert.equal(closeCodeForStatus(5), 4005);
     assert.equal(truncateUtf8("short", 123), "short");

@@ -6,7 +6,10 @@
  */
 import type { Session } from "../../../gen/claude_sessions/v1/session_pb.js";
 import { Activity, SessionState } from "../../../gen/claude_sessions/v1/session_pb.js";
-import { SessionEventKind } from "../../../gen/claude_sessions/v1/session_service_pb.js";
+import {
+  SessionEventKind,
+  SessionService,
+} from "../../../gen/claude_sessions/v1/session_service_pb.js";
 import {
   activityWord,
   describeActivity,
@@ -15,7 +18,7 @@ import {
   relativeAge,
   stateName,
 } from "../../output.js";
-import { errorText, sessions } from "./api.js";
+import { errorText, openStream } from "./api.js";
 
 /** What a row's buttons ask for. */
 export type SessionAction = "attach" | "watch" | "log" | "details" | "stop" | "resume" | "remove";
@@ -65,7 +68,7 @@ export class SessionBoard {
   async watch(): Promise<never> {
     for (;;) {
       try {
-        const stream = sessions.watchSessions({ includeExisting: true });
+        const stream = openStream(SessionService.method.watchSessions, { includeExisting: true });
         let fresh = true;
         for await (const event of stream) {
           if (fresh) {

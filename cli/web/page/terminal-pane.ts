@@ -2,11 +2,11 @@
  * The page's terminal: xterm.js showing one session, in one of three ways.
  *
  * - **attach**: interactive, as `claude-sessions attach`: a WebSocket carrying `AttachTerminal`'s
- *   messages (terminal-relay.ts). Keys go to the program; the terminal follows the window's size
+ *   messages (socket-relay.ts). Keys go to the program; the terminal follows the window's size
  *   and the session takes it (the latest interactive client's size wins, as in tmux).
  * - **watch**: the same, read-only: no input is sent, and the daemon never resizes the session
  *   for this client (a smaller window gets the part around the cursor).
- * - **log**: the session's log (`AttachSession`) written to the terminal, so that redraws and
+ * - **log**: the session's log (`AttachSession`, on a WebSocket too) written to the terminal, so that redraws and
  *   colours show as they did; with follow, new output as it is made.
  */
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -18,8 +18,9 @@ import {
   type AttachTerminalRequest,
   AttachTerminalRequestSchema,
   AttachTerminalResponseSchema,
+  SessionService,
 } from "../../../gen/claude_sessions/v1/session_service_pb.js";
-import { errorText, sessions } from "./api.js";
+import { errorText, openStream } from "./api.js";
 
 export type PaneMode = "attach" | "watch" | "log";
 
@@ -127,9 +128,10 @@ export class TerminalPane {
     this.status(follow ? "log (following)" : "log");
     void (async () => {
       try {
-        const stream = sessions.attachSession(
+        const stream = openStream(
+          SessionService.method.attachSession,
           { sessionId, start: { case: "tail", value: LOG_TAIL }, follow },
-          { signal: abort.signal },
+          abort.signal,
         );
         for await (const response of stream) {
           if (response.droppedEntries > 0n) {
