@@ -15,7 +15,7 @@ export class WebCommand extends BaseCommand {
     details: `
       Serves one page on 127.0.0.1 (never another address) and prints its URL, once, with an access token that is new on every start (also kept 0600 in $CLAUDE_SESSIONS_HOME/web.token while it runs). Opening the URL trades the token for a cookie; a browser without it, a request naming another host, and a request or WebSocket from another site's page are refused. It serves until interrupted (exit 0).
 
-      The page lists every session with its state and activity as they change, starts, stops, resumes and removes sessions, shows a session's log (following it as it grows), and attaches a terminal to one, interactive or read-only, as \`attach\` does.
+      The page lists every session with its state and activity as they change, starts, stops, resumes and removes sessions, shows a session's log (following it as it grows) and its details (renaming and relabelling it), and attaches a terminal to one, interactive or read-only, as \`attach\` does.
 
       The port is \`--port\`, else the config file's \`web_port\`, else 7681; \`--port 0\` picks a free one. \`--open\` opens the URL in the desktop's browser (xdg-open, or open on macOS).
     `,
