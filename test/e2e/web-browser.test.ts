@@ -6,11 +6,12 @@
  * window's size.
  */
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
+import { git } from "../helpers/git.js";
 import { fakeClaudeDir, permissionNotification, runHook } from "../helpers/hook-events.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { tempDir } from "../helpers/temp-home.js";
@@ -232,6 +233,42 @@ describe("e2e: the web UI in Chromium", () => {
     await created.waitFor({ state: "detached" });
     const names = (await home.json<SessionJson[]>(["list"])).map((listed) => listed.name);
     assert.ok(!names.includes("from-web"), names.join(", "));
+  });
+
+  it("starts a session in a new git worktree, with labels", async () => {
+    const repo = join(realpathSync(work.path), "shop");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(join(repo, "README"), "shop\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "first");
+    await page.fill('input[name="directory"]', repo);
+    await page.fill('input[name="command"]', "bash --norc --noprofile -i");
+    await page.fill('input[name="name"]', "feature");
+    await page.fill('#start-form input[name="labels"]', "team=web, kind=feature");
+    await page.check('input[name="worktree"]');
+    await page.fill('input[name="branch"]', "web-feature");
+    await page.click('#start-form button[type="submit"]');
+    const created = row(page, "feature");
+    await created.locator('[data-field="worktree"]', { hasText: /^web-feature$/ }).waitFor();
+    assert.equal(
+      await created.locator('[data-field="labels"]').textContent(),
+      "kind=feature, team=web",
+    );
+    const shown = await home.json<{
+      working_dir: string;
+      worktree: { path: string; branch: string } | null;
+    }>(["show", "feature"]);
+    assert.equal(shown.worktree?.branch, "web-feature");
+    assert.equal(shown.working_dir, shown.worktree?.path);
+    assert.ok(
+      existsSync(join(shown.working_dir, "README")),
+      "the worktree has the repository's files",
+    );
+    await home.ok(["stop", "feature"]);
+    await home.ok(["rm", "feature"]);
+    await page.uncheck('input[name="worktree"]');
+    await page.fill('#start-form input[name="labels"]', "");
   });
 
   it("says what the daemon refused, in its words", async () => {

@@ -180,14 +180,22 @@ const board = new SessionBoard(
 element<HTMLFormElement>("start-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const form = event.currentTarget as HTMLFormElement;
-  const field = (name: string) => (form.elements.namedItem(name) as HTMLInputElement).value;
+  const input = (name: string) => form.elements.namedItem(name) as HTMLInputElement;
+  const field = (name: string) => input(name).value;
   void (async () => {
     try {
       const command = splitWords(field("command"));
+      const labels = parseLabels(field("labels"));
+      // As `start --worktree [branch]`: an empty branch is named after the session.
+      const worktree = input("worktree").checked
+        ? { branch: field("branch").trim(), base: "" }
+        : undefined;
       const { session } = await sessions.startSession({
         workingDir: field("directory"),
         command,
         name: field("name").trim(),
+        labels,
+        ...(worktree === undefined ? {} : { worktree }),
         cols: pane.terminal.cols,
         rows: pane.terminal.rows,
       });
