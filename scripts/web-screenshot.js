@@ -57,7 +57,7 @@ try {
   await browser?.close();
   web?.kill("SIGINT");
   try {
-    run("stop-daemon", "--timeout", "2s");
+    run("stop-daemon", "--stop-sessions", "--timeout", "2s");
   } catch {}
   rmSync(home, { recursive: true, force: true });
   rmSync(work, { recursive: true, force: true });

@@ -87,10 +87,13 @@ describe("e2e: the web UI in Chromium", () => {
   });
 
   after(async () => {
-    await browser?.close();
-    await web?.stop();
-    await home?.cleanup();
-    work?.remove();
+    try {
+      await browser?.close();
+      await web?.stop();
+    } finally {
+      await home?.cleanup();
+      work?.remove();
+    }
   });
 
   it("lands on / with the token gone from the address, and lists the three sessions", async () => {

@@ -81,8 +81,11 @@ describe("e2e: web UI access", () => {
   });
 
   after(async () => {
-    await web?.stop();
-    await home?.cleanup();
+    try {
+      await web?.stop();
+    } finally {
+      await home?.cleanup();
+    }
   });
 
   it("prints a URL on 127.0.0.1 whose token is kept 0600 in the home", () => {

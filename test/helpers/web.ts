@@ -34,6 +34,10 @@ export async function startWebUi(
     env: { ...process.env, NO_COLOR: "1", ...env, CLAUDE_SESSIONS_HOME: home },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  // Whatever becomes of the test, the web UI does not outlive its process.
+  const reap = () => child.kill("SIGKILL");
+  process.once("exit", reap);
+  child.once("exit", () => process.off("exit", reap));
   let stdout = "";
   let stderr = "";
   child.stderr.on("data", (chunk: Buffer) => {
