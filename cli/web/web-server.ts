@@ -135,6 +135,9 @@ export class WebServer {
         server.http.off("error", reject);
         resolve();
       });
+    }).catch((error: unknown) => {
+      server.client.close();
+      throw error;
     });
     const address = server.http.address();
     const port = typeof address === "object" && address !== null ? address.port : options.port;
