@@ -56,8 +56,10 @@ describe("TreeSampler", () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const busyNow = busy.sample().cpuPermille;
     const idleNow = idle.sample().cpuPermille;
-    // On a shared machine a busy loop gets less than a whole core, but far more than nothing.
-    assert.ok(busyNow > 300 && busyNow <= 1100, `busy: ${busyNow} per mille`);
+    // On a shared machine a busy loop gets less than a whole core (a CI run under load gave it
+    // 17%), but far more than nothing, and far more than the idle one.
+    assert.ok(busyNow > 100 && busyNow <= 1100, `busy: ${busyNow} per mille`);
+    assert.ok(busyNow > 4 * idleNow, `busy ${busyNow}, idle ${idleNow} per mille`);
     assert.ok(idleNow < 50, `idle: ${idleNow} per mille`);
   });
 
