@@ -1,7 +1,8 @@
 /**
- * What every command shares: `--socket`, turning failures into one-line errors with the right
- * exit code (1 for errors, 2 for misuse), and the one way a command reaches its daemon: it
- * connects, and only when nothing listens does what its {@link DaemonNeed} says.
+ * What every command shares: `--socket`, `--host` and `--context` (which daemon: see
+ * remote/target.ts), turning failures into one-line errors with the right exit code (1 for
+ * errors, 2 for misuse), and the one way a command reaches its daemon: it connects, and only
+ * when nothing listens does what its {@link DaemonNeed} says.
  */
 import { existsSync } from "node:fs";
 import { type BaseContext, Command, Option, UsageError } from "clipanion";
@@ -9,7 +10,11 @@ import { homePaths, RelativeHomeError, resolveHome } from "../daemon/common/path
 import { ClientError, toClientError } from "./client-error.js";
 import { DaemonConnection } from "./daemon-connection.js";
 import { printable } from "./output.js";
+import type { SshTransport } from "./remote/ssh-transport.js";
+import { type DaemonTarget, resolveTarget } from "./remote/target.js";
 import { CallError, Status } from "./rpc/call-error.js";
+import type { Dialer } from "./rpc/http2-channel.js";
+import { clientEnv, resolveDirectory } from "./session-args.js";
 
 export const EXIT_ERROR = 1;
 export const EXIT_USAGE = 2;
@@ -31,6 +36,8 @@ export interface CliContext extends BaseContext {
  *   `answer`.
  * - `none`: it asks about the daemon itself (`status`, `stop-daemon`, `version`, `daemon`) and
  *   never starts one.
+ *
+ * A daemon on another machine is started by `dial-stdio` there, unless the need is `none`.
  */
 export type DaemonNeed = "answer" | "session" | "none";
 
@@ -40,7 +47,28 @@ export abstract class BaseCommand extends Command<CliContext> {
       "The daemon's socket (default: $CLAUDE_SESSIONS_HOME/daemon.sock or ~/.claude-sessions/daemon.sock)",
   });
 
+  host = Option.String("--host", {
+    description:
+      "A daemon on another machine, through ssh: ssh://[user@]host[:port] (default: $CLAUDE_SESSIONS_HOST, else the current context)",
+  });
+  contextName = Option.String("--context", {
+    description: "The context whose daemon to use (see: claude-sessions context ls)",
+  });
+
   private connection: DaemonConnection | undefined;
+  /** The far user's home, as the remote daemon's machine said it. */
+  private farUserHome: string | undefined;
+  private resolvedTarget: DaemonTarget | undefined;
+  /** The ssh transport, loaded only for a remote daemon (it brings child processes in). */
+  private sshTransport: typeof SshTransport | undefined;
+  private sshCommandOf: ((env?: NodeJS.ProcessEnv) => string[]) | undefined;
+
+  /**
+   * Whether the command acts on this machine only (it runs or installs the daemon here, or
+   * edits this machine's contexts): `--host` and `--context` are refused, and neither
+   * `CLAUDE_SESSIONS_HOST` nor the current context applies.
+   */
+  static localOnly = false;
 
   /** What the command needs of a daemon; see {@link DaemonNeed}. */
   protected abstract readonly daemonNeed: DaemonNeed;
@@ -60,6 +88,7 @@ export abstract class BaseCommand extends Command<CliContext> {
       if (this.context.passthrough !== undefined && passthrough === undefined) {
         throw new UsageError("this command takes no arguments after --");
       }
+      if (this.daemonTarget.kind === "ssh") await this.loadSshTransport();
       return (await this.run()) ?? 0;
     } catch (error) {
       // A refused home has no socket path to name.
@@ -68,7 +97,7 @@ export abstract class BaseCommand extends Command<CliContext> {
         error instanceof UsageError ||
         error instanceof RelativeHomeError
           ? error
-          : toClientError(error, this.socketPath);
+          : toClientError(error, this.address);
       this.context.stderr.write(errorLine(failure));
       return failure instanceof UsageError ? EXIT_USAGE : EXIT_ERROR;
     } finally {
@@ -76,15 +105,127 @@ export abstract class BaseCommand extends Command<CliContext> {
     }
   }
 
-  /** The socket this command talks to; known without connecting (a refused home has none). */
-  get socketPath(): string {
-    return this.connection?.socketPath ?? this.socket ?? homePaths(resolveHome()).socket;
+  /** The daemon this command talks to, from its flags, the environment and the contexts. */
+  get daemonTarget(): DaemonTarget {
+    const { localOnly } = this.constructor as typeof BaseCommand;
+    if (localOnly) {
+      const given =
+        this.host !== undefined
+          ? "--host"
+          : this.contextName !== undefined
+            ? "--context"
+            : undefined;
+      if (given !== undefined) {
+        throw new UsageError(
+          `${given} does not apply here: this command acts on this machine; to do it on another, run it there (ssh host claude-sessions ...)`,
+        );
+      }
+      return { kind: "local", socket: this.socket };
+    }
+    this.resolvedTarget ??= resolveTarget(
+      { socket: this.socket, host: this.host, context: this.contextName },
+      resolveHome,
+    );
+    return this.resolvedTarget;
   }
 
-  /** A connection to the daemon, not yet connected, never starting one. */
+  /**
+   * Where the daemon this command talks to is, as messages name it: its socket's path, or
+   * `ssh://host`; known without connecting (a refused home has none).
+   */
+  get address(): string {
+    if (this.connection !== undefined) return this.connection.address;
+    const target = this.resolvedTarget;
+    if (target?.kind === "ssh") return target.address.url;
+    return this.socket ?? homePaths(resolveHome()).socket;
+  }
+
+  /** A connection to the daemon, not yet connected, never starting one here. */
   client(): DaemonConnection {
-    this.connection ??= DaemonConnection.open(this.socket);
+    if (this.connection !== undefined) return this.connection;
+    const target = this.daemonTarget;
+    this.connection =
+      target.kind === "local" ? DaemonConnection.open(target.socket) : this.remoteClient(target);
     return this.connection;
+  }
+
+  /**
+   * The directory a session is to run in, from `dir` as typed: on this machine relative to
+   * the current directory, with `~` expanded; on another, only absolute or from `~` there (this
+   * machine's current directory means nothing on it). Call once connected.
+   */
+  protected sessionDirectory(client: DaemonConnection, dir: string | undefined): string {
+    if (!client.remote) return resolveDirectory(dir ?? ".");
+    if (dir?.startsWith("/")) return dir;
+    const home = this.farUserHome;
+    if (dir !== undefined && home !== undefined && (dir === "~" || dir.startsWith("~/"))) {
+      return dir === "~" ? home : `${home}${dir.slice(1)}`;
+    }
+    throw new UsageError(
+      `on ${client.address}, name the directory in full or from ~ (${dir === undefined ? "no directory given" : `not '${printable(dir)}'`}): this machine's current directory is not there`,
+    );
+  }
+
+  /** The environment a session started through `client` gets: this shell's, or on another machine its daemon's. */
+  protected sessionEnvironment(client: DaemonConnection): Record<string, string> {
+    return client.remote ? {} : clientEnv();
+  }
+
+  /** Makes this machine's daemon the one {@link client} and {@link daemon} reach. */
+  protected useLocalDaemon(): void {
+    if (this.connection !== undefined) throw new Error("the command is already connected");
+    this.resolvedTarget = { kind: "local", socket: undefined };
+  }
+
+  /** Loads the ssh transport, for a command that reaches daemons on other machines. */
+  protected async loadSshTransport(): Promise<void> {
+    const transport = await import("./remote/ssh-transport.js");
+    this.sshTransport = transport.SshTransport;
+    this.sshCommandOf = transport.sshCommandOf;
+  }
+
+  /**
+   * A connection to the daemon on another machine that `target` names, not yet connected (its
+   * daemon is started there when this command's need is not `none`); the caller closes it.
+   * {@link loadSshTransport} must have run.
+   */
+  protected remoteClient(target: Extract<DaemonTarget, { kind: "ssh" }>): DaemonConnection {
+    return DaemonConnection.remote(target.address.url, this.sshDialer(target));
+  }
+
+  /** The ssh command (`CLAUDE_SESSIONS_SSH_COMMAND`); {@link loadSshTransport} must have run. */
+  protected sshCommand(): string[] {
+    if (this.sshCommandOf === undefined) throw new Error("the ssh transport is not loaded");
+    return this.sshCommandOf();
+  }
+
+  /** Opens ssh to `target`'s machine, and says so when its daemon had to be started. */
+  private sshDialer(target: Extract<DaemonTarget, { kind: "ssh" }>): Dialer {
+    const Transport = this.sshTransport;
+    const sshCommandOf = this.sshCommandOf;
+    if (Transport === undefined || sshCommandOf === undefined) {
+      throw new Error("the ssh transport was not loaded before the command ran");
+    }
+    const options = {
+      address: target.address,
+      program: target.program,
+      start: this.daemonNeed !== "none",
+      sshCommand: sshCommandOf(),
+    };
+    return () => {
+      const transport = new Transport(options);
+      transport.connected.then(
+        (hello) => {
+          this.farUserHome = hello.userHome;
+          if (hello.startedPid === undefined) return;
+          this.context.stderr.write(
+            `claude-sessions: started daemon on ${target.address.url} (pid ${hello.startedPid})\n`,
+          );
+        },
+        () => undefined,
+      );
+      return { transport, connected: transport.connected };
+    };
   }
 
   /**
@@ -99,8 +240,9 @@ export abstract class BaseCommand extends Command<CliContext> {
       await client.connect();
       return client;
     } catch (error) {
-      if (!isUnanswered(error) || this.daemonNeed === "none") {
-        throw toClientError(error, client.socketPath);
+      // A remote daemon is started on its machine, by dial-stdio, or cannot be.
+      if (!isUnanswered(error) || this.daemonNeed === "none" || client.remote) {
+        throw toClientError(error, client.address);
       }
     }
     if (this.socket !== undefined) {
@@ -127,7 +269,7 @@ export abstract class BaseCommand extends Command<CliContext> {
   async streamingDaemon(sessionId?: string): Promise<DaemonConnection> {
     const client = await this.daemon(sessionId);
     await client.daemon.ping({}).catch((error: unknown) => {
-      throw toClientError(error, client.socketPath);
+      throw toClientError(error, client.address);
     });
     return client;
   }
@@ -141,7 +283,7 @@ export abstract class BaseCommand extends Command<CliContext> {
     try {
       return await work(client);
     } catch (error) {
-      throw toClientError(error, client.socketPath);
+      throw toClientError(error, client.address);
     }
   }
 
@@ -166,7 +308,7 @@ export abstract class BaseCommand extends Command<CliContext> {
     this.context.stderr.write(`claude-sessions: started daemon (pid ${pid})\n`);
     const client = this.client();
     await client.connect().catch((error: unknown) => {
-      throw toClientError(error, client.socketPath);
+      throw toClientError(error, client.address);
     });
     return client;
   }
@@ -180,7 +322,7 @@ export abstract class BaseCommand extends Command<CliContext> {
         await client.connect();
         return true;
       } catch (error) {
-        if (!isUnanswered(error)) throw toClientError(error, client.socketPath);
+        if (!isUnanswered(error)) throw toClientError(error, client.address);
       }
       client.close();
       this.connection = undefined;

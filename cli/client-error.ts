@@ -2,6 +2,7 @@
  * Failed calls as the CLI reports them: one line a person can act on, with the gRPC status
  * kept for programs. Free of grpc-js, so commands can use it without loading it.
  */
+import { RemoteError } from "./remote/remote-error.js";
 import { CallError, Status } from "./rpc/call-error.js";
 
 /** A failed call, with a one-line message for people and the gRPC status for programs. */
@@ -25,19 +26,24 @@ function isStatusError(error: unknown): error is StatusError {
   return error instanceof Error && typeof (error as StatusError).code === "number";
 }
 
-/** Turns a gRPC failure into a {@link ClientError} with a message a person can act on. */
-export function toClientError(error: unknown, socketPath: string): Error {
+/**
+ * Turns a gRPC failure into a {@link ClientError} with a message a person can act on; `address`
+ * is where the daemon is (its socket's path, or `ssh://host`).
+ */
+export function toClientError(error: unknown, address: string): Error {
   if (!isStatusError(error)) return error instanceof Error ? error : new Error(String(error));
-  if (error instanceof CallError && error.daemonGone) return daemonGone(socketPath, error.details);
+  // A remote connection's failures already say what happened, in ssh's terms.
+  if (error instanceof RemoteError) return new ClientError(error.details, error.code);
+  if (error instanceof CallError && error.daemonGone) return daemonGone(address, error.details);
   if (error.code === Status.UNAVAILABLE && !/shutting down/.test(error.details)) {
     return new ClientError(
-      `daemon is not running (nothing answers on ${socketPath}); start it with: claude-sessions daemon`,
+      `daemon is not running (nothing answers on ${address}); start it with: claude-sessions daemon`,
       error.code,
     );
   }
   if (error.code === Status.DEADLINE_EXCEEDED) {
     return new ClientError(
-      `the daemon on ${socketPath} did not answer (${error.details}); if it hangs, see daemon.log in its home and restart it; CLAUDE_SESSIONS_CALL_TIMEOUT sets how long to wait`,
+      `the daemon on ${address} did not answer (${error.details}); if it hangs, see daemon.log in its home and restart it; CLAUDE_SESSIONS_CALL_TIMEOUT sets how long to wait`,
       error.code,
     );
   }
@@ -48,9 +54,9 @@ export function toClientError(error: unknown, socketPath: string): Error {
  * The daemon went away under a call or a stream that it had taken (it crashed, or shut down):
  * `how` says what the client saw.
  */
-export function daemonGone(socketPath: string, how: string): ClientError {
+export function daemonGone(address: string, how: string): ClientError {
   return new ClientError(
-    `the daemon on ${socketPath} went away (${how}); see: claude-sessions status`,
+    `the daemon on ${address} went away (${how}); see: claude-sessions status`,
     Status.UNAVAILABLE,
   );
 }

@@ -1,7 +1,8 @@
 /**
- * The typed client library for programs: a grpc-js channel to a daemon's socket with both
- * services, and gRPC failures turned into errors a person can act on. The CLI itself talks
- * through the lighter {@link DaemonConnection} (daemon-connection.ts), which starts faster.
+ * The typed client library for programs: a grpc-js channel to a daemon's socket, or through
+ * ssh to a daemon on another machine, with both services, and gRPC failures turned into errors
+ * a person can act on. The CLI itself talks through the lighter {@link DaemonConnection}
+ * (daemon-connection.ts), which starts faster.
  */
 import * as grpc from "@grpc/grpc-js";
 import { checkDaemonSocket } from "../daemon/common/home-guard.js";
@@ -19,6 +20,18 @@ export interface ClientOptions {
    * such a socket gets every call, the environments sent with `StartSession` included.
    */
   allowUnsafeSocket?: boolean | undefined;
+}
+
+export interface RemoteOptions {
+  /**
+   * The command that runs `claude-sessions` on the far side, as its shell reads it (default:
+   * `$CLAUDE_SESSIONS_REMOTE_PROGRAM`, else `claude-sessions`).
+   */
+  program?: string | undefined;
+  /** The ssh command, as words (default: `$CLAUDE_SESSIONS_SSH_COMMAND`, else `ssh`). */
+  sshCommand?: readonly string[] | undefined;
+  /** Whether the far side starts its daemon if none runs (default: true). */
+  start?: boolean | undefined;
 }
 
 export interface ConnectOptions extends ClientOptions {
@@ -40,6 +53,7 @@ export class DaemonClient {
   readonly sessions: ServiceClient<(typeof SessionService)["method"]>;
   readonly daemon: ServiceClient<(typeof DaemonService)["method"]>;
   private readonly channel: grpc.Client;
+  private bridge: { close(): void } | undefined;
 
   /**
    * Throws `UnsafeHomeError`, before anything connects, when the socket or the directory it is
@@ -71,6 +85,31 @@ export class DaemonClient {
     );
   }
 
+  /**
+   * Connects to the daemon of another machine through ssh (`host` is
+   * `ssh://[user@]host[:port]`), as `claude-sessions --host` does: with the user's ssh config,
+   * keys and agent, running `claude-sessions dial-stdio` there (which starts its daemon if
+   * none runs). Resolves once the far side has answered; rejects with a `ClientError` whose
+   * one-line message says why it could not be reached (ssh missing, host key unknown, login
+   * refused, `claude-sessions` missing or too old there).
+   */
+  static async connectHost(host: string, options: RemoteOptions = {}): Promise<DaemonClient> {
+    const [{ SshBridge }, { sshCommandOf }, { parseSshAddress }] = await Promise.all([
+      import("./remote/ssh-bridge.js"),
+      import("./remote/ssh-transport.js"),
+      import("./remote/ssh-url.js"),
+    ]);
+    const bridge = await SshBridge.open({
+      address: parseSshAddress(host, "the host"),
+      program: options.program ?? (process.env.CLAUDE_SESSIONS_REMOTE_PROGRAM || "claude-sessions"),
+      start: options.start ?? true,
+      sshCommand: options.sshCommand ?? sshCommandOf(),
+    });
+    const client = new DaemonClient(bridge.socketPath);
+    client.bridge = bridge;
+    return client;
+  }
+
   /** Whether a daemon answers Ping within `timeoutMs`. */
   async isRunning(timeoutMs = LIVENESS_TIMEOUT_MS): Promise<boolean> {
     try {
@@ -83,5 +122,6 @@ export class DaemonClient {
 
   close(): void {
     this.channel.close();
+    this.bridge?.close();
   }
 }

@@ -1,7 +1,7 @@
 /**
- * The CLI's connection to a daemon: both services as typed stubs on the lean HTTP/2 transport
- * (see rpc/http2-channel.ts for why it is not grpc-js). Programs that want a full gRPC client
- * use `DaemonClient` from client.ts.
+ * The CLI's connection to a daemon, on this machine's socket or through ssh on another's: both
+ * services as typed stubs on the lean HTTP/2 transport (see rpc/http2-channel.ts for why it is
+ * not grpc-js). Programs that want a full gRPC client use `DaemonClient` from client.ts.
  */
 import { UsageError } from "clipanion";
 import { checkDaemonSocket } from "../daemon/common/home-guard.js";
@@ -10,7 +10,7 @@ import { DaemonService } from "../gen/claude_sessions/v1/daemon_pb.js";
 import { SessionService } from "../gen/claude_sessions/v1/session_service_pb.js";
 import { parseDuration } from "./durations.js";
 import { LIVENESS_TIMEOUT_MS } from "./liveness.js";
-import { Http2Channel } from "./rpc/http2-channel.js";
+import { type Dialer, Http2Channel, socketDialer } from "./rpc/http2-channel.js";
 import { createServiceStub, type ServiceStub } from "./rpc/service-stub.js";
 
 /** How long a call waits for its answer unless `CLAUDE_SESSIONS_CALL_TIMEOUT` says otherwise. */
@@ -30,18 +30,28 @@ export class DaemonConnection {
   readonly daemon: ServiceStub<(typeof DaemonService)["method"]>;
   private readonly channel: Http2Channel;
 
+  /** Where the daemon is, as messages name it: its socket's path, or `ssh://host`. */
+  readonly address: string;
+  /** Whether the daemon is on another machine (reached through `remote.dial`). */
+  readonly remote: boolean;
+
   /**
-   * Unary calls give up after `callTimeoutMs` with DEADLINE_EXCEEDED unless they set their own
-   * deadline (calls that wait on purpose, such as a stop with its grace period, add it to this).
-   * Streams (attach, logs -f, watch) run as long as they must. Throws `UnsafeHomeError`, before
-   * anything connects, when the socket or its home is not the user's alone.
+   * A connection to the daemon on `socketPath`, or to the one `remote` reaches (`address` names
+   * it, and `dial` opens a byte stream to it). Unary calls give up after `callTimeoutMs` with
+   * DEADLINE_EXCEEDED unless they set their own deadline (calls that wait on purpose, such as a
+   * stop with its grace period, add it to this). Streams (attach, logs -f, watch) run as long
+   * as they must. Throws `UnsafeHomeError`, before anything connects, when the socket or its
+   * home is not the user's alone (a remote daemon's is checked on its machine).
    */
   constructor(
-    readonly socketPath: string,
+    socketPath: string,
     readonly callTimeoutMs = DEFAULT_CALL_TIMEOUT_MS,
+    remote?: { address: string; dial: Dialer },
   ) {
-    checkDaemonSocket(socketPath);
-    this.channel = new Http2Channel(socketPath);
+    this.remote = remote !== undefined;
+    this.address = remote?.address ?? socketPath;
+    if (remote === undefined) checkDaemonSocket(socketPath);
+    this.channel = new Http2Channel(remote?.dial ?? socketDialer(socketPath));
     const options = { unaryTimeoutMs: callTimeoutMs };
     this.sessions = createServiceStub(SessionService, this.channel, options);
     this.daemon = createServiceStub(DaemonService, this.channel, options);
@@ -52,14 +62,20 @@ export class DaemonConnection {
     return new DaemonConnection(socket ?? homePaths(resolveHome()).socket, callTimeoutMs());
   }
 
+  /** A connection to the daemon `dial` reaches on another machine, named `address`. */
+  static remote(address: string, dial: Dialer): DaemonConnection {
+    return new DaemonConnection("", callTimeoutMs(), { address, dial });
+  }
+
   /** A deadline for a call that may take `waitMs` on purpose, plus the usual time to answer. */
   deadlineAfter(waitMs: number): number {
     return Date.now() + waitMs + this.callTimeoutMs;
   }
 
   /**
-   * Resolves once the socket is connected. Rejects with a `CallError` whose `requestSent` is
-   * false when nothing listens there: no daemon runs, and no call has been made.
+   * Resolves once the socket (or the remote bridge) is connected. Rejects with a `CallError`
+   * whose `requestSent` is false when nothing listens there (no daemon runs, and no call has
+   * been made), or a `RemoteError` when the remote machine could not be reached.
    */
   connect(): Promise<void> {
     return this.channel.connect();

@@ -9,6 +9,7 @@ import type { PingResponse } from "../gen/claude_sessions/v1/daemon_pb.js";
 import type { DaemonConnection } from "./daemon-connection.js";
 import { durationMessage } from "./durations.js";
 import { LIVENESS_TIMEOUT_MS } from "./liveness.js";
+import { RemoteError } from "./remote/remote-error.js";
 
 /** The daemon was asked to stop and did not; the message says how to end it. */
 export class DaemonStillRunningError extends Error {
@@ -53,13 +54,26 @@ export async function shutdownDaemon(
   );
   const waitMs = (grace ?? DEFAULT_GRACE_MS) + EXIT_WAIT_MS;
   const deadline = Date.now() + waitMs;
-  while (Date.now() < deadline && isAlive(pid)) await delay(25);
-  if (isAlive(pid)) {
+  // A daemon on another machine is gone once its machine says none runs (the connection is
+  // made again for each ask, without starting one).
+  const alive = client.remote ? () => stillServes(client) : async () => isAlive(pid);
+  while (Date.now() < deadline && (await alive())) await delay(client.remote ? 100 : 25);
+  if (await alive()) {
     throw new DaemonStillRunningError(
       `the daemon (pid ${pid}) is still running ${waitMs / 1000}s after it was asked to stop; end it with: kill -9 ${pid}`,
     );
   }
   return pid;
+}
+
+/** Whether a remote daemon still answers, or is still shutting down. */
+async function stillServes(client: DaemonConnection): Promise<boolean> {
+  try {
+    await client.daemon.ping({}, { deadline: Date.now() + LIVENESS_TIMEOUT_MS });
+    return true;
+  } catch (error) {
+    return !(error instanceof RemoteError);
+  }
 }
 
 function isAlive(pid: number): boolean {

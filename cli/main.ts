@@ -10,9 +10,17 @@ import { AttachCommand } from "./commands/attach.js";
 import { CaptureCommand } from "./commands/capture.js";
 import { CompleteCommand } from "./commands/complete.js";
 import { CompletionCommand } from "./commands/completion.js";
+import {
+  ContextAddCommand,
+  ContextListCommand,
+  ContextRemoveCommand,
+  ContextShowCommand,
+  ContextUseCommand,
+} from "./commands/context.js";
 import { DaemonCommand } from "./commands/daemon.js";
 import { DaemonReloadCommand } from "./commands/daemon-reload.js";
 import { DaemonRestartCommand } from "./commands/daemon-restart.js";
+import { DialStdioCommand } from "./commands/dial-stdio.js";
 import { LabelCommand } from "./commands/label.js";
 import { ListCommand } from "./commands/list.js";
 import { LogsCommand } from "./commands/logs.js";
@@ -64,6 +72,12 @@ const commands: Array<CommandClass<CliContext>> = [
   WatchCommand,
   WaitCommand,
   WebCommand,
+  ContextAddCommand,
+  ContextListCommand,
+  ContextUseCommand,
+  ContextRemoveCommand,
+  ContextShowCommand,
+  DialStdioCommand,
   VersionCommand,
   CompletionCommand,
   CompleteCommand,
@@ -184,12 +198,37 @@ export function bindOptionalValues(args: readonly string[]): string[] {
   return bound;
 }
 
+/** The options every command takes that say which daemon, with their values. */
+const DAEMON_OPTIONS = ["--host", "--context", "--socket"];
+
+/**
+ * `args` with the options that say which daemon moved from before the command to after it:
+ * `claude-sessions --host ssh://box list`, as docker takes `-H`. Clipanion reads a command's
+ * words first, and takes its options anywhere after them.
+ */
+export function hoistDaemonOptions(args: readonly string[]): string[] {
+  const leading: string[] = [];
+  let at = 0;
+  for (;;) {
+    const word = args[at];
+    if (word === undefined) break;
+    if (DAEMON_OPTIONS.some((option) => word.startsWith(`${option}=`))) {
+      leading.push(word);
+      at += 1;
+    } else if (DAEMON_OPTIONS.includes(word) && args[at + 1] !== undefined) {
+      leading.push(`${word}=${args[at + 1]}`);
+      at += 2;
+    } else break;
+  }
+  return leading.length === 0 ? [...args] : [...args.slice(at), ...leading];
+}
+
 /** Runs the CLI with `args`; resolves with the exit code. */
 export async function main(args: string[]): Promise<number> {
   // Everything after the first `--` is a program and its arguments, never our options.
   const separator = args.indexOf("--");
   const passthrough = separator >= 0 ? args.slice(separator + 1) : undefined;
-  const typed = separator >= 0 ? args.slice(0, separator) : args;
+  const typed = hoistDaemonOptions(separator >= 0 ? args.slice(0, separator) : args);
   // `help [command]`, as git and docker take it: the same as `[command] --help`.
   const asked = typed[0] === "help" ? [...typed.slice(1), "--help"] : typed;
   const ours = bindOptionalValues(asked);

@@ -74,14 +74,26 @@ interface Column {
 /**
  * The table of `sessions`, a header line first, every line at most `width` characters (so a
  * directory is cut on the left: `…/src/api`). The state and the activity are coloured when
- * `color` is set.
+ * `color` is set. With `hosts` (`list --all-contexts`) each row starts with its host.
  */
 export function sessionTable(
   sessions: readonly Session[],
-  options: { color: boolean; width?: number | undefined; now?: number },
+  options: {
+    color: boolean;
+    width?: number | undefined;
+    now?: number;
+    /** Each session's host (its context), shown first; no HOST column without them. */
+    hosts?: readonly string[] | undefined;
+  },
 ): string {
   const now = options.now ?? Date.now();
+  const { hosts } = options;
   const columns: Column[] = [
+    ...(hosts === undefined
+      ? []
+      : [
+          { header: "HOST", cells: hosts.map((host) => cutRight(printable(host), MAX_NAME_WIDTH)) },
+        ]),
     { header: "ID", cells: sessions.map((session) => printable(shortId(session.id))) },
     {
       header: "NAME",

@@ -185,7 +185,7 @@ export async function attachTerminal(
         if (outcome === undefined) {
           outcome = {
             code: 1,
-            message: `error: ${toClientError(error, client.socketPath).message}`,
+            message: `error: ${toClientError(error, client.address).message}`,
           };
         }
         resolve();
@@ -204,7 +204,7 @@ export async function attachTerminal(
   // The daemon ends an attach without an exit only when it shuts down.
   const result = outcome ?? {
     code: 1,
-    message: `error: ${daemonGone(client.socketPath, "it ended the attach").message}`,
+    message: `error: ${daemonGone(client.address, "it ended the attach").message}`,
   };
   if (result.message) stderr.write(`${interactive ? "\r\n" : ""}${printable(result.message)}\n`);
   return result.code;

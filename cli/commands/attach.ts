@@ -45,7 +45,7 @@ export class AttachCommand extends BaseCommand {
   async run(): Promise<number> {
     // Check the keys before touching the terminal.
     parseDetachKeys(this.detachKeys ?? DEFAULT_DETACH_KEYS);
-    const session = await this.call((connection) => this.target(connection), this.id);
+    const session = await this.call((connection) => this.sessionToAttach(connection), this.id);
     const client = await this.streamingDaemon(this.id);
     // Named as the user would name it, in attach's messages ("attach again with: ...").
     return attachTerminal(client, this.id ?? (session.name || session.id), {
@@ -58,7 +58,7 @@ export class AttachCommand extends BaseCommand {
   }
 
   /** The session named, or the running one started last. */
-  private async target(client: DaemonConnection): Promise<Session> {
+  private async sessionToAttach(client: DaemonConnection): Promise<Session> {
     if (this.id !== undefined) {
       const { session } = await client.sessions.getSession({ sessionId: this.id });
       if (session === undefined) throw new Error("the daemon returned no session");

@@ -4,6 +4,7 @@ import { completionScripts } from "../completion-scripts.js";
 
 export class CompletionCommand extends BaseCommand {
   static override paths = [["completion"]];
+  static override localOnly = true;
   static override usage = Command.Usage({
     description: "Print a shell completion script",
     details: `

@@ -8,6 +8,7 @@ import { serviceUnitOf } from "../service-daemon.js";
 
 export class DaemonRestartCommand extends BaseCommand {
   static override paths = [["daemon", "restart"]];
+  static override localOnly = true;
   static override usage = Command.Usage({
     description: "Replace the daemon with a new one, leaving sessions running",
     details: `

@@ -6,6 +6,7 @@ import { printable } from "../output.js";
 
 export class DaemonCommand extends BaseCommand {
   static override paths = [["daemon"]];
+  static override localOnly = true;
   static override usage = Command.Usage({
     description: "Start the daemon",
     details: `

@@ -1,7 +1,7 @@
 import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
 import { jsonText, sessionJson, sessionMention } from "../output.js";
-import { clientEnv, terminalSize } from "../session-args.js";
+import { terminalSize } from "../session-args.js";
 import { sessionLabel } from "../session-table.js";
 import { attachTerminal } from "../terminal-attach.js";
 
@@ -31,7 +31,11 @@ export class ResumeCommand extends BaseCommand {
     const size = terminalSize(this.context.stdout);
     const { session } = await this.call(
       (client) =>
-        client.sessions.resumeSession({ sessionId: this.id, env: clientEnv(), ...(size ?? {}) }),
+        client.sessions.resumeSession({
+          sessionId: this.id,
+          env: this.sessionEnvironment(client),
+          ...(size ?? {}),
+        }),
       this.id,
     );
     if (session === undefined) throw new Error("the daemon returned no session");

@@ -6,6 +6,7 @@ import { printable } from "../output.js";
 
 export class ServiceInstallCommand extends BaseCommand {
   static override paths = [["service", "install"]];
+  static override localOnly = true;
   static override usage = Command.Usage({
     description: "Run the daemon at login, from a systemd user unit",
     details: `

@@ -6,6 +6,7 @@ import { printable } from "../output.js";
 
 export class ServiceUninstallCommand extends BaseCommand {
   static override paths = [["service", "uninstall"]];
+  static override localOnly = true;
   static override usage = Command.Usage({
     description: "Remove the systemd user unit of `service install`",
     details: `

@@ -11,7 +11,7 @@ import {
   sessionJson,
   sessionMention,
 } from "../output.js";
-import { clientEnv, resolveDirectory, terminalSize } from "../session-args.js";
+import { terminalSize } from "../session-args.js";
 import { sessionLabel } from "../session-table.js";
 import { attachTerminal } from "../terminal-attach.js";
 
@@ -81,7 +81,6 @@ export class StartCommand extends BaseCommand {
   dir = Option.String({ required: false, name: "dir" });
 
   async run(): Promise<number> {
-    const workingDir = resolveDirectory(this.dir ?? ".");
     const size = terminalSize(this.context.stdout);
     const labels = parseLabelWords(this.labels ?? [], "--label");
     const limits = startLimits(this);
@@ -93,9 +92,9 @@ export class StartCommand extends BaseCommand {
         : { branch: typeof this.worktree === "string" ? this.worktree : "", base: this.base ?? "" };
     const { session } = await this.call((client) =>
       client.sessions.startSession({
-        workingDir,
+        workingDir: this.sessionDirectory(client, this.dir),
         command: this.context.passthrough ?? [],
-        env: clientEnv(),
+        env: this.sessionEnvironment(client),
         name: this.name ?? "",
         ...(size ?? {}),
         labels,

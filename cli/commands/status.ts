@@ -4,6 +4,7 @@ import type { DaemonCounters } from "../../gen/claude_sessions/v1/daemon_pb.js";
 import { BaseCommand } from "../base-command.js";
 import { LIVENESS_TIMEOUT_MS } from "../liveness.js";
 import { jsonText, printable } from "../output.js";
+import { RemoteError } from "../remote/remote-error.js";
 import { CallError, Status } from "../rpc/call-error.js";
 
 /** LSB: "program is not running". */
@@ -57,20 +58,25 @@ export class StatusCommand extends BaseCommand {
     try {
       ping = await client.daemon.ping({}, { deadline: Date.now() + LIVENESS_TIMEOUT_MS });
     } catch (error) {
+      // The other machine could not be reached: that is not a daemon that is not running.
+      if (error instanceof RemoteError && !error.notRunning) throw error;
       // Something accepted the connection but never answered.
       hung = error instanceof CallError && error.code === Status.DEADLINE_EXCEEDED;
     }
     if (ping === undefined) {
       const problem = hung
-        ? `a process holds ${printable(client.socketPath)} but does not answer; see daemon.log in its home`
+        ? `a process holds ${printable(client.address)} but does not answer; see daemon.log in its home`
         : undefined;
       if (this.json)
         this.context.stdout.write(
-          `${jsonText({ running: false, socket: client.socketPath, ...(problem ? { problem } : {}) })}\n`,
+          `${jsonText({ running: false, socket: client.address, ...(problem ? { problem } : {}) })}\n`,
         );
       else if (problem !== undefined)
         this.context.stdout.write(`❌ Daemon is not answering: ${problem}\n`);
-      else this.context.stdout.write("❌ Daemon is not running\n");
+      else
+        this.context.stdout.write(
+          `❌ Daemon is not running${client.remote ? ` on ${printable(client.address)}` : ""}\n`,
+        );
       return EXIT_NOT_RUNNING;
     }
     const uptimeMs =
@@ -83,7 +89,7 @@ export class StatusCommand extends BaseCommand {
           version: ping.version,
           uptime_ms: uptimeMs,
           home: ping.home,
-          socket: client.socketPath,
+          socket: client.address,
           config: ping.configPath || null,
           sessions: ping.sessionCount,
           running_sessions: ping.runningCount,

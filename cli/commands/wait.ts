@@ -179,7 +179,7 @@ export class WaitCommand extends BaseCommand {
       );
     }
     // The daemon ends a watch only when it shuts down.
-    throw daemonGone(this.socketPath, "it ended the watch");
+    throw daemonGone(this.address, "it ended the watch");
   }
 
   /** The session `id` names, as it is now. */

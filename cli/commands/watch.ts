@@ -81,6 +81,6 @@ export class WatchCommand extends BaseCommand {
     }
     if (interrupted) return 0;
     // The daemon ends a watch only when it shuts down.
-    throw daemonGone(this.socketPath, "it ended the watch");
+    throw daemonGone(this.address, "it ended the watch");
   }
 }

@@ -42,7 +42,12 @@ export class WebCommand extends BaseCommand {
     const { WebServer } = createRequire(import.meta.url)(
       "./web-server.cjs",
     ) as typeof import("../web/web-server.js");
-    const server = await WebServer.start({ socketPath: client.socketPath, tokenPath, port }).catch(
+    const target = this.daemonTarget;
+    const daemon =
+      target.kind === "ssh"
+        ? { host: target.address.url, program: target.program, sshCommand: this.sshCommand() }
+        : { socketPath: client.address };
+    const server = await WebServer.start({ daemon, tokenPath, port }).catch(
       (error: NodeJS.ErrnoException) => {
         throw listenError(error, port);
       },

@@ -33,7 +33,7 @@ const names = new Map<number, string>(Object.entries(Status).map(([name, code]) 
  * `details`, and a message "5 NOT_FOUND: ..."), so code that handles one handles the other.
  */
 export class CallError extends Error {
-  override readonly name = "CallError";
+  override readonly name: string = "CallError";
   constructor(
     readonly code: number,
     readonly details: string,

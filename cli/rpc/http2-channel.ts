@@ -1,6 +1,7 @@
 /**
- * A small gRPC client transport for the daemon's unix socket, on the CLI's own HTTP/2
- * connection (http2-connection.ts).
+ * A small gRPC client transport for the daemon's unix socket (or any byte stream to a daemon,
+ * such as an ssh pipe to another machine), on the CLI's own HTTP/2 connection
+ * (http2-connection.ts).
  *
  * The CLI does not use grpc-js as a client: loading it (channels, load balancers, resolvers,
  * TLS, compression) costs more than the whole start-up budget of a command such as `list`.
@@ -13,7 +14,12 @@ import { connect as connectSocket } from "node:net";
 import { Notifier } from "../../daemon/common/async.js";
 import { CallError, Status } from "./call-error.js";
 import type { HeaderList } from "./hpack.js";
-import { type Headers, Http2Connection, type Http2Stream } from "./http2-connection.js";
+import {
+  type Headers,
+  Http2Connection,
+  type Http2Stream,
+  type Transport,
+} from "./http2-connection.js";
 import { ErrorCode } from "./http2-frame.js";
 import { encodeFrame, FrameReader } from "./message-frame.js";
 
@@ -71,8 +77,9 @@ function statusForReset(code: number): [code: number, details: string] {
       return [Status.INTERNAL, `the call was reset with HTTP/2 code ${code}`];
   }
 }
-/** A transport failure as a status. */
+/** A transport failure as a status; a dialer's own {@link CallError} is kept as it is. */
 function transportFailure(error: Error): CallError {
+  if (error instanceof CallError) return error;
   // A socket that could not connect ("connect ENOENT <socket>") never carried the request; one
   // that failed later lost a daemon that had taken it.
   const notSent = (error as NodeJS.ErrnoException).syscall === "connect";
@@ -248,14 +255,39 @@ export class ClientCall<I, O> extends EventEmitter {
   }
 }
 
-/** An HTTP/2 connection to a unix socket, opened on the first call and again if it drops. */
+/**
+ * How a channel reaches its daemon: a new byte stream, and a promise that settles once it is
+ * connected (rejecting with why not: a {@link CallError} whose `requestSent` is false, or an
+ * error from connecting a socket).
+ */
+export type Dialer = () => { transport: Transport; connected: Promise<unknown> };
+
+/** The dialer of a daemon's unix socket. */
+export function socketDialer(socketPath: string): Dialer {
+  return () => {
+    const socket = connectSocket(socketPath);
+    const connected = new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        socket.off("connect", settle);
+        socket.off("error", settle);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      socket.once("connect", settle);
+      socket.once("error", settle);
+    });
+    return { transport: socket, connected };
+  };
+}
+
+/** An HTTP/2 connection to a daemon, opened on the first call and again if it drops. */
 export class Http2Channel {
   private connection: Http2Connection | undefined;
-  /** Settles when the current connection's socket connects, or fails to. */
-  private connected: Promise<void> = Promise.resolve();
+  /** Settles when the current connection's transport connects, or fails to. */
+  private connected: Promise<unknown> = Promise.resolve();
   private active = 0;
 
-  constructor(readonly socketPath: string) {}
+  constructor(private readonly dial: Dialer) {}
 
   /** Starts a call to `path` ("/package.Service/Method"). */
   start<I, O>(path: string, codec: Codec<I, O>, options: CallOptions = {}): ClientCall<I, O> {
@@ -283,8 +315,9 @@ export class Http2Channel {
   }
 
   /**
-   * Opens the connection, if it is not open, and resolves once its socket is connected. Rejects
-   * with a {@link CallError} whose `requestSent` is false when nothing listens on the socket.
+   * Opens the connection, if it is not open, and resolves once its transport is connected.
+   * Rejects with a {@link CallError} whose `requestSent` is false when nothing listens on the
+   * socket, or when the dialer could not reach the daemon.
    */
   async connect(): Promise<void> {
     this.open();
@@ -303,20 +336,11 @@ export class Http2Channel {
 
   private open(): Http2Connection {
     if (this.connection?.usable) return this.connection;
-    const socket = connectSocket(this.socketPath);
-    this.connected = new Promise<void>((resolve, reject) => {
-      const settle = (error?: Error) => {
-        socket.off("connect", settle);
-        socket.off("error", settle);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      socket.once("connect", settle);
-      socket.once("error", settle);
-    });
+    const { transport, connected } = this.dial();
+    this.connected = connected;
     // Calls report the same failure; this promise is only for connect().
     this.connected.catch(() => undefined);
-    this.connection = new Http2Connection(socket);
+    this.connection = new Http2Connection(transport);
     return this.connection;
   }
 }

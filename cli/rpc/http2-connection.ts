@@ -8,7 +8,7 @@
  * bare Node there.
  */
 import { EventEmitter } from "node:events";
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import { encodeHeaders, type HeaderList, HpackDecoder } from "./hpack.js";
 import {
   CLIENT_PREFACE,
@@ -34,6 +34,15 @@ const STREAM_WINDOW = 2 * 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 /** Request bytes a stream buffers before write() asks its caller to wait for "drain". */
 const WRITE_HIGH_WATER = 64 * 1024;
+
+/**
+ * What a connection runs on: a unix socket to the daemon, or any other byte stream to it (the
+ * pipe of an ssh to another machine) that can, like a socket, stop keeping the process alive.
+ */
+export interface Transport extends Duplex {
+  ref(): unknown;
+  unref(): unknown;
+}
 
 /** Header names and values of one block; a repeated name's values are joined with ", ". */
 export type Headers = Record<string, string>;
@@ -253,7 +262,7 @@ export class Http2Connection {
   private draining = false;
   private lost = false;
 
-  constructor(private readonly socket: Socket) {
+  constructor(private readonly socket: Transport) {
     const settings = Buffer.allocUnsafe(12);
     settings.writeUInt16BE(Setting.ENABLE_PUSH, 0);
     settings.writeUInt32BE(0, 2);

@@ -31,8 +31,8 @@ import { relayStream, relayTerminal, streamingMethods } from "./socket-relay.js"
 import { type Refusal, WebAccess } from "./web-access.js";
 
 export interface WebServerOptions {
-  /** The daemon's socket. */
-  socketPath: string;
+  /** The daemon's socket, or the daemon of another machine, reached through ssh. */
+  daemon: { socketPath: string } | { host: string; program: string; sshCommand: readonly string[] };
   /** Where the token is kept while the server runs (0600). */
   tokenPath: string;
   /** 0 picks a free port. */
@@ -69,14 +69,16 @@ const SECURITY_HEADERS: Record<string, string> = {
 export class WebServer {
   private readonly http: Server;
   private readonly sockets = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
-  private readonly client: DaemonClient;
   private readonly files = new Map<string, Buffer>();
   private readonly api: ReturnType<typeof connectNodeAdapter>;
   private readonly streams: ReturnType<typeof streamingMethods>;
   private access: WebAccess | undefined;
 
-  private constructor(options: WebServerOptions) {
-    this.client = new DaemonClient(options.socketPath);
+  private constructor(
+    options: WebServerOptions,
+    private readonly client: DaemonClient,
+  ) {
+    const remote = !("socketPath" in options.daemon);
     this.streams = streamingMethods([{ service: SessionService, client: this.client.sessions }]);
     const assets = options.assets ?? fileURLToPath(new URL("./web/", import.meta.url));
     for (const [path, { file }] of Object.entries(ASSETS)) {
@@ -85,7 +87,10 @@ export class WebServer {
     const routes = (router: ConnectRouter) => {
       router.service(
         SessionService,
-        forwardService(SessionService, this.client.sessions, { prepare: sessionDefaults() }),
+        // A daemon on another machine takes its own environment, and full paths there.
+        forwardService(SessionService, this.client.sessions, {
+          ...(remote ? {} : { prepare: sessionDefaults() }),
+        }),
       );
       // Of the daemon's own methods, the page needs Ping (its version, for the header).
       router.service(
@@ -128,7 +133,12 @@ export class WebServer {
 
   /** Listens on 127.0.0.1 and writes the token; the URL to open is {@link url}. */
   static async start(options: WebServerOptions): Promise<WebServer> {
-    const server = new WebServer(options);
+    const { daemon } = options;
+    const client =
+      "socketPath" in daemon
+        ? new DaemonClient(daemon.socketPath)
+        : await DaemonClient.connectHost(daemon.host, daemon);
+    const server = new WebServer(options, client);
     await new Promise<void>((resolve, reject) => {
       server.http.once("error", reject);
       server.http.listen(options.port, "127.0.0.1", () => {

@@ -52,6 +52,8 @@ export interface HomePaths {
   config: string;
   /** The running web UI's access token (0600), while `claude-sessions web` serves. */
   webToken: string;
+  /** The CLI's contexts: named remote daemons, and which one commands use (0600). */
+  contexts: string;
 }
 
 export function homePaths(home: string): HomePaths {
@@ -69,6 +71,7 @@ export function homePaths(home: string): HomePaths {
     worktrees: join(home, "worktrees"),
     config: join(home, "config.json"),
     webToken: join(home, "web.token"),
+    contexts: join(home, "contexts.json"),
   };
 }
 

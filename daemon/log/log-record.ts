@@ -1,4 +1,5 @@
 /** The session log's record: one JSON object per line of `logs/<id>.jsonl`. */
+import { parseJsonObject } from "../common/json-object.js";
 
 export type LogKind = "output" | "event";
 
@@ -20,14 +21,9 @@ export function encodeRecord(record: LogRecord): string {
 /** Parses one line (without its newline); undefined for a torn or foreign line. */
 export function decodeRecord(line: string): LogRecord | undefined {
   if (line.length === 0) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== "object" || value === null) return undefined;
-  const { seq, time, kind, data } = value as Record<string, unknown>;
+  const fields = parseJsonObject(line);
+  if (fields === undefined) return undefined;
+  const { seq, time, kind, data } = fields;
   if (
     typeof seq !== "number" ||
     !Number.isSafeInteger(seq) ||

@@ -101,7 +101,7 @@ describe("the source tree's rules", () => {
     );
   });
 
-  it("the web page imports only the generated API, cli/output.ts, itself and browser packages", () => {
+  it("the web page imports only the generated API, cli/output.ts, cli/shell-quote.ts, itself and browser packages", () => {
     const browserPackages =
       /^@(connectrpc\/connect(-web)?|xterm\/(xterm|addon-fit)|bufbuild\/protobuf)(\/|$)/;
     assert.deepEqual(
@@ -111,6 +111,7 @@ describe("the source tree's rules", () => {
           !(
             imported.startsWith("gen/") ||
             imported === "cli/output.js" ||
+            imported === "cli/shell-quote.js" ||
             imported.startsWith("cli/web/page/") ||
             browserPackages.test(imported)
           ),

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { describe, it } from "node:test";
-import { splitWords } from "../../cli/web/page/words.js";
+import { splitWords } from "../../cli/shell-quote.js";
 import { closeCodeForStatus, truncateUtf8 } from "../../cli/web/socket-relay.js";
 import { cookieValue, WebAccess } from "../../cli/web/web-access.js";
 

@@ -4,10 +4,10 @@
  */
 import type { Session } from "../../../gen/claude_sessions/v1/session_pb.js";
 import { sessionDetails } from "../../output.js";
+import { splitWords } from "../../shell-quote.js";
 import { daemon, errorText, sessions } from "./api.js";
 import { type SessionAction, SessionBoard } from "./session-board.js";
 import { type PaneMode, TerminalPane } from "./terminal-pane.js";
-import { splitWords } from "./words.js";
 
 function element<T extends HTMLElement>(id: string): T {
   const found = document.getElementById(id);
