@@ -81,7 +81,33 @@ describe("remote daemons over ssh", { skip: sshdSkip() }, () => {
     assert.throws(() => statSync(`${home.path}/daemon.sock`));
   });
 
-  it("starts, sends to, captures, follows and stops a session on the far machine", async () => {
+  /** A streaming command through ssh (`logs -f`, `watch`), read as it prints. */
+  const follow = (...args: string[]) => {
+    const child = spawn(process.execPath, [cliBin, "--host", sshd.url, ...args], {
+      env: { ...process.env, ...sshEnv, CLAUDE_SESSIONS_HOME: home.path, NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let printed = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      printed += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    return {
+      printed: () => printed,
+      /** Ctrl-C, as a person ends it; resolves with its exit code. */
+      interrupt: () => {
+        child.kill("SIGINT");
+        return exited;
+      },
+    };
+  };
+
+  it("starts, sends to, captures, follows, watches and stops a session on the far machine", async () => {
+    const watcher = follow("watch", "--json");
+    await waitFor("the watch to be connected", async () => {
+      const { stdout } = await sshd.runAsUser("pgrep -u \"$(id -u)\" -f '[d]ial-stdio' | wc -l");
+      return Number(stdout.trim()) >= 1;
+    });
     // `~` is the far user's home; the session gets the far daemon's environment, not ours.
     const started = await remote(
       "start",
@@ -99,32 +125,39 @@ describe("remote daemons over ssh", { skip: sshdSkip() }, () => {
     const owner = await sshd.runAsUser(`ps -o user= -p ${show.pid}`);
     assert.equal(owner.stdout.trim(), sshd.user, "the program runs as the remote account");
 
-    const follower = spawn(process.execPath, [cliBin, "--host", sshd.url, "logs", "-f", "far"], {
-      env: { ...process.env, ...sshEnv, CLAUDE_SESSIONS_HOME: home.path, NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let followed = "";
-    follower.stdout.on("data", (chunk: Buffer) => {
-      followed += chunk.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => follower.on("close", resolve));
+    const follower = follow("logs", "-f", "far");
+    let ended: Promise<number | null> | undefined;
     try {
       const sent = await remote("send", "far", "echo far-$((6 * 7)) $HOME", "--enter");
       assert.equal(sent.code, 0, sent.stderr);
-      await waitFor("the followed log to show the output", () => followed.includes("far-42"));
+      await waitFor("the followed log to show the output", () =>
+        follower.printed().includes("far-42"),
+      );
       await waitFor("capture to show the output", async () =>
         (await remote("capture", "far")).stdout.includes(`far-42 ${remoteDir}\n`),
       );
     } finally {
-      follower.kill("SIGINT");
+      ended = follower.interrupt();
     }
-    assert.equal(await exited, 130, "ctrl-c ends logs -f as a shell reports it");
+    assert.equal(await ended, 130, "ctrl-c ends logs -f as a shell reports it");
 
     const stopped = await remote("stop", "far", "--timeout", "1s");
     assert.equal(stopped.code, 0, stopped.stderr);
     const state = JSON.parse((await remote("show", "far", "--json")).stdout).state;
     assert.notEqual(state, "running");
     await remote("rm", "far");
+    const events = await waitFor("the watch to see the session come and go", () => {
+      const seen = watcher
+        .printed()
+        .trimEnd()
+        .split("\n")
+        .filter((line) => line !== "")
+        .map((line) => JSON.parse(line) as { event: string; session: { name: string } });
+      const kinds = seen.filter((each) => each.session.name === "far").map((each) => each.event);
+      return kinds.includes("removed") ? kinds : undefined;
+    });
+    assert.ok(events.includes("started") && events.includes("exited"), events.join(", "));
+    assert.equal(await watcher.interrupt(), 0, "ctrl-c ends a watch with 0");
   });
 
   it("attaches interactively through ssh, detaches with ctrl-\\, and a lost connection ends it with one line", async () => {
