@@ -19,6 +19,7 @@ import { logsTailRow } from "./rows/logs-tail.js";
 import { memoryRow } from "./rows/memory.js";
 import { pingRow } from "./rows/ping.js";
 import { reconnectRow } from "./rows/reconnect.js";
+import { remoteListRow } from "./rows/remote-list.js";
 import { retentionRow } from "./rows/retention.js";
 import { scaleRow } from "./rows/scale.js";
 import { slowClientsRow } from "./rows/slow-clients.js";
@@ -43,6 +44,7 @@ const rows: Row[] = [
   retentionRow,
   usageSampleRow,
   webUpdateRow,
+  remoteListRow,
 ];
 
 const names = process.argv.slice(2);
