@@ -16,6 +16,7 @@ import { sshdSkip, startSshd, type TestSshd } from "../helpers/sshd.js";
 import { type TempHome, tempHome } from "../helpers/temp-home.js";
 import { TmuxPane } from "../helpers/tmux.js";
 import { waitFor } from "../helpers/wait.js";
+import { httpRequest, startWebUi } from "../helpers/web.js";
 
 /** One line on stderr, nothing else: the shape of every error a person gets. */
 function assertOneLineError(result: CliResult, pattern: RegExp): void {
@@ -367,6 +368,33 @@ describe("remote daemons over ssh", { skip: sshdSkip() }, () => {
       }),
       (error: unknown) => error instanceof ClientError && /Permission denied/.test(error.message),
     );
+  });
+
+  it("serves the web UI for the far daemon", async () => {
+    const started = await remote("start", "--name", "in-browser", remoteDir, "--", "sleep", "300");
+    assert.equal(started.code, 0, started.stderr);
+    const web = await startWebUi(home.path, ["--host", sshd.url, "--port", "0"], sshEnv);
+    try {
+      const reply = await httpRequest(web.port, {
+        method: "POST",
+        path: "/claude_sessions.v1.SessionService/ListSessions",
+        headers: {
+          "content-type": "application/json",
+          "connect-protocol-version": "1",
+          cookie: web.cookie,
+        },
+        body: "{}",
+      });
+      assert.equal(reply.status, 200, reply.body);
+      const { sessions } = JSON.parse(reply.body) as { sessions: Array<{ name: string }> };
+      assert.ok(
+        sessions.some((session) => session.name === "in-browser"),
+        "the page is served the far machine's sessions",
+      );
+    } finally {
+      assert.equal(await web.stop(), 0, web.stderr());
+      await remote("stop", "in-browser", "--timeout", "1s");
+    }
   });
 
   it("stops the far daemon with stop-daemon", async () => {
