@@ -15,6 +15,8 @@ export interface CompletionSources {
   states: readonly string[];
   /** The names and ids of the daemon's sessions; none when no daemon runs. */
   sessions(): Promise<string[]>;
+  /** The names and ids of the daemon's snapshots; none when no daemon runs. */
+  snapshots(): Promise<string[]>;
 }
 
 interface OptionSpec {
@@ -104,6 +106,7 @@ export async function complete(
   const last = args.at(-1) === "..." ? (args.at(-2) ?? "id") : undefined;
   const argument = args[positionals] === "..." ? last : (args[positionals] ?? last);
   if (argument === "id") return starting(await sources.sessions());
+  if (argument === "snapshot") return starting(await sources.snapshots());
   if (argument === "dir") return [FILES];
   return [];
 }

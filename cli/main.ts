@@ -21,6 +21,7 @@ import { DaemonCommand } from "./commands/daemon.js";
 import { DaemonReloadCommand } from "./commands/daemon-reload.js";
 import { DaemonRestartCommand } from "./commands/daemon-restart.js";
 import { DialStdioCommand } from "./commands/dial-stdio.js";
+import { ForkCommand } from "./commands/fork.js";
 import { LabelCommand } from "./commands/label.js";
 import { ListCommand } from "./commands/list.js";
 import { LogsCommand } from "./commands/logs.js";
@@ -28,12 +29,19 @@ import { PruneCommand } from "./commands/prune.js";
 import { RenameCommand } from "./commands/rename.js";
 import { ResizeCommand } from "./commands/resize.js";
 import { RestartCommand } from "./commands/restart.js";
+import { RestoreCommand } from "./commands/restore.js";
 import { ResumeCommand } from "./commands/resume.js";
 import { RemoveCommand } from "./commands/rm.js";
 import { SendCommand } from "./commands/send.js";
 import { ServiceInstallCommand } from "./commands/service-install.js";
 import { ServiceUninstallCommand } from "./commands/service-uninstall.js";
 import { ShowCommand } from "./commands/show.js";
+import {
+  SnapshotCommand,
+  SnapshotRemoveCommand,
+  SnapshotShowCommand,
+  SnapshotsCommand,
+} from "./commands/snapshot.js";
 import { StartCommand } from "./commands/start.js";
 import { StatusCommand } from "./commands/status.js";
 import { StopCommand } from "./commands/stop.js";
@@ -64,6 +72,12 @@ const commands: Array<CommandClass<CliContext>> = [
   RestartCommand,
   RenameCommand,
   LabelCommand,
+  ForkCommand,
+  SnapshotCommand,
+  SnapshotsCommand,
+  SnapshotShowCommand,
+  SnapshotRemoveCommand,
+  RestoreCommand,
   AttachCommand,
   LogsCommand,
   CaptureCommand,

@@ -249,6 +249,23 @@ function worktreeRows(session: Session, color: boolean): Array<[string, string]>
   ];
 }
 
+/** Where a forked or restored session came from. */
+function originRows(session: Session): Array<[string, string]> {
+  const origin = session.origin;
+  if (origin === undefined) return [];
+  const from = origin.snapshotId
+    ? `snapshot ${printable(origin.snapshotId)} of session ${printable(origin.sessionId)}`
+    : `session ${printable(origin.sessionId)}`;
+  const parts = [
+    origin.conversationId ? `conversation ${printable(origin.conversationId)}` : "",
+    origin.commit ? `files at ${origin.commit.slice(0, 12)}` : "",
+  ].filter(Boolean);
+  return [
+    [origin.snapshotId ? "Restored from" : "Forked from", from],
+    ...(parts.length > 0 ? [["Branched off", parts.join(", ")] as [string, string]] : []),
+  ];
+}
+
 /** A Claude Code session's conversation, and the ones it was in before (after /clear). */
 function conversationRows(session: Session): Array<[string, string]> {
   if (!session.claudeCode) return [];
@@ -279,6 +296,7 @@ export function sessionDetails(session: Session, color: boolean): string {
     ...worktreeRows(session, color),
     ["Claude Code", session.claudeCode ? "yes" : "no"],
     ...conversationRows(session),
+    ...originRows(session),
     ["PID", session.pid ? String(session.pid) : "-"],
     ["Host PID", session.hostPid ? String(session.hostPid) : "-"],
     ["Size", `${session.cols}x${session.rows}`],
@@ -396,5 +414,13 @@ export function sessionJson(session: Session): Record<string, unknown> {
       : null,
     log_dropped_entries: Number(session.logDroppedEntries),
     limit_event: session.limitEvent || null,
+    origin: session.origin
+      ? {
+          session_id: session.origin.sessionId,
+          snapshot_id: session.origin.snapshotId || null,
+          conversation_id: session.origin.conversationId || null,
+          commit: session.origin.commit || null,
+        }
+      : null,
   };
 }

@@ -18,9 +18,26 @@ export class CompleteCommand extends BaseCommand {
     const candidates = await complete(this.cli.definitions(), this.context.passthrough ?? [""], {
       states: STATE_NAMES,
       sessions: () => this.sessions(),
+      snapshots: () => this.snapshots(),
     });
     for (const candidate of candidates) this.context.stdout.write(`${candidate}\n`);
     return 0;
+  }
+
+  /** The names, then the ids, of the daemon's snapshots; none if it does not answer at once. */
+  private async snapshots(): Promise<string[]> {
+    try {
+      const { snapshots } = await this.client().sessions.listSnapshots(
+        {},
+        { deadline: Date.now() + LIVENESS_TIMEOUT_MS },
+      );
+      return [
+        ...snapshots.map((snapshot) => snapshot.name).filter((name) => name !== ""),
+        ...snapshots.map((snapshot) => snapshot.id),
+      ];
+    } catch {
+      return [];
+    }
   }
 
   /** The names, then the ids, of the daemon's sessions; none if it does not answer at once. */

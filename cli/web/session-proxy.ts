@@ -101,6 +101,9 @@ export function connectError(error: unknown): ConnectError {
   return new ConnectError(error instanceof Error ? error.message : String(error), Code.Internal);
 }
 
+/** The calls besides StartSession whose environment is the one `web` runs in, when empty. */
+const ENV_METHODS = new Set(["ResumeSession", "ForkSession", "RestoreSnapshot", "CreateSnapshot"]);
+
 /**
  * Fills in what the CLI's `start` and `resume` send that a page cannot know: the environment
  * (the one `web` runs in, as `start` sends its shell's) and a working directory as a full path
@@ -112,9 +115,9 @@ export function sessionDefaults() {
       const start = request as StartSessionRequest;
       if (Object.keys(start.env).length === 0) start.env = clientEnv();
       start.workingDir = resolveDirectory(start.workingDir.trim());
-    } else if (method.name === "ResumeSession") {
-      const resume = request as ResumeSessionRequest;
-      if (Object.keys(resume.env).length === 0) resume.env = clientEnv();
+    } else if (ENV_METHODS.has(method.name)) {
+      const asked = request as ResumeSessionRequest;
+      if (Object.keys(asked.env).length === 0) asked.env = clientEnv();
     }
   };
 }

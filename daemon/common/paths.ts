@@ -48,6 +48,8 @@ export interface HomePaths {
   claudeSettings: string;
   /** The git worktrees of sessions started with one: <repository>-<hash>/<branch>. */
   worktrees: string;
+  /** The snapshots of sessions: <id>/snapshot.json, its screen and its transcript's copy (0700). */
+  snapshots: string;
   /** The daemon's config file: session defaults, the notify command, the web UI's port. */
   config: string;
   /** The running web UI's access token (0600), while `claude-sessions web` serves. */
@@ -69,6 +71,7 @@ export function homePaths(home: string): HomePaths {
     claudeHook: join(home, "run", "claude-hook.sh"),
     claudeSettings: join(home, "run", "claude-settings.json"),
     worktrees: join(home, "worktrees"),
+    snapshots: join(home, "snapshots"),
     config: join(home, "config.json"),
     webToken: join(home, "web.token"),
     contexts: join(home, "contexts.json"),

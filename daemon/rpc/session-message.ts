@@ -10,10 +10,12 @@ import {
   SessionState,
 } from "../../gen/claude_sessions/v1/session_pb.js";
 import type { StartLimits } from "../../gen/claude_sessions/v1/session_service_pb.js";
+import type { SnapshotSchema } from "../../gen/claude_sessions/v1/snapshot_pb.js";
 import type { LogRecord } from "../log/log-record.js";
 import type { AskedLimits, LimitActionName, SessionLimits } from "../session/limits.js";
 import type { ActivityName, Session } from "../session/session.js";
 import type { SessionState as RecordState, SessionRecord } from "../session/session-record.js";
+import type { SnapshotRecord } from "../snapshot/snapshot-store.js";
 
 const states: Record<RecordState, SessionState> = {
   starting: SessionState.STARTING,
@@ -114,6 +116,14 @@ export function sessionMessage(
     ...usageFields(record, session),
     logDroppedEntries: BigInt(Math.max(0, (session?.log.firstKeptSeq ?? 1) - 1)),
     limitEvent: record.limitEvent ?? "",
+    ...(record.origin !== undefined && {
+      origin: {
+        sessionId: record.origin.sessionId,
+        snapshotId: record.origin.snapshotId ?? "",
+        conversationId: record.origin.conversationId ?? "",
+        commit: record.origin.commit ?? "",
+      },
+    }),
   };
 }
 
@@ -153,5 +163,31 @@ export function logEntry(record: LogRecord): MessageInitShape<typeof LogEntrySch
     time: timestampFromDate(new Date(record.time)),
     kind: record.kind === "output" ? LogEntryKind.OUTPUT : LogEntryKind.EVENT,
     data: record.data,
+  };
+}
+
+/** The wire form of a snapshot (its screen's escapes are GetSnapshot's alone). */
+export function snapshotMessage(
+  record: Readonly<SnapshotRecord>,
+): MessageInitShape<typeof SnapshotSchema> {
+  return {
+    id: record.id,
+    name: record.name,
+    createdAt: timestamp(record.createdAt),
+    sessionId: record.sessionId,
+    sessionName: record.sessionName,
+    workingDir: record.workingDir,
+    command: [...record.command],
+    claudeCode: record.claudeCode,
+    seq: BigInt(record.seq),
+    cols: record.cols,
+    rows: record.rows,
+    screenText: record.screenText,
+    conversationId: record.conversationId ?? "",
+    hasTranscript: record.hasTranscript,
+    ...(record.files !== undefined && {
+      files: { ...record.files, changedFiles: [...record.files.changedFiles] },
+    }),
+    labels: { ...record.labels },
   };
 }

@@ -5,9 +5,11 @@ import { DEFAULT_GRACE_MS } from "../common/grace.js";
 import { recordCost } from "../log/log-record.js";
 import { MAX_RECORD_CHARS } from "../log/session-log.js";
 import type { DaemonCounters } from "../server/daemon-counters.js";
+import type { Session } from "../session/session.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { SessionState } from "../session/session-record.js";
 import { worktreeStatus } from "../session/worktree.js";
+import type { Branching, BranchOptions } from "../snapshot/branching.js";
 import { durationMs, MAX_AGE_MS } from "./duration.js";
 import { RpcError } from "./rpc-error.js";
 import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
@@ -17,6 +19,7 @@ import {
   recordState,
   sessionMessage,
   sessionMessageOf,
+  snapshotMessage,
 } from "./session-message.js";
 import { sessionPage } from "./session-page.js";
 import { nextMessage, waitForDrain, whenCancelled } from "./stream-util.js";
@@ -46,11 +49,37 @@ const FOLLOW_STREAM_MESSAGES = 16;
 export const FOLLOWER_HELD_LIMIT_BYTES =
   FOLLOW_STREAM_MESSAGES * (FOLLOW_BATCH_BYTES + MAX_RECORD_CHARS + 64);
 
+/** What a fork or restore request asks of the new session. */
+function branchOptions(request: {
+  name: string;
+  labels: Record<string, string>;
+  branch: string;
+  env: Record<string, string>;
+  cols?: number | undefined;
+  rows?: number | undefined;
+}): BranchOptions {
+  return {
+    name: request.name,
+    labels: request.labels,
+    branch: request.branch,
+    env: request.env,
+    cols: request.cols,
+    rows: request.rows,
+  };
+}
+
 export function sessionService(
   manager: SessionManager,
+  branching: Branching,
   shutdown: AbortSignal,
   counters: DaemonCounters,
 ): ServiceImpl<(typeof SessionService)["method"]> {
+  /** The reply to a call that started a session: as launched, once the state file holds it. */
+  const started = async (session: Session) => {
+    const message = sessionMessage(session.launched ?? session.record, session);
+    await manager.saved({ session, resumed: false });
+    return { session: message };
+  };
   return {
     async startSession(request) {
       const session = await manager.start({
@@ -64,9 +93,7 @@ export function sessionService(
         worktree: request.worktree,
         limits: askedLimits(request.limits),
       });
-      const message = sessionMessage(session.launched ?? session.record, session);
-      await manager.saved({ session, resumed: false });
-      return { session: message };
+      return started(session);
     },
 
     async listSessions(request) {
@@ -210,6 +237,38 @@ export function sessionService(
         scrollback: request.scrollback,
       });
       return screen;
+    },
+
+    async forkSession(request) {
+      return started(await branching.fork(request.sessionId, branchOptions(request)));
+    },
+
+    async createSnapshot(request) {
+      return {
+        snapshot: snapshotMessage(
+          await branching.snapshot(request.sessionId, { name: request.name, env: request.env }),
+        ),
+      };
+    },
+
+    async listSnapshots(request) {
+      return { snapshots: branching.list(request.sessionId).map(snapshotMessage) };
+    },
+
+    async getSnapshot(request) {
+      const snapshot = branching.snapshots.get(request.snapshotId);
+      return {
+        snapshot: snapshotMessage(snapshot),
+        screenFrame: branching.snapshots.frame(snapshot.id),
+      };
+    },
+
+    async removeSnapshot(request) {
+      return { snapshot: snapshotMessage(await branching.removeSnapshot(request.snapshotId)) };
+    },
+
+    async restoreSnapshot(request) {
+      return started(await branching.restore(request.snapshotId, branchOptions(request)));
     },
 
     async pruneSessions(request) {

@@ -30,6 +30,7 @@ import {
 } from "../rpc/reflection-service.js";
 import { FOLLOWER_HELD_LIMIT_BYTES, sessionService } from "../rpc/session-service.js";
 import { SessionManager } from "../session/session-manager.js";
+import { Branching } from "../snapshot/branching.js";
 import { CLIENT_BACKLOG_BYTES } from "../terminal/terminal-attachment.js";
 import {
   BUILT_IN_CONFIG,
@@ -160,7 +161,12 @@ export class Daemon {
       loadDocumentedFiles(),
     );
     const server = new GrpcServer();
-    server.serve(SessionService, sessionService(manager, this.shutdownController.signal, counters));
+    const branching = new Branching(manager, paths, logger);
+    branching.load();
+    server.serve(
+      SessionService,
+      sessionService(manager, branching, this.shutdownController.signal, counters),
+    );
     server.serve(
       DaemonService,
       daemonService(

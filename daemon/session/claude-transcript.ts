@@ -4,7 +4,7 @@
  * Claude Code writes it only at the first prompt; before that `claude --resume <id>` answers
  * "No conversation found", and `claude --session-id <id>` refuses an id whose file exists.
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 
@@ -29,16 +29,51 @@ export function claudeTranscriptPath(
   workingDir: string,
   env: Readonly<Record<string, string>>,
 ): string {
-  const configDir = (env.CLAUDE_CONFIG_DIR ?? join(env.HOME ?? homedir(), ".claude")).normalize(
-    "NFC",
-  );
+  return join(claudeProjectDir(workingDir, env), `${conversationId}.jsonl`);
+}
+
+/** Claude Code's directory of settings and transcripts in `env`. */
+function claudeConfigDir(env: Readonly<Record<string, string>>): string {
+  return (env.CLAUDE_CONFIG_DIR ?? join(env.HOME ?? homedir(), ".claude")).normalize("NFC");
+}
+
+/** The directory of the transcripts of Claude Code run in `workingDir` with `env`. */
+export function claudeProjectDir(
+  workingDir: string,
+  env: Readonly<Record<string, string>>,
+): string {
   let dir = workingDir;
   try {
     dir = realpathSync(workingDir);
   } catch {
     // A directory that is gone fails the resume's own check, with its message.
   }
-  return join(configDir, "projects", claudeProjectSlug(dir), `${conversationId}.jsonl`);
+  return join(claudeConfigDir(env), "projects", claudeProjectSlug(dir));
+}
+
+/**
+ * Where the transcript of `conversationId` is: in the project of `workingDir` as Claude Code
+ * would look, else in any project (a conversation moved by /resume from another directory).
+ */
+export function findClaudeTranscript(
+  conversationId: string,
+  workingDir: string,
+  env: Readonly<Record<string, string>>,
+): string | undefined {
+  const expected = claudeTranscriptPath(conversationId, workingDir, env);
+  if (existsSync(expected)) return expected;
+  const projects = join(claudeConfigDir(env), "projects");
+  let names: string[];
+  try {
+    names = readdirSync(projects);
+  } catch {
+    return undefined;
+  }
+  for (const name of names) {
+    const candidate = join(projects, name, `${conversationId}.jsonl`);
+    if (existsSync(candidate)) return candidate;
+  }
+  return undefined;
 }
 
 /** Whether Claude Code has a transcript for `conversationId` there, so `--resume` finds it. */

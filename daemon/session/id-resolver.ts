@@ -42,17 +42,22 @@ function visible(text: string): string {
 
 /**
  * Returns the one session `query` names, or throws a {@link SessionError}: not-found,
- * failed-precondition (more than one matches) or invalid-argument.
+ * failed-precondition (more than one matches) or invalid-argument. `noun` is what is looked
+ * for, in messages ("snapshot": snapshots are named the same way).
  */
-export function resolveSession<T extends Identified>(query: string, sessions: Iterable<T>): T {
+export function resolveSession<T extends Identified>(
+  query: string,
+  sessions: Iterable<T>,
+  noun = "session",
+): T {
   const wanted = query.trim();
   if (wanted.length === 0) {
-    throw new SessionError("invalid-argument", "a session id, id prefix or name is required");
+    throw new SessionError("invalid-argument", `a ${noun} id, id prefix or name is required`);
   }
   if (CONTROL.test(wanted)) {
     throw new SessionError(
       "invalid-argument",
-      `the session id or name '${visible(wanted)}' contains control characters; ids are hexadecimal with dashes and names have none`,
+      `the ${noun} id or name '${visible(wanted)}' contains control characters; ids are hexadecimal with dashes and names have none`,
     );
   }
   const lower = wanted.toLowerCase();
@@ -76,12 +81,12 @@ export function resolveSession<T extends Identified>(query: string, sessions: It
     );
     throw new SessionError(
       "failed-precondition",
-      `'${wanted}' matches ${matches.length} sessions: ${candidates.join(", ")}; type more of the id`,
+      `'${wanted}' matches ${matches.length} ${noun}s: ${candidates.join(", ")}; type more of the id`,
     );
   }
   const hint =
     lower.length < MIN_PREFIX_LENGTH
       ? ` (an id prefix needs at least ${MIN_PREFIX_LENGTH} characters)`
       : "";
-  throw new SessionError("not-found", `no session matches '${wanted}'${hint}`);
+  throw new SessionError("not-found", `no ${noun} matches '${wanted}'${hint}`);
 }

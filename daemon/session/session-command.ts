@@ -117,11 +117,32 @@ export function commandForResume(
 ): string[] {
   if (!isClaudeCode(original)) return [...original];
   const [program, ...args] = original as [string, ...string[]];
-  const { kept, conversation, continued } = conversationArgs(args);
+  const { kept, conversation, continued, forkedFrom } = conversationArgs(args);
   if (continued && current === undefined) return [program, ...kept, "--continue"];
   const chosen = current ?? conversation ?? sessionId;
-  const flag = hasTranscript(chosen) ? "--resume" : "--session-id";
-  return [program, ...kept, flag, chosen];
+  if (hasTranscript(chosen)) return [program, ...kept, "--resume", chosen];
+  // A fork that never got a prompt of its own: it branches off its source again.
+  if (forkedFrom !== undefined && hasTranscript(forkedFrom)) return [...original];
+  return [program, ...kept, "--session-id", chosen];
+}
+
+/**
+ * The command of a fork of a session that ran `original`, as session `sessionId`: Claude Code
+ * continues `conversation` in a new branch of it (`--resume <it> --fork-session`), whose id is
+ * the new session's (`--session-id`), or, with no conversation to branch from, starts afresh;
+ * any other program runs the same command.
+ */
+export function commandForFork(
+  original: readonly string[],
+  conversation: string | undefined,
+  sessionId: string,
+): string[] {
+  if (!isClaudeCode(original)) return [...original];
+  const [program, ...args] = original as [string, ...string[]];
+  const { kept } = conversationArgs(args);
+  return conversation === undefined
+    ? [program, ...kept, "--session-id", sessionId]
+    : [program, ...kept, "--resume", conversation, "--fork-session", "--session-id", sessionId];
 }
 
 /** The conversation Claude Code's arguments start it in, if they name one. */
@@ -129,29 +150,41 @@ export function chosenConversation(argv: readonly string[]): string | undefined 
   return isClaudeCode(argv) ? conversationArgs(argv.slice(1)).conversation : undefined;
 }
 
-/** Claude Code's arguments less those that choose the conversation, and what they chose. */
+/**
+ * Claude Code's arguments less those that choose the conversation, and what they chose: the
+ * conversation (the last one named), whether it continues the latest, and, for a fork
+ * (`--fork-session`), the conversation it branches off.
+ */
 function conversationArgs(args: readonly string[]): {
   kept: string[];
   conversation: string | undefined;
   continued: boolean;
+  forkedFrom: string | undefined;
 } {
   const kept: string[] = [];
   let conversation: string | undefined;
+  let resumed: string | undefined;
   let continued = false;
+  let fork = false;
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     const [flag, inline] = arg.split("=", 2) as [string, string | undefined];
     if (flag === "--session-id" || flag === "--resume" || flag === "-r") {
       const value = inline ?? args[i + 1];
       if (inline === undefined) i++;
-      if (value !== undefined && !value.startsWith("-")) conversation = value;
+      if (value !== undefined && !value.startsWith("-")) {
+        conversation = value;
+        if (flag !== "--session-id") resumed = value;
+      }
     } else if (flag === "--continue" || flag === "-c") {
       continued = true;
+    } else if (flag === "--fork-session") {
+      fork = true;
     } else {
       kept.push(arg);
     }
   }
-  return { kept, conversation, continued };
+  return { kept, conversation, continued, forkedFrom: fork ? resumed : undefined };
 }
 
 /**

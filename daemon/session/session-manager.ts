@@ -33,7 +33,12 @@ import {
 } from "./session-command.js";
 import { SessionError } from "./session-error.js";
 import { hostedSessionParts, type SessionParts } from "./session-parts.js";
-import { isActive, type SessionRecord, type SessionState } from "./session-record.js";
+import {
+  isActive,
+  type SessionOrigin,
+  type SessionRecord,
+  type SessionState,
+} from "./session-record.js";
 import {
   checkCommand,
   checkEnv,
@@ -77,6 +82,29 @@ export interface StartOptions {
   worktree?: { branch: string; base: string } | undefined;
   /** Limits asked for; what is left out comes from the defaults. */
   limits?: AskedLimits;
+}
+
+/** A new session, every part settled: what {@link SessionManager.startPlanned} starts. */
+export interface LaunchPlan {
+  id: string;
+  name: string;
+  /** Where it runs: in its worktree, if it has one. */
+  workingDir: string;
+  argv: string[];
+  /** Its environment, as {@link SessionManager.environmentFor} made it. */
+  env: Record<string, string>;
+  cols: number;
+  rows: number;
+  claudeCode: boolean;
+  labels: Readonly<Record<string, string>>;
+  limits: SessionLimits;
+  conversationId?: string;
+  worktree?: WorktreeRecord;
+  origin?: SessionOrigin;
+  /** The log's first event: "started", "forked", "restored". */
+  event: string;
+  /** What the screen shows until the program draws (escape sequences). */
+  placeholder?: string;
 }
 
 /** What a session gets when its start does not say (the config file's defaults). */
@@ -429,35 +457,71 @@ export class SessionManager {
       worktree = made.worktree;
       runIn = made.workingDir;
     }
-    let executable: string;
-    try {
-      executable = findExecutable(argv[0] as string, runIn, env);
-      checkExecSize(executable, argv, env);
-    } catch (error) {
-      if (worktree !== undefined) await removeWorktree(worktree, true, id).catch(() => undefined);
-      throw error;
-    }
     const conversationId = claudeCode ? chosenConversation(argv) : undefined;
-    const record: SessionRecord = {
+    return this.startPlanned({
       id,
       name,
       workingDir: runIn,
-      command: argv,
-      state: "starting",
-      pid: 0,
-      createdAt: new Date().toISOString(),
+      argv,
+      env,
       cols,
       rows,
       claudeCode,
-      ...(conversationId !== undefined && { conversationId }),
-      ...(Object.keys(labels).length > 0 && { labels }),
-      ...(worktree !== undefined && { worktree }),
+      labels,
       limits,
+      ...(conversationId !== undefined && { conversationId }),
+      ...(worktree !== undefined && { worktree }),
+      event: "started",
+    });
+  }
+
+  /**
+   * Starts a session whose every part is settled and checked (see {@link start}; fork and
+   * restore plan theirs): its program is found, its record made, its host launched. A worktree
+   * made for it is removed again if its program cannot be run there.
+   */
+  async startPlanned(plan: LaunchPlan): Promise<Session> {
+    this.checkOpen();
+    if (plan.name !== "") this.checkNameFree(plan.name);
+    checkFreeFds();
+    let executable: string;
+    try {
+      executable = findExecutable(plan.argv[0] as string, plan.workingDir, plan.env);
+      checkExecSize(executable, plan.argv, plan.env);
+    } catch (error) {
+      if (plan.worktree !== undefined)
+        await removeWorktree(plan.worktree, true, plan.id).catch(() => undefined);
+      throw error;
+    }
+    const record: SessionRecord = {
+      id: plan.id,
+      name: plan.name,
+      workingDir: plan.workingDir,
+      command: [...plan.argv],
+      state: "starting",
+      pid: 0,
+      createdAt: new Date().toISOString(),
+      cols: plan.cols,
+      rows: plan.rows,
+      claudeCode: plan.claudeCode,
+      ...(plan.conversationId !== undefined && { conversationId: plan.conversationId }),
+      ...(Object.keys(plan.labels).length > 0 && { labels: { ...plan.labels } }),
+      ...(plan.worktree !== undefined && { worktree: plan.worktree }),
+      limits: plan.limits,
+      ...(plan.origin !== undefined && { origin: plan.origin }),
     };
     const session = this.createSession(record, 0);
-    this.sessions.set(id, session);
-    await this.launch(session, executable, argv, env, "started");
+    this.sessions.set(plan.id, session);
+    await this.launch(session, executable, plan.argv, plan.env, plan.event, plan.placeholder);
     return session;
+  }
+
+  /** The environment a new session `id` runs with when its client asked for `requested`. */
+  environmentFor(
+    requested: Readonly<Record<string, string>> | undefined,
+    id: string,
+  ): Record<string, string> {
+    return sessionEnv(requested, id, this.paths.home);
   }
 
   private async launch(
@@ -466,9 +530,10 @@ export class SessionManager {
     argv: readonly string[],
     env: Readonly<Record<string, string>>,
     event: string,
+    placeholder?: string,
   ): Promise<void> {
     try {
-      await session.launch(executable, argv, env, event);
+      await session.launch(executable, argv, env, event, placeholder);
       this.logger.info(
         `session ${session.id} ${event}: ${describeCommand(argv)} in ${session.record.workingDir}`,
       );
@@ -483,7 +548,8 @@ export class SessionManager {
     }
   }
 
-  private checkNameFree(name: string, except?: string): void {
+  /** Refuses a name another session has (ALREADY_EXISTS, naming it). */
+  checkNameFree(name: string, except?: string): void {
     for (const session of this.sessions.values()) {
       if (session.record.name === name && session.id !== except) {
         throw new SessionError(
@@ -507,6 +573,16 @@ export class SessionManager {
         (filter.name === undefined || filter.name === "" || session.record.name === filter.name) &&
         matches(session.record.labels ?? {}, requirements),
     );
+  }
+
+  /** Whether a session has the id `id` (whole). */
+  has(id: string): boolean {
+    return this.sessions.has(id);
+  }
+
+  /** The limits a session gets when its start names none. */
+  get defaultLimits(): SessionLimits {
+    return this.defaults.limits;
   }
 
   /** The session named by an id, a unique id prefix or a name. */

@@ -44,6 +44,18 @@ export interface SessionRecord {
   limits?: SessionLimits;
   /** The latest time its tree went over its memory limit, and what was done. */
   limitEvent?: string;
+  /** The session (and snapshot) it was forked or restored from. */
+  origin?: SessionOrigin;
+}
+
+/** Where a forked or restored session came from. */
+export interface SessionOrigin {
+  sessionId: string;
+  snapshotId?: string;
+  /** Claude Code: the conversation it branched off. */
+  conversationId?: string;
+  /** The commit its worktree started from, uncommitted changes included. */
+  commit?: string;
 }
 
 export function isActive(state: SessionState): boolean {
@@ -186,6 +198,30 @@ export function parseSessionRecord(value: unknown): SessionRecord {
         `worktree must hold an absolute path and repository, a branch and a base commit, got ${shown(w)}`,
       );
   }
+  let origin: SessionOrigin | undefined;
+  if (v.origin !== undefined) {
+    const o = v.origin as Record<string, unknown>;
+    if (
+      typeof o !== "object" ||
+      o === null ||
+      typeof o.sessionId !== "string" ||
+      !SESSION_ID.test(o.sessionId) ||
+      (o.snapshotId !== undefined &&
+        (typeof o.snapshotId !== "string" || !SESSION_ID.test(o.snapshotId))) ||
+      (o.conversationId !== undefined && !isConversationId(o.conversationId)) ||
+      (o.commit !== undefined &&
+        (typeof o.commit !== "string" || !/^[0-9a-f]{40,64}$/.test(o.commit)))
+    )
+      fail(
+        `origin must name a session, and may name a snapshot, a conversation and a commit, got ${shown(o)}`,
+      );
+    origin = {
+      sessionId: o.sessionId as string,
+      ...(o.snapshotId !== undefined && { snapshotId: o.snapshotId as string }),
+      ...(o.conversationId !== undefined && { conversationId: o.conversationId as string }),
+      ...(o.commit !== undefined && { commit: o.commit as string }),
+    };
+  }
   let limits: SessionLimits | undefined;
   if (v.limits !== undefined) {
     const parsed = parseLimits(v.limits);
@@ -206,6 +242,7 @@ export function parseSessionRecord(value: unknown): SessionRecord {
     };
   }
   if (limits !== undefined) record.limits = limits;
+  if (origin !== undefined) record.origin = origin;
   if (record.previousConversationIds !== undefined)
     record.previousConversationIds = [...(v.previousConversationIds as string[])];
   return record as unknown as SessionRecord;
@@ -236,4 +273,5 @@ const RECORD_KEYS: ReadonlyArray<keyof SessionRecord> = [
   "worktree",
   "limits",
   "limitEvent",
+  "origin",
 ];

@@ -28,6 +28,9 @@ import type {
 import type { SessionRecord, SessionState } from "./session-record.js";
 import { isActive } from "./session-record.js";
 
+/** A soft reset, and the screen and its scrollback cleared, the cursor home. */
+const CLEAR_SCREEN = Buffer.from("\x1b[!p\x1b[0m\x1b[H\x1b[2J\x1b[3J");
+
 /** How many log records rebuild the screen of a session the daemon did not see running. */
 const REBUILD_RECORDS = 64;
 /**
@@ -116,6 +119,8 @@ export class Session {
    */
   private exit = new Deferred<void>();
   private readonly attachments = new Set<TerminalAttachment>();
+  /** Whether the screen shows what the session was started with, until its program draws. */
+  private placeholder = false;
   /** Output that came while the screen was being rebuilt, for after it. */
   private held: Buffer[] | undefined;
   /** The last record sealed with nothing read after it (see WireRecord.aligned), if any. */
@@ -263,7 +268,8 @@ export class Session {
   private async readScreen(): Promise<void> {
     const screen = this.screen;
     const host = this.host;
-    if (!this.readsScreen || screen === undefined || host === undefined) return;
+    // A placeholder screen (a restore's) says nothing of what the program does now.
+    if (!this.readsScreen || screen === undefined || host === undefined || this.placeholder) return;
     const { text } = await screen.capture({ escapes: false, scrollback: false });
     const report = this.hostActivity;
     if (this.host !== host || !this.readsScreen || report === undefined) return;
@@ -300,6 +306,7 @@ export class Session {
     argv: readonly string[],
     env: Readonly<Record<string, string>>,
     event: string,
+    placeholder = "",
   ): Promise<void> {
     // The previous run is over first: its exit saved, its host let go of, its files gone.
     await this.exited();
@@ -324,6 +331,7 @@ export class Session {
     });
     const blank = { seq: lastSeq, cols, rows, frame: "" };
     this.saveCheckpoint(blank);
+    this.placeholder = placeholder !== "";
     this.takeActivity(host.welcome.activity, true);
     this.update({
       state: "running",
@@ -335,7 +343,8 @@ export class Session {
       failureReason: undefined,
     });
     this.launched = this.record;
-    await this.adopt(host, blank);
+    // A placeholder is drawn on the screen, not saved: a next daemon replays the program's own.
+    await this.adopt(host, { ...blank, frame: placeholder });
   }
 
   /**
@@ -459,6 +468,11 @@ export class Session {
           const data = Buffer.from(record.data);
           bytes += data.length;
           if (bytes > budget) return false;
+          if (this.placeholder) {
+            // The program drew before this daemon heard it live: the placeholder goes first.
+            this.placeholder = false;
+            screen.write(CLEAR_SCREEN);
+          }
           screen.write(data);
           step += data.length;
           if (step >= REPLAY_STEP_BYTES) {
@@ -488,6 +502,12 @@ export class Session {
   }
 
   private handleOutput(data: Buffer): void {
+    if (this.placeholder) {
+      // The program draws: the screen it was restored with goes.
+      this.placeholder = false;
+      this.screen?.write(CLEAR_SCREEN);
+      for (const attachment of this.attachments) attachment.push(CLEAR_SCREEN);
+    }
     this.alignedSeq = undefined;
     this.outputSinceCheckpoint += data.length;
     this.screen?.write(data);

@@ -4,10 +4,10 @@
  * copies them); what it holds that is not committed; and removing it, the branch kept. Every
  * git call is git itself (execFile, no shell), with a timeout and git's own message on failure.
  */
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cpSync, existsSync, mkdirSync, realpathSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
+import { git, gitOk, reason } from "./git.js";
 import { SessionError } from "./session-error.js";
 
 /** What a session's record keeps of its worktree. */
@@ -28,61 +28,6 @@ export interface WorktreeStatus {
 
 /** The file in a repository that lists (in .gitignore syntax) the untracked files to copy. */
 export const WORKTREE_INCLUDE = ".worktreeinclude";
-
-const GIT_TIMEOUT_MS = 60_000;
-
-interface GitResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs git with `args` in `cwd`; resolves with its exit code and output, whatever it is. */
-function git(cwd: string, args: readonly string[]): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      "git",
-      args,
-      {
-        cwd,
-        timeout: GIT_TIMEOUT_MS,
-        maxBuffer: 64 * 1024 * 1024,
-        // Never a prompt for credentials, and git's messages in one language.
-        env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" },
-      },
-      (error, stdout, stderr) => {
-        if (error !== null && typeof (error as NodeJS.ErrnoException).code === "string") {
-          const code = (error as NodeJS.ErrnoException).code;
-          reject(
-            code === "ENOENT"
-              ? new SessionError(
-                  "failed-precondition",
-                  "git is not installed (or not on the daemon's PATH); a worktree needs it",
-                )
-              : new Error(`git ${args[0]} failed: ${error.message}`),
-          );
-          return;
-        }
-        resolve({ code: error === null ? 0 : (error.code as number) || 1, stdout, stderr });
-      },
-    );
-  });
-}
-
-/** git's own reason, on one line: the last "fatal:" or "error:" line, else its last line. */
-function reason(result: GitResult): string {
-  const lines = result.stderr.trim().split("\n").filter(Boolean);
-  const told = lines.filter((line) => /^(fatal|error):/.test(line)).at(-1) ?? lines.at(-1) ?? "";
-  return told.replace(/^(fatal|error):\s*/, "") || `exit code ${result.code}`;
-}
-
-/** Runs git and returns its stdout, or throws a FAILED_PRECONDITION saying `what` and git's reason. */
-async function gitOk(cwd: string, args: readonly string[], what: string): Promise<string> {
-  const result = await git(cwd, args);
-  if (result.code !== 0)
-    throw new SessionError("failed-precondition", `${what}: ${reason(result)}`);
-  return result.stdout;
-}
 
 /** A branch name a session's worktree gets when none is given. */
 export function defaultBranch(name: string, id: string): string {
@@ -123,14 +68,40 @@ export async function createWorktree(options: {
       `'${base}' is not a commit in ${repository}${base === "HEAD" ? " (a repository with no commit yet has none to branch from)" : ""}; give --base a commit, branch or tag`,
     );
   }
-  const baseCommit = resolved.stdout.trim();
+  return addWorktree({
+    repository,
+    branch,
+    baseCommit: resolved.stdout.trim(),
+    worktreesDir,
+    relativeDir: relative(repository, realpathSync(dir)),
+    branchOption: "--worktree <branch>",
+  });
+}
+
+/**
+ * Adds a worktree of `repository` under `worktreesDir` on a new `branch` at `baseCommit`, with
+ * the files `.worktreeinclude` names copied in; with `uncommitted`, a commit made by
+ * {@link captureWorktreeState}, its files are then written over it as uncommitted changes
+ * (those that were staged staged again). Returns it with the directory to run in: `relativeDir`
+ * inside it if that exists, else its top. `branchOption` is how the caller names a branch.
+ */
+export async function addWorktree(options: {
+  repository: string;
+  branch: string;
+  baseCommit: string;
+  worktreesDir: string;
+  relativeDir: string;
+  uncommitted?: string;
+  branchOption: string;
+}): Promise<{ worktree: WorktreeRecord; workingDir: string }> {
+  const { repository, branch, baseCommit, worktreesDir } = options;
   if ((await git(repository, ["check-ref-format", "--branch", branch])).code !== 0)
     throw new SessionError("invalid-argument", `'${branch}' is not a valid branch name`);
   const taken = await git(repository, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
   if (taken.code === 0) {
     throw new SessionError(
       "already-exists",
-      `the branch '${branch}' already exists in ${repository}; name a new one (--worktree <branch>)`,
+      `the branch '${branch}' already exists in ${repository}; name a new one (${options.branchOption})`,
     );
   }
   const repoHash = createHash("sha256").update(repository).digest("hex").slice(0, 8);
@@ -142,7 +113,7 @@ export async function createWorktree(options: {
   if (existsSync(path)) {
     throw new SessionError(
       "already-exists",
-      `${path} already exists; remove it, or name another branch (--worktree <branch>)`,
+      `${path} already exists; remove it, or name another branch (${options.branchOption})`,
     );
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
@@ -151,12 +122,29 @@ export async function createWorktree(options: {
     ["worktree", "add", "--quiet", "-b", branch, path, baseCommit],
     `cannot add a worktree at ${path}`,
   );
-  await copyIncluded(repository, path);
-  const workingDir = join(path, relative(repository, realpathSync(dir)));
-  return {
-    worktree: { path, branch, repository, baseCommit },
-    workingDir: existsSync(workingDir) ? workingDir : path,
-  };
+  const worktree = { path, branch, repository, baseCommit };
+  try {
+    if (options.uncommitted !== undefined) await writeUncommitted(path, options.uncommitted);
+    await copyIncluded(repository, path);
+  } catch (error) {
+    await removeWorktree(worktree, true, branch).catch(() => undefined);
+    await git(repository, ["branch", "-D", "--", branch]);
+    throw error;
+  }
+  const workingDir = join(path, options.relativeDir);
+  return { worktree, workingDir: existsSync(workingDir) ? workingDir : path };
+}
+
+/**
+ * Writes the files of `commit` (a stash-like commit: its tree the working tree, its second
+ * parent the index) into the fresh worktree at `path` without committing them: the working
+ * tree becomes its tree, the index its index, HEAD stays where it was.
+ */
+async function writeUncommitted(path: string, commit: string): Promise<void> {
+  await gitOk(path, ["read-tree", "-u", "--reset", commit], "cannot write the recorded files");
+  await gitOk(path, ["read-tree", `${commit}^2`], "cannot restore the recorded index");
+  // The index read back has no stat data: refreshed, unchanged files show as unchanged.
+  await git(path, ["update-index", "-q", "--refresh"]);
 }
 
 /**

@@ -19,7 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out="$here/gen"
 python=${PYTHON:-python3}
-protos="claude_sessions/v1/daemon.proto claude_sessions/v1/session.proto claude_sessions/v1/session_service.proto"
+protos="claude_sessions/v1/daemon.proto claude_sessions/v1/session.proto claude_sessions/v1/snapshot.proto claude_sessions/v1/session_service.proto"
 
 if ! "$python" -c 'import grpc_tools.protoc' 2>/dev/null; then
   echo "generate.sh: $python cannot import grpc_tools; install python3-grpcio and python3-grpc-tools (Debian/Ubuntu) or run: $python -m pip install grpcio grpcio-tools" >&2

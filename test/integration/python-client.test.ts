@@ -63,7 +63,7 @@ describe("examples/python: a client generated from proto/ drives a real daemon",
   it("generate.sh writes the message and service modules into examples/python/gen", async () => {
     const result = await run(join(example, "generate.sh"), [], 60_000);
     assert.equal(result.code, 0, `${result.stdout}${result.stderr}`);
-    for (const name of ["daemon", "session", "session_service"]) {
+    for (const name of ["daemon", "session", "snapshot", "session_service"]) {
       for (const suffix of ["_pb2.py", "_pb2_grpc.py"]) {
         const file = join(example, "gen/claude_sessions/v1", `${name}${suffix}`);
         assert.ok(existsSync(file), `${file} was not generated`);

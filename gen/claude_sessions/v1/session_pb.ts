@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/session.proto.
  */
 export const file_claude_sessions_v1_session: GenFile = /*@__PURE__*/
-  fileDesc("CiBjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbi5wcm90bxISY2xhdWRlX3Nlc3Npb25zLnYxIqoICgdTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLd29ya2luZ19kaXIYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgVzdGF0ZRgFIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSCwoDcGlkGAYgASgFEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEhMKC2V4aXRfc2lnbmFsGAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfcGF0aBgLIAEoCRIMCgRjb2xzGAwgASgNEgwKBHJvd3MYDSABKA0SFgoOZmFpbHVyZV9yZWFzb24YDiABKAkSLgoKc3RhcnRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYECABKAQSEQoJbG9nX2Vycm9yGBEgASgJEhMKC2NsYXVkZV9jb2RlGBIgASgIEhgKEGF0dGFjaGVkX2NsaWVudHMYEyABKA0SFgoObG9nX2J5dGVzX2xvc3QYFCABKAQSEAoIbG9nX2xvc3MYFSABKAkSEAoIaG9zdF9waWQYFiABKA0SLgoIYWN0aXZpdHkYFyABKA4yHC5jbGF1ZGVfc2Vzc2lvbnMudjEuQWN0aXZpdHkSFwoPYWN0aXZpdHlfZGV0YWlsGBggASgJEjIKDmFjdGl2aXR5X3NpbmNlGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJmb3JlZ3JvdW5kX2NvbW1hbmQYGiABKAkSFwoPY29udmVyc2F0aW9uX2lkGBsgASgJEiEKGXByZXZpb3VzX2NvbnZlcnNhdGlvbl9pZHMYHCADKAkSNwoGbGFiZWxzGB0gAygLMicuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24uTGFiZWxzRW50cnkSLgoId29ya3RyZWUYHiABKAsyHC5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWUSMQoGbGltaXRzGB8gASgLMiEuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb25MaW1pdHMSMAoFdXNhZ2UYICABKAsyIS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzb3VyY2VVc2FnZRIbChNsb2dfZHJvcHBlZF9lbnRyaWVzGCEgASgEEhMKC2xpbWl0X2V2ZW50GCIgASgJGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZSKBAQoNU2Vzc2lvbkxpbWl0cxIYChBtYXhfbWVtb3J5X2J5dGVzGAEgASgEEjEKCG9uX2xpbWl0GAIgASgOMh8uY2xhdWRlX3Nlc3Npb25zLnYxLkxpbWl0QWN0aW9uEgwKBG5pY2UYAyABKAUSFQoNbWF4X2xvZ19ieXRlcxgEIAEoBCJ9Cg1SZXNvdXJjZVVzYWdlEhQKDG1lbW9yeV9ieXRlcxgBIAEoBBITCgtjcHVfcGVyY2VudBgCIAEoARIRCglwcm9jZXNzZXMYAyABKA0SLgoKc2FtcGxlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijgEKCFdvcmt0cmVlEgwKBHBhdGgYASABKAkSDgoGYnJhbmNoGAIgASgJEhIKCnJlcG9zaXRvcnkYAyABKAkSEwoLYmFzZV9jb21taXQYBCABKAkSEwoLdW5jb21taXR0ZWQYBSADKAkSFQoNY29tbWl0c19haGVhZBgGIAEoDRIPCgdwcmVzZW50GAcgASgIIn8KCExvZ0VudHJ5EgsKA3NlcRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgRraW5kGAMgASgOMiAuY2xhdWRlX3Nlc3Npb25zLnYxLkxvZ0VudHJ5S2luZBIMCgRkYXRhGAQgASgJKtIBCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhoKFlNFU1NJT05fU1RBVEVfU1RBUlRJTkcQARIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAhIYChRTRVNTSU9OX1NUQVRFX0VYSVRFRBADEhkKFVNFU1NJT05fU1RBVEVfU1RPUFBFRBAEEhgKFFNFU1NJT05fU1RBVEVfRkFJTEVEEAUSHQoZU0VTU0lPTl9TVEFURV9JTlRFUlJVUFRFRBAGKoMBCghBY3Rpdml0eRIYChRBQ1RJVklUWV9VTlNQRUNJRklFRBAAEhQKEEFDVElWSVRZX1dPUktJTkcQARIeChpBQ1RJVklUWV9XQUlUSU5HX0ZPUl9JTlBVVBACEhEKDUFDVElWSVRZX0lETEUQAxIUChBBQ1RJVklUWV9VTktOT1dOEAQqcwoLTGltaXRBY3Rpb24SHAoYTElNSVRfQUNUSU9OX1VOU1BFQ0lGSUVEEAASFQoRTElNSVRfQUNUSU9OX1dBUk4QARIVChFMSU1JVF9BQ1RJT05fU1RPUBACEhgKFExJTUlUX0FDVElPTl9SRVNUQVJUEAMqYwoMTG9nRW50cnlLaW5kEh4KGkxPR19FTlRSWV9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVTE9HX0VOVFJZX0tJTkRfT1VUUFVUEAESGAoUTE9HX0VOVFJZX0tJTkRfRVZFTlQQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiBjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbi5wcm90bxISY2xhdWRlX3Nlc3Npb25zLnYxIt0ICgdTZXNzaW9uEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLd29ya2luZ19kaXIYAyABKAkSDwoHY29tbWFuZBgEIAMoCRIvCgVzdGF0ZRgFIAEoDjIgLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uU3RhdGUSCwoDcGlkGAYgASgFEhYKCWV4aXRfY29kZRgHIAEoBUgAiAEBEhMKC2V4aXRfc2lnbmFsGAggASgJEi4KCmNyZWF0ZWRfYXQYCSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEiwKCGVuZGVkX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIQCghsb2dfcGF0aBgLIAEoCRIMCgRjb2xzGAwgASgNEgwKBHJvd3MYDSABKA0SFgoOZmFpbHVyZV9yZWFzb24YDiABKAkSLgoKc3RhcnRlZF9hdBgPIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbGFzdF9zZXEYECABKAQSEQoJbG9nX2Vycm9yGBEgASgJEhMKC2NsYXVkZV9jb2RlGBIgASgIEhgKEGF0dGFjaGVkX2NsaWVudHMYEyABKA0SFgoObG9nX2J5dGVzX2xvc3QYFCABKAQSEAoIbG9nX2xvc3MYFSABKAkSEAoIaG9zdF9waWQYFiABKA0SLgoIYWN0aXZpdHkYFyABKA4yHC5jbGF1ZGVfc2Vzc2lvbnMudjEuQWN0aXZpdHkSFwoPYWN0aXZpdHlfZGV0YWlsGBggASgJEjIKDmFjdGl2aXR5X3NpbmNlGBkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIaChJmb3JlZ3JvdW5kX2NvbW1hbmQYGiABKAkSFwoPY29udmVyc2F0aW9uX2lkGBsgASgJEiEKGXByZXZpb3VzX2NvbnZlcnNhdGlvbl9pZHMYHCADKAkSNwoGbGFiZWxzGB0gAygLMicuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24uTGFiZWxzRW50cnkSLgoId29ya3RyZWUYHiABKAsyHC5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWUSMQoGbGltaXRzGB8gASgLMiEuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb25MaW1pdHMSMAoFdXNhZ2UYICABKAsyIS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzb3VyY2VVc2FnZRIbChNsb2dfZHJvcHBlZF9lbnRyaWVzGCEgASgEEhMKC2xpbWl0X2V2ZW50GCIgASgJEjEKBm9yaWdpbhgjIAEoCzIhLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uT3JpZ2luGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCDAoKX2V4aXRfY29kZSJhCg1TZXNzaW9uT3JpZ2luEhIKCnNlc3Npb25faWQYASABKAkSEwoLc25hcHNob3RfaWQYAiABKAkSFwoPY29udmVyc2F0aW9uX2lkGAMgASgJEg4KBmNvbW1pdBgEIAEoCSKBAQoNU2Vzc2lvbkxpbWl0cxIYChBtYXhfbWVtb3J5X2J5dGVzGAEgASgEEjEKCG9uX2xpbWl0GAIgASgOMh8uY2xhdWRlX3Nlc3Npb25zLnYxLkxpbWl0QWN0aW9uEgwKBG5pY2UYAyABKAUSFQoNbWF4X2xvZ19ieXRlcxgEIAEoBCJ9Cg1SZXNvdXJjZVVzYWdlEhQKDG1lbW9yeV9ieXRlcxgBIAEoBBITCgtjcHVfcGVyY2VudBgCIAEoARIRCglwcm9jZXNzZXMYAyABKA0SLgoKc2FtcGxlZF9hdBgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijgEKCFdvcmt0cmVlEgwKBHBhdGgYASABKAkSDgoGYnJhbmNoGAIgASgJEhIKCnJlcG9zaXRvcnkYAyABKAkSEwoLYmFzZV9jb21taXQYBCABKAkSEwoLdW5jb21taXR0ZWQYBSADKAkSFQoNY29tbWl0c19haGVhZBgGIAEoDRIPCgdwcmVzZW50GAcgASgIIn8KCExvZ0VudHJ5EgsKA3NlcRgBIAEoBBIoCgR0aW1lGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgRraW5kGAMgASgOMiAuY2xhdWRlX3Nlc3Npb25zLnYxLkxvZ0VudHJ5S2luZBIMCgRkYXRhGAQgASgJKtIBCgxTZXNzaW9uU3RhdGUSHQoZU0VTU0lPTl9TVEFURV9VTlNQRUNJRklFRBAAEhoKFlNFU1NJT05fU1RBVEVfU1RBUlRJTkcQARIZChVTRVNTSU9OX1NUQVRFX1JVTk5JTkcQAhIYChRTRVNTSU9OX1NUQVRFX0VYSVRFRBADEhkKFVNFU1NJT05fU1RBVEVfU1RPUFBFRBAEEhgKFFNFU1NJT05fU1RBVEVfRkFJTEVEEAUSHQoZU0VTU0lPTl9TVEFURV9JTlRFUlJVUFRFRBAGKoMBCghBY3Rpdml0eRIYChRBQ1RJVklUWV9VTlNQRUNJRklFRBAAEhQKEEFDVElWSVRZX1dPUktJTkcQARIeChpBQ1RJVklUWV9XQUlUSU5HX0ZPUl9JTlBVVBACEhEKDUFDVElWSVRZX0lETEUQAxIUChBBQ1RJVklUWV9VTktOT1dOEAQqcwoLTGltaXRBY3Rpb24SHAoYTElNSVRfQUNUSU9OX1VOU1BFQ0lGSUVEEAASFQoRTElNSVRfQUNUSU9OX1dBUk4QARIVChFMSU1JVF9BQ1RJT05fU1RPUBACEhgKFExJTUlUX0FDVElPTl9SRVNUQVJUEAMqYwoMTG9nRW50cnlLaW5kEh4KGkxPR19FTlRSWV9LSU5EX1VOU1BFQ0lGSUVEEAASGQoVTE9HX0VOVFJZX0tJTkRfT1VUUFVUEAESGAoUTE9HX0VOVFJZX0tJTkRfRVZFTlQQAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Session is one terminal program run by the daemon in its own
@@ -283,6 +283,13 @@ export type Session = Message<"claude_sessions.v1.Session"> & {
    * @generated from field: string limit_event = 34;
    */
   limitEvent: string;
+
+  /**
+   * Where the session came from, when ForkSession or RestoreSnapshot made it.
+   *
+   * @generated from field: claude_sessions.v1.SessionOrigin origin = 35;
+   */
+  origin?: SessionOrigin | undefined;
 };
 
 /**
@@ -291,6 +298,51 @@ export type Session = Message<"claude_sessions.v1.Session"> & {
  */
 export const SessionSchema: GenMessage<Session> = /*@__PURE__*/
   messageDesc(file_claude_sessions_v1_session, 0);
+
+/**
+ * SessionOrigin is the session or snapshot a session was made from.
+ *
+ * @generated from message claude_sessions.v1.SessionOrigin
+ */
+export type SessionOrigin = Message<"claude_sessions.v1.SessionOrigin"> & {
+  /**
+   * The session it was forked from (ForkSession), or whose snapshot it was
+   * restored from (RestoreSnapshot).
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * RestoreSnapshot: the snapshot it was restored from; empty for a fork.
+   *
+   * @generated from field: string snapshot_id = 2;
+   */
+  snapshotId: string;
+
+  /**
+   * Claude Code: the conversation it branched from (claude --resume <it>
+   * --fork-session); empty when there was none to branch from.
+   *
+   * @generated from field: string conversation_id = 3;
+   */
+  conversationId: string;
+
+  /**
+   * The commit its worktree started from, uncommitted changes included; empty
+   * outside a git repository.
+   *
+   * @generated from field: string commit = 4;
+   */
+  commit: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.SessionOrigin.
+ * Use `create(SessionOriginSchema)` to create a new message.
+ */
+export const SessionOriginSchema: GenMessage<SessionOrigin> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session, 1);
 
 /**
  * SessionLimits bounds what a session may use.
@@ -334,7 +386,7 @@ export type SessionLimits = Message<"claude_sessions.v1.SessionLimits"> & {
  * Use `create(SessionLimitsSchema)` to create a new message.
  */
 export const SessionLimitsSchema: GenMessage<SessionLimits> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session, 1);
+  messageDesc(file_claude_sessions_v1_session, 2);
 
 /**
  * ResourceUsage is what a session's process tree uses.
@@ -376,7 +428,7 @@ export type ResourceUsage = Message<"claude_sessions.v1.ResourceUsage"> & {
  * Use `create(ResourceUsageSchema)` to create a new message.
  */
 export const ResourceUsageSchema: GenMessage<ResourceUsage> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session, 2);
+  messageDesc(file_claude_sessions_v1_session, 3);
 
 /**
  * Worktree is a git worktree the daemon made for a session, on a branch of
@@ -441,7 +493,7 @@ export type Worktree = Message<"claude_sessions.v1.Worktree"> & {
  * Use `create(WorktreeSchema)` to create a new message.
  */
 export const WorktreeSchema: GenMessage<Worktree> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session, 3);
+  messageDesc(file_claude_sessions_v1_session, 4);
 
 /**
  * LogEntry is one record of a session's log, exactly as stored in
@@ -486,7 +538,7 @@ export type LogEntry = Message<"claude_sessions.v1.LogEntry"> & {
  * Use `create(LogEntrySchema)` to create a new message.
  */
 export const LogEntrySchema: GenMessage<LogEntry> = /*@__PURE__*/
-  messageDesc(file_claude_sessions_v1_session, 4);
+  messageDesc(file_claude_sessions_v1_session, 5);
 
 /**
  * SessionState is where a session is in its life.

@@ -6,6 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import type { LimitAction, LogEntry, Session, SessionState } from "./session_pb.js";
 import { file_claude_sessions_v1_session } from "./session_pb.js";
+import type { Snapshot } from "./snapshot_pb.js";
+import { file_claude_sessions_v1_snapshot } from "./snapshot_pb.js";
 import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/session_service.proto.
  */
 export const file_claude_sessions_v1_session_service: GenFile = /*@__PURE__*/
-  fileDesc("CihjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbl9zZXJ2aWNlLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiyAMKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSEwoLd29ya2luZ19kaXIYASABKAkSDwoHY29tbWFuZBgCIAMoCRI9CgNlbnYYAyADKAsyMC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIMCgRuYW1lGAQgASgJEhEKBGNvbHMYBSABKA1IAIgBARIRCgRyb3dzGAYgASgNSAGIAQESQwoGbGFiZWxzGAcgAygLMjMuY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuTGFiZWxzRW50cnkSNQoId29ya3RyZWUYCCABKAsyIy5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWVSZXF1ZXN0Ei8KBmxpbWl0cxgJIAEoCzIfLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydExpbWl0cxoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBwoFX2NvbHNCBwoFX3Jvd3MivgEKC1N0YXJ0TGltaXRzEh0KEG1heF9tZW1vcnlfYnl0ZXMYASABKARIAIgBARIxCghvbl9saW1pdBgCIAEoDjIfLmNsYXVkZV9zZXNzaW9ucy52MS5MaW1pdEFjdGlvbhIRCgRuaWNlGAMgASgFSAGIAQESGgoNbWF4X2xvZ19ieXRlcxgEIAEoBEgCiAEBQhMKEV9tYXhfbWVtb3J5X2J5dGVzQgcKBV9uaWNlQhAKDl9tYXhfbG9nX2J5dGVzIi8KD1dvcmt0cmVlUmVxdWVzdBIOCgZicmFuY2gYASABKAkSDAoEYmFzZRgCIAEoCSJEChRTdGFydFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ilAEKE0xpc3RTZXNzaW9uc1JlcXVlc3QSMAoGc3RhdGVzGAEgAygOMiAuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb25TdGF0ZRIMCgRuYW1lGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAUgASgJIl4KFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi0KCHNlc3Npb25zGAEgAygLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIicKEUdldFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiQgoSR2V0U2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiJZChJTdG9wU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIvCgxncmFjZV9wZXJpb2QYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iQwoTU3RvcFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iTQoUUmVtb3ZlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpkZWxldGVfbG9nGAIgASgIEg0KBWZvcmNlGAMgASgIIkUKFVJlbW92ZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24izgEKFFJlc3VtZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSPgoDZW52GAIgAygLMjEuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0LkVudkVudHJ5EhEKBGNvbHMYAyABKA1IAIgBARIRCgRyb3dzGAQgASgNSAGIAQEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyJFChVSZXN1bWVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIjgKFFJlbmFtZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEbmFtZRgCIAEoCSJFChVSZW5hbWVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIqQBChNMYWJlbFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSPQoDc2V0GAIgAygLMjAuY2xhdWRlX3Nlc3Npb25zLnYxLkxhYmVsU2Vzc2lvblJlcXVlc3QuU2V0RW50cnkSDgoGcmVtb3ZlGAMgAygJGioKCFNldEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRAoUTGFiZWxTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIpQBChRBdHRhY2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCGZyb21fc2VxGAIgASgESAASDgoEdGFpbBgDIAEoBEgAEisKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEg4KBmZvbGxvdxgFIAEoCEIHCgVzdGFydCJfChVBdHRhY2hTZXNzaW9uUmVzcG9uc2USLQoHZW50cmllcxgBIAMoCzIcLmNsYXVkZV9zZXNzaW9ucy52MS5Mb2dFbnRyeRIXCg9kcm9wcGVkX2VudHJpZXMYAiABKAQi3QEKFUF0dGFjaFRlcm1pbmFsUmVxdWVzdBI4CgVzdGFydBgBIAEoCzInLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFN0YXJ0SAASDwoFaW5wdXQYAiABKAxIABIyCgZyZXNpemUYAyABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxTaXplSAASOgoGZGV0YWNoGAQgASgLMiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsRGV0YWNoSABCCQoHbWVzc2FnZSJsChNBdHRhY2hUZXJtaW5hbFN0YXJ0EhIKCnNlc3Npb25faWQYASABKAkSLgoEc2l6ZRgCIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbFNpemUSEQoJcmVhZF9vbmx5GAMgASgIIhYKFEF0dGFjaFRlcm1pbmFsRGV0YWNoIioKDFRlcm1pbmFsU2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0inQEKFkF0dGFjaFRlcm1pbmFsUmVzcG9uc2USNAoGc2NyZWVuGAEgASgLMiIuY2xhdWRlX3Nlc3Npb25zLnYxLlRlcm1pbmFsU2NyZWVuSAASEAoGb3V0cHV0GAIgASgMSAASMAoEZXhpdBgDIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbEV4aXRIAEIJCgdtZXNzYWdlIjoKDlRlcm1pbmFsU2NyZWVuEgwKBGRhdGEYASABKAwSDAoEY29scxgCIAEoDRIMCgRyb3dzGAMgASgNIjwKDFRlcm1pbmFsRXhpdBIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iTwoQU2VuZElucHV0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBGRhdGEYAiABKAxIABIOCgR0ZXh0GAMgASgJSABCBwoFaW5wdXQiKgoRU2VuZElucHV0UmVzcG9uc2USFQoNYnl0ZXNfd3JpdHRlbhgBIAEoDSJGChRSZXNpemVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDSJFChVSZXNpemVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk8KFENhcHR1cmVTY3JlZW5SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHZXNjYXBlcxgCIAEoCBISCgpzY3JvbGxiYWNrGAMgASgIImUKFUNhcHR1cmVTY3JlZW5SZXNwb25zZRIMCgR0ZXh0GAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDRIQCghjdXJzb3JfeBgEIAEoDRIQCghjdXJzb3JfeRgFIAEoDSIwChRXYXRjaFNlc3Npb25zUmVxdWVzdBIYChBpbmNsdWRlX2V4aXN0aW5nGAEgASgIIqoBChVXYXRjaFNlc3Npb25zUmVzcG9uc2USMgoEa2luZBgBIAEoDjIkLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uRXZlbnRLaW5kEiwKB3Nlc3Npb24YAiABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbhIWCg5za2lwcGVkX2V2ZW50cxgDIAEoBBIXCg9saXN0ZWRfc2Vzc2lvbnMYBCABKA0ibgoUUHJ1bmVTZXNzaW9uc1JlcXVlc3QSLQoKb2xkZXJfdGhhbhgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIPCgdkcnlfcnVuGAMgASgIIoQBChVQcnVuZVNlc3Npb25zUmVzcG9uc2USKwoGcHJ1bmVkGAEgAygLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SKwoEa2VwdBgCIAMoCzIdLmNsYXVkZV9zZXNzaW9ucy52MS5QcnVuZUtlcHQSEQoJbG9nX2J5dGVzGAMgASgEIkkKCVBydW5lS2VwdBIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SDgoGcmVhc29uGAIgASgJKsoCChBTZXNzaW9uRXZlbnRLaW5kEiIKHlNFU1NJT05fRVZFTlRfS0lORF9VTlNQRUNJRklFRBAAEh8KG1NFU1NJT05fRVZFTlRfS0lORF9FWElTVElORxABEh4KGlNFU1NJT05fRVZFTlRfS0lORF9TVEFSVEVEEAISJAogU0VTU0lPTl9FVkVOVF9LSU5EX1NUQVRFX0NIQU5HRUQQAxIdChlTRVNTSU9OX0VWRU5UX0tJTkRfRVhJVEVEEAQSHgoaU0VTU0lPTl9FVkVOVF9LSU5EX1JFTU9WRUQQBRIdChlTRVNTSU9OX0VWRU5UX0tJTkRfUkVTWU5DEAYSJwojU0VTU0lPTl9FVkVOVF9LSU5EX0FDVElWSVRZX0NIQU5HRUQQBxIkCiBTRVNTSU9OX0VWRU5UX0tJTkRfTElNSVRfUkVBQ0hFRBAIMvELCg5TZXNzaW9uU2VydmljZRJhCgxTdGFydFNlc3Npb24SJy5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydFNlc3Npb25SZXNwb25zZRJhCgxMaXN0U2Vzc2lvbnMSJy5jbGF1ZGVfc2Vzc2lvbnMudjEuTGlzdFNlc3Npb25zUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U2Vzc2lvbnNSZXNwb25zZRJbCgpHZXRTZXNzaW9uEiUuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNlc3Npb25SZXF1ZXN0GiYuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNlc3Npb25SZXNwb25zZRJeCgtTdG9wU2Vzc2lvbhImLmNsYXVkZV9zZXNzaW9ucy52MS5TdG9wU2Vzc2lvblJlcXVlc3QaJy5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RvcFNlc3Npb25SZXNwb25zZRJkCg1SZW1vdmVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNlc3Npb25SZXNwb25zZRJkCg1SZXN1bWVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXNwb25zZRJkCg1SZW5hbWVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlbmFtZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlbmFtZVNlc3Npb25SZXNwb25zZRJhCgxMYWJlbFNlc3Npb24SJy5jbGF1ZGVfc2Vzc2lvbnMudjEuTGFiZWxTZXNzaW9uUmVxdWVzdBooLmNsYXVkZV9zZXNzaW9ucy52MS5MYWJlbFNlc3Npb25SZXNwb25zZRJmCg1BdHRhY2hTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFNlc3Npb25SZXNwb25zZTABEmsKDkF0dGFjaFRlcm1pbmFsEikuY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsUmVxdWVzdBoqLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFJlc3BvbnNlKAEwARJYCglTZW5kSW5wdXQSJC5jbGF1ZGVfc2Vzc2lvbnMudjEuU2VuZElucHV0UmVxdWVzdBolLmNsYXVkZV9zZXNzaW9ucy52MS5TZW5kSW5wdXRSZXNwb25zZRJkCg1SZXNpemVTZXNzaW9uEiguY2xhdWRlX3Nlc3Npb25zLnYxLlJlc2l6ZVNlc3Npb25SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc2l6ZVNlc3Npb25SZXNwb25zZRJkCg1DYXB0dXJlU2NyZWVuEiguY2xhdWRlX3Nlc3Npb25zLnYxLkNhcHR1cmVTY3JlZW5SZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLkNhcHR1cmVTY3JlZW5SZXNwb25zZRJmCg1XYXRjaFNlc3Npb25zEiguY2xhdWRlX3Nlc3Npb25zLnYxLldhdGNoU2Vzc2lvbnNSZXF1ZXN0GikuY2xhdWRlX3Nlc3Npb25zLnYxLldhdGNoU2Vzc2lvbnNSZXNwb25zZTABEmQKDVBydW5lU2Vzc2lvbnMSKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUHJ1bmVTZXNzaW9uc1JlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUHJ1bmVTZXNzaW9uc1Jlc3BvbnNlYgZwcm90bzM", [file_claude_sessions_v1_session, file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CihjbGF1ZGVfc2Vzc2lvbnMvdjEvc2Vzc2lvbl9zZXJ2aWNlLnByb3RvEhJjbGF1ZGVfc2Vzc2lvbnMudjEiyAMKE1N0YXJ0U2Vzc2lvblJlcXVlc3QSEwoLd29ya2luZ19kaXIYASABKAkSDwoHY29tbWFuZBgCIAMoCRI9CgNlbnYYAyADKAsyMC5jbGF1ZGVfc2Vzc2lvbnMudjEuU3RhcnRTZXNzaW9uUmVxdWVzdC5FbnZFbnRyeRIMCgRuYW1lGAQgASgJEhEKBGNvbHMYBSABKA1IAIgBARIRCgRyb3dzGAYgASgNSAGIAQESQwoGbGFiZWxzGAcgAygLMjMuY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlcXVlc3QuTGFiZWxzRW50cnkSNQoId29ya3RyZWUYCCABKAsyIy5jbGF1ZGVfc2Vzc2lvbnMudjEuV29ya3RyZWVSZXF1ZXN0Ei8KBmxpbWl0cxgJIAEoCzIfLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydExpbWl0cxoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBwoFX2NvbHNCBwoFX3Jvd3MivgEKC1N0YXJ0TGltaXRzEh0KEG1heF9tZW1vcnlfYnl0ZXMYASABKARIAIgBARIxCghvbl9saW1pdBgCIAEoDjIfLmNsYXVkZV9zZXNzaW9ucy52MS5MaW1pdEFjdGlvbhIRCgRuaWNlGAMgASgFSAGIAQESGgoNbWF4X2xvZ19ieXRlcxgEIAEoBEgCiAEBQhMKEV9tYXhfbWVtb3J5X2J5dGVzQgcKBV9uaWNlQhAKDl9tYXhfbG9nX2J5dGVzIi8KD1dvcmt0cmVlUmVxdWVzdBIOCgZicmFuY2gYASABKAkSDAoEYmFzZRgCIAEoCSJEChRTdGFydFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ilAEKE0xpc3RTZXNzaW9uc1JlcXVlc3QSMAoGc3RhdGVzGAEgAygOMiAuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb25TdGF0ZRIMCgRuYW1lGAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJEhYKDmxhYmVsX3NlbGVjdG9yGAUgASgJIl4KFExpc3RTZXNzaW9uc1Jlc3BvbnNlEi0KCHNlc3Npb25zGAEgAygLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIicKEUdldFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkiQgoSR2V0U2Vzc2lvblJlc3BvbnNlEiwKB3Nlc3Npb24YASABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbiJZChJTdG9wU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIvCgxncmFjZV9wZXJpb2QYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24iQwoTU3RvcFNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iTQoUUmVtb3ZlU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRISCgpkZWxldGVfbG9nGAIgASgIEg0KBWZvcmNlGAMgASgIIkUKFVJlbW92ZVNlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24izgEKFFJlc3VtZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSPgoDZW52GAIgAygLMjEuY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3VtZVNlc3Npb25SZXF1ZXN0LkVudkVudHJ5EhEKBGNvbHMYAyABKA1IAIgBARIRCgRyb3dzGAQgASgNSAGIAQEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyJFChVSZXN1bWVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIjgKFFJlbmFtZVNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDAoEbmFtZRgCIAEoCSJFChVSZW5hbWVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIqQBChNMYWJlbFNlc3Npb25SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSPQoDc2V0GAIgAygLMjAuY2xhdWRlX3Nlc3Npb25zLnYxLkxhYmVsU2Vzc2lvblJlcXVlc3QuU2V0RW50cnkSDgoGcmVtb3ZlGAMgAygJGioKCFNldEVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiRAoUTGFiZWxTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIpQBChRBdHRhY2hTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEhIKCGZyb21fc2VxGAIgASgESAASDgoEdGFpbBgDIAEoBEgAEisKBXNpbmNlGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEgAEg4KBmZvbGxvdxgFIAEoCEIHCgVzdGFydCJfChVBdHRhY2hTZXNzaW9uUmVzcG9uc2USLQoHZW50cmllcxgBIAMoCzIcLmNsYXVkZV9zZXNzaW9ucy52MS5Mb2dFbnRyeRIXCg9kcm9wcGVkX2VudHJpZXMYAiABKAQi3QEKFUF0dGFjaFRlcm1pbmFsUmVxdWVzdBI4CgVzdGFydBgBIAEoCzInLmNsYXVkZV9zZXNzaW9ucy52MS5BdHRhY2hUZXJtaW5hbFN0YXJ0SAASDwoFaW5wdXQYAiABKAxIABIyCgZyZXNpemUYAyABKAsyIC5jbGF1ZGVfc2Vzc2lvbnMudjEuVGVybWluYWxTaXplSAASOgoGZGV0YWNoGAQgASgLMiguY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsRGV0YWNoSABCCQoHbWVzc2FnZSJsChNBdHRhY2hUZXJtaW5hbFN0YXJ0EhIKCnNlc3Npb25faWQYASABKAkSLgoEc2l6ZRgCIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbFNpemUSEQoJcmVhZF9vbmx5GAMgASgIIhYKFEF0dGFjaFRlcm1pbmFsRGV0YWNoIioKDFRlcm1pbmFsU2l6ZRIMCgRjb2xzGAEgASgNEgwKBHJvd3MYAiABKA0inQEKFkF0dGFjaFRlcm1pbmFsUmVzcG9uc2USNAoGc2NyZWVuGAEgASgLMiIuY2xhdWRlX3Nlc3Npb25zLnYxLlRlcm1pbmFsU2NyZWVuSAASEAoGb3V0cHV0GAIgASgMSAASMAoEZXhpdBgDIAEoCzIgLmNsYXVkZV9zZXNzaW9ucy52MS5UZXJtaW5hbEV4aXRIAEIJCgdtZXNzYWdlIjoKDlRlcm1pbmFsU2NyZWVuEgwKBGRhdGEYASABKAwSDAoEY29scxgCIAEoDRIMCgRyb3dzGAMgASgNIjwKDFRlcm1pbmFsRXhpdBIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24iTwoQU2VuZElucHV0UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEg4KBGRhdGEYAiABKAxIABIOCgR0ZXh0GAMgASgJSABCBwoFaW5wdXQiKgoRU2VuZElucHV0UmVzcG9uc2USFQoNYnl0ZXNfd3JpdHRlbhgBIAEoDSJGChRSZXNpemVTZXNzaW9uUmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDSJFChVSZXNpemVTZXNzaW9uUmVzcG9uc2USLAoHc2Vzc2lvbhgBIAEoCzIbLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uIk8KFENhcHR1cmVTY3JlZW5SZXF1ZXN0EhIKCnNlc3Npb25faWQYASABKAkSDwoHZXNjYXBlcxgCIAEoCBISCgpzY3JvbGxiYWNrGAMgASgIImUKFUNhcHR1cmVTY3JlZW5SZXNwb25zZRIMCgR0ZXh0GAEgASgJEgwKBGNvbHMYAiABKA0SDAoEcm93cxgDIAEoDRIQCghjdXJzb3JfeBgEIAEoDRIQCghjdXJzb3JfeRgFIAEoDSIwChRXYXRjaFNlc3Npb25zUmVxdWVzdBIYChBpbmNsdWRlX2V4aXN0aW5nGAEgASgIIqoBChVXYXRjaFNlc3Npb25zUmVzcG9uc2USMgoEa2luZBgBIAEoDjIkLmNsYXVkZV9zZXNzaW9ucy52MS5TZXNzaW9uRXZlbnRLaW5kEiwKB3Nlc3Npb24YAiABKAsyGy5jbGF1ZGVfc2Vzc2lvbnMudjEuU2Vzc2lvbhIWCg5za2lwcGVkX2V2ZW50cxgDIAEoBBIXCg9saXN0ZWRfc2Vzc2lvbnMYBCABKA0ibgoUUHJ1bmVTZXNzaW9uc1JlcXVlc3QSLQoKb2xkZXJfdGhhbhgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbhIWCg5sYWJlbF9zZWxlY3RvchgCIAEoCRIPCgdkcnlfcnVuGAMgASgIIoQBChVQcnVuZVNlc3Npb25zUmVzcG9uc2USKwoGcHJ1bmVkGAEgAygLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SKwoEa2VwdBgCIAMoCzIdLmNsYXVkZV9zZXNzaW9ucy52MS5QcnVuZUtlcHQSEQoJbG9nX2J5dGVzGAMgASgEIkkKCVBydW5lS2VwdBIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24SDgoGcmVhc29uGAIgASgJItsCChJGb3JrU2Vzc2lvblJlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEkIKBmxhYmVscxgDIAMoCzIyLmNsYXVkZV9zZXNzaW9ucy52MS5Gb3JrU2Vzc2lvblJlcXVlc3QuTGFiZWxzRW50cnkSDgoGYnJhbmNoGAQgASgJEjwKA2VudhgFIAMoCzIvLmNsYXVkZV9zZXNzaW9ucy52MS5Gb3JrU2Vzc2lvblJlcXVlc3QuRW52RW50cnkSEQoEY29scxgGIAEoDUgAiAEBEhEKBHJvd3MYByABKA1IAYgBARotCgtMYWJlbHNFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBGioKCEVudkVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAFCBwoFX2NvbHNCBwoFX3Jvd3MiQwoTRm9ya1Nlc3Npb25SZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24ipgEKFUNyZWF0ZVNuYXBzaG90UmVxdWVzdBISCgpzZXNzaW9uX2lkGAEgASgJEgwKBG5hbWUYAiABKAkSPwoDZW52GAMgAygLMjIuY2xhdWRlX3Nlc3Npb25zLnYxLkNyZWF0ZVNuYXBzaG90UmVxdWVzdC5FbnZFbnRyeRoqCghFbnZFbnRyeRILCgNrZXkYASABKAkSDQoFdmFsdWUYAiABKAk6AjgBIkgKFkNyZWF0ZVNuYXBzaG90UmVzcG9uc2USLgoIc25hcHNob3QYASABKAsyHC5jbGF1ZGVfc2Vzc2lvbnMudjEuU25hcHNob3QiKgoUTGlzdFNuYXBzaG90c1JlcXVlc3QSEgoKc2Vzc2lvbl9pZBgBIAEoCSJIChVMaXN0U25hcHNob3RzUmVzcG9uc2USLwoJc25hcHNob3RzGAEgAygLMhwuY2xhdWRlX3Nlc3Npb25zLnYxLlNuYXBzaG90IikKEkdldFNuYXBzaG90UmVxdWVzdBITCgtzbmFwc2hvdF9pZBgBIAEoCSJbChNHZXRTbmFwc2hvdFJlc3BvbnNlEi4KCHNuYXBzaG90GAEgASgLMhwuY2xhdWRlX3Nlc3Npb25zLnYxLlNuYXBzaG90EhQKDHNjcmVlbl9mcmFtZRgCIAEoCSIsChVSZW1vdmVTbmFwc2hvdFJlcXVlc3QSEwoLc25hcHNob3RfaWQYASABKAkiSAoWUmVtb3ZlU25hcHNob3RSZXNwb25zZRIuCghzbmFwc2hvdBgBIAEoCzIcLmNsYXVkZV9zZXNzaW9ucy52MS5TbmFwc2hvdCLoAgoWUmVzdG9yZVNuYXBzaG90UmVxdWVzdBITCgtzbmFwc2hvdF9pZBgBIAEoCRIMCgRuYW1lGAIgASgJEkYKBmxhYmVscxgDIAMoCzI2LmNsYXVkZV9zZXNzaW9ucy52MS5SZXN0b3JlU25hcHNob3RSZXF1ZXN0LkxhYmVsc0VudHJ5Eg4KBmJyYW5jaBgEIAEoCRJACgNlbnYYBSADKAsyMy5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdG9yZVNuYXBzaG90UmVxdWVzdC5FbnZFbnRyeRIRCgRjb2xzGAYgASgNSACIAQESEQoEcm93cxgHIAEoDUgBiAEBGi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEaKgoIRW52RW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4AUIHCgVfY29sc0IHCgVfcm93cyJHChdSZXN0b3JlU25hcHNob3RSZXNwb25zZRIsCgdzZXNzaW9uGAEgASgLMhsuY2xhdWRlX3Nlc3Npb25zLnYxLlNlc3Npb24qygIKEFNlc3Npb25FdmVudEtpbmQSIgoeU0VTU0lPTl9FVkVOVF9LSU5EX1VOU1BFQ0lGSUVEEAASHwobU0VTU0lPTl9FVkVOVF9LSU5EX0VYSVNUSU5HEAESHgoaU0VTU0lPTl9FVkVOVF9LSU5EX1NUQVJURUQQAhIkCiBTRVNTSU9OX0VWRU5UX0tJTkRfU1RBVEVfQ0hBTkdFRBADEh0KGVNFU1NJT05fRVZFTlRfS0lORF9FWElURUQQBBIeChpTRVNTSU9OX0VWRU5UX0tJTkRfUkVNT1ZFRBAFEh0KGVNFU1NJT05fRVZFTlRfS0lORF9SRVNZTkMQBhInCiNTRVNTSU9OX0VWRU5UX0tJTkRfQUNUSVZJVFlfQ0hBTkdFRBAHEiQKIFNFU1NJT05fRVZFTlRfS0lORF9MSU1JVF9SRUFDSEVEEAgy1RAKDlNlc3Npb25TZXJ2aWNlEmEKDFN0YXJ0U2Vzc2lvbhInLmNsYXVkZV9zZXNzaW9ucy52MS5TdGFydFNlc3Npb25SZXF1ZXN0GiguY2xhdWRlX3Nlc3Npb25zLnYxLlN0YXJ0U2Vzc2lvblJlc3BvbnNlEmEKDExpc3RTZXNzaW9ucxInLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U2Vzc2lvbnNSZXF1ZXN0GiguY2xhdWRlX3Nlc3Npb25zLnYxLkxpc3RTZXNzaW9uc1Jlc3BvbnNlElsKCkdldFNlc3Npb24SJS5jbGF1ZGVfc2Vzc2lvbnMudjEuR2V0U2Vzc2lvblJlcXVlc3QaJi5jbGF1ZGVfc2Vzc2lvbnMudjEuR2V0U2Vzc2lvblJlc3BvbnNlEl4KC1N0b3BTZXNzaW9uEiYuY2xhdWRlX3Nlc3Npb25zLnYxLlN0b3BTZXNzaW9uUmVxdWVzdBonLmNsYXVkZV9zZXNzaW9ucy52MS5TdG9wU2Vzc2lvblJlc3BvbnNlEmQKDVJlbW92ZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVtb3ZlU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVtb3ZlU2Vzc2lvblJlc3BvbnNlEmQKDVJlc3VtZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdW1lU2Vzc2lvblJlc3BvbnNlEmQKDVJlbmFtZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVuYW1lU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVuYW1lU2Vzc2lvblJlc3BvbnNlEmEKDExhYmVsU2Vzc2lvbhInLmNsYXVkZV9zZXNzaW9ucy52MS5MYWJlbFNlc3Npb25SZXF1ZXN0GiguY2xhdWRlX3Nlc3Npb25zLnYxLkxhYmVsU2Vzc2lvblJlc3BvbnNlEmYKDUF0dGFjaFNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoU2Vzc2lvblJlc3BvbnNlMAESawoOQXR0YWNoVGVybWluYWwSKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQXR0YWNoVGVybWluYWxSZXF1ZXN0GiouY2xhdWRlX3Nlc3Npb25zLnYxLkF0dGFjaFRlcm1pbmFsUmVzcG9uc2UoATABElgKCVNlbmRJbnB1dBIkLmNsYXVkZV9zZXNzaW9ucy52MS5TZW5kSW5wdXRSZXF1ZXN0GiUuY2xhdWRlX3Nlc3Npb25zLnYxLlNlbmRJbnB1dFJlc3BvbnNlEmQKDVJlc2l6ZVNlc3Npb24SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzaXplU2Vzc2lvblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzaXplU2Vzc2lvblJlc3BvbnNlEmQKDUNhcHR1cmVTY3JlZW4SKC5jbGF1ZGVfc2Vzc2lvbnMudjEuQ2FwdHVyZVNjcmVlblJlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQ2FwdHVyZVNjcmVlblJlc3BvbnNlEmYKDVdhdGNoU2Vzc2lvbnMSKC5jbGF1ZGVfc2Vzc2lvbnMudjEuV2F0Y2hTZXNzaW9uc1JlcXVlc3QaKS5jbGF1ZGVfc2Vzc2lvbnMudjEuV2F0Y2hTZXNzaW9uc1Jlc3BvbnNlMAESZAoNUHJ1bmVTZXNzaW9ucxIoLmNsYXVkZV9zZXNzaW9ucy52MS5QcnVuZVNlc3Npb25zUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5QcnVuZVNlc3Npb25zUmVzcG9uc2USXgoLRm9ya1Nlc3Npb24SJi5jbGF1ZGVfc2Vzc2lvbnMudjEuRm9ya1Nlc3Npb25SZXF1ZXN0GicuY2xhdWRlX3Nlc3Npb25zLnYxLkZvcmtTZXNzaW9uUmVzcG9uc2USZwoOQ3JlYXRlU25hcHNob3QSKS5jbGF1ZGVfc2Vzc2lvbnMudjEuQ3JlYXRlU25hcHNob3RSZXF1ZXN0GiouY2xhdWRlX3Nlc3Npb25zLnYxLkNyZWF0ZVNuYXBzaG90UmVzcG9uc2USZAoNTGlzdFNuYXBzaG90cxIoLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U25hcHNob3RzUmVxdWVzdBopLmNsYXVkZV9zZXNzaW9ucy52MS5MaXN0U25hcHNob3RzUmVzcG9uc2USXgoLR2V0U25hcHNob3QSJi5jbGF1ZGVfc2Vzc2lvbnMudjEuR2V0U25hcHNob3RSZXF1ZXN0GicuY2xhdWRlX3Nlc3Npb25zLnYxLkdldFNuYXBzaG90UmVzcG9uc2USZwoOUmVtb3ZlU25hcHNob3QSKS5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVtb3ZlU25hcHNob3RSZXF1ZXN0GiouY2xhdWRlX3Nlc3Npb25zLnYxLlJlbW92ZVNuYXBzaG90UmVzcG9uc2USagoPUmVzdG9yZVNuYXBzaG90EiouY2xhdWRlX3Nlc3Npb25zLnYxLlJlc3RvcmVTbmFwc2hvdFJlcXVlc3QaKy5jbGF1ZGVfc2Vzc2lvbnMudjEuUmVzdG9yZVNuYXBzaG90UmVzcG9uc2ViBnByb3RvMw", [file_claude_sessions_v1_session, file_claude_sessions_v1_snapshot, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * StartSessionRequest describes the program to run.
@@ -1317,6 +1319,371 @@ export const PruneKeptSchema: GenMessage<PruneKept> = /*@__PURE__*/
   messageDesc(file_claude_sessions_v1_session_service, 37);
 
 /**
+ * ForkSessionRequest names the session to fork and what the fork gets.
+ *
+ * @generated from message claude_sessions.v1.ForkSessionRequest
+ */
+export type ForkSessionRequest = Message<"claude_sessions.v1.ForkSessionRequest"> & {
+  /**
+   * Full id, unique prefix (>= 4 characters) or name.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * The new session's name (optional, unique).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The new session's labels; empty means the source's.
+   *
+   * @generated from field: map<string, string> labels = 3;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * The new branch. Empty means claude-sessions/<name>, else
+   * claude-sessions/<first 8 of the new id>.
+   *
+   * @generated from field: string branch = 4;
+   */
+  branch: string;
+
+  /**
+   * The program's environment, as in StartSessionRequest. Empty means the
+   * daemon's own (Claude Code's transcripts are found in its HOME).
+   *
+   * @generated from field: map<string, string> env = 5;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * The terminal width; unset means the source's.
+   *
+   * @generated from field: optional uint32 cols = 6;
+   */
+  cols?: number | undefined;
+
+  /**
+   * The terminal height; unset means the source's.
+   *
+   * @generated from field: optional uint32 rows = 7;
+   */
+  rows?: number | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.ForkSessionRequest.
+ * Use `create(ForkSessionRequestSchema)` to create a new message.
+ */
+export const ForkSessionRequestSchema: GenMessage<ForkSessionRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 38);
+
+/**
+ * ForkSessionResponse carries the new session.
+ *
+ * @generated from message claude_sessions.v1.ForkSessionResponse
+ */
+export type ForkSessionResponse = Message<"claude_sessions.v1.ForkSessionResponse"> & {
+  /**
+   * The new session, RUNNING; origin names the source.
+   *
+   * @generated from field: claude_sessions.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.ForkSessionResponse.
+ * Use `create(ForkSessionResponseSchema)` to create a new message.
+ */
+export const ForkSessionResponseSchema: GenMessage<ForkSessionResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 39);
+
+/**
+ * CreateSnapshotRequest names the session and the snapshot.
+ *
+ * @generated from message claude_sessions.v1.CreateSnapshotRequest
+ */
+export type CreateSnapshotRequest = Message<"claude_sessions.v1.CreateSnapshotRequest"> & {
+  /**
+   * Full id, unique prefix (>= 4 characters) or name.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+
+  /**
+   * An optional unique name for the snapshot.
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The environment whose HOME (or CLAUDE_CONFIG_DIR) holds Claude Code's
+   * transcripts. Empty means the daemon's own.
+   *
+   * @generated from field: map<string, string> env = 3;
+   */
+  env: { [key: string]: string };
+};
+
+/**
+ * Describes the message claude_sessions.v1.CreateSnapshotRequest.
+ * Use `create(CreateSnapshotRequestSchema)` to create a new message.
+ */
+export const CreateSnapshotRequestSchema: GenMessage<CreateSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 40);
+
+/**
+ * CreateSnapshotResponse carries the new snapshot.
+ *
+ * @generated from message claude_sessions.v1.CreateSnapshotResponse
+ */
+export type CreateSnapshotResponse = Message<"claude_sessions.v1.CreateSnapshotResponse"> & {
+  /**
+   * The snapshot taken.
+   *
+   * @generated from field: claude_sessions.v1.Snapshot snapshot = 1;
+   */
+  snapshot?: Snapshot | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.CreateSnapshotResponse.
+ * Use `create(CreateSnapshotResponseSchema)` to create a new message.
+ */
+export const CreateSnapshotResponseSchema: GenMessage<CreateSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 41);
+
+/**
+ * ListSnapshotsRequest filters the list.
+ *
+ * @generated from message claude_sessions.v1.ListSnapshotsRequest
+ */
+export type ListSnapshotsRequest = Message<"claude_sessions.v1.ListSnapshotsRequest"> & {
+  /**
+   * Only the snapshots of this session: full id, unique prefix or name of a
+   * session the daemon knows, or the full id of one removed since. Empty
+   * means every snapshot.
+   *
+   * @generated from field: string session_id = 1;
+   */
+  sessionId: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.ListSnapshotsRequest.
+ * Use `create(ListSnapshotsRequestSchema)` to create a new message.
+ */
+export const ListSnapshotsRequestSchema: GenMessage<ListSnapshotsRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 42);
+
+/**
+ * ListSnapshotsResponse is the list, oldest first, screens left out.
+ *
+ * @generated from message claude_sessions.v1.ListSnapshotsResponse
+ */
+export type ListSnapshotsResponse = Message<"claude_sessions.v1.ListSnapshotsResponse"> & {
+  /**
+   * The snapshots.
+   *
+   * @generated from field: repeated claude_sessions.v1.Snapshot snapshots = 1;
+   */
+  snapshots: Snapshot[];
+};
+
+/**
+ * Describes the message claude_sessions.v1.ListSnapshotsResponse.
+ * Use `create(ListSnapshotsResponseSchema)` to create a new message.
+ */
+export const ListSnapshotsResponseSchema: GenMessage<ListSnapshotsResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 43);
+
+/**
+ * GetSnapshotRequest names a snapshot.
+ *
+ * @generated from message claude_sessions.v1.GetSnapshotRequest
+ */
+export type GetSnapshotRequest = Message<"claude_sessions.v1.GetSnapshotRequest"> & {
+  /**
+   * Full id, unique prefix (>= 4 characters) or name.
+   *
+   * @generated from field: string snapshot_id = 1;
+   */
+  snapshotId: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.GetSnapshotRequest.
+ * Use `create(GetSnapshotRequestSchema)` to create a new message.
+ */
+export const GetSnapshotRequestSchema: GenMessage<GetSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 44);
+
+/**
+ * GetSnapshotResponse is the snapshot, with its screen.
+ *
+ * @generated from message claude_sessions.v1.GetSnapshotResponse
+ */
+export type GetSnapshotResponse = Message<"claude_sessions.v1.GetSnapshotResponse"> & {
+  /**
+   * The snapshot.
+   *
+   * @generated from field: claude_sessions.v1.Snapshot snapshot = 1;
+   */
+  snapshot?: Snapshot | undefined;
+
+  /**
+   * The escape sequences that draw the screen on a fresh terminal of the
+   * snapshot's size.
+   *
+   * @generated from field: string screen_frame = 2;
+   */
+  screenFrame: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.GetSnapshotResponse.
+ * Use `create(GetSnapshotResponseSchema)` to create a new message.
+ */
+export const GetSnapshotResponseSchema: GenMessage<GetSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 45);
+
+/**
+ * RemoveSnapshotRequest names the snapshot to forget.
+ *
+ * @generated from message claude_sessions.v1.RemoveSnapshotRequest
+ */
+export type RemoveSnapshotRequest = Message<"claude_sessions.v1.RemoveSnapshotRequest"> & {
+  /**
+   * Full id, unique prefix (>= 4 characters) or name.
+   *
+   * @generated from field: string snapshot_id = 1;
+   */
+  snapshotId: string;
+};
+
+/**
+ * Describes the message claude_sessions.v1.RemoveSnapshotRequest.
+ * Use `create(RemoveSnapshotRequestSchema)` to create a new message.
+ */
+export const RemoveSnapshotRequestSchema: GenMessage<RemoveSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 46);
+
+/**
+ * RemoveSnapshotResponse carries the snapshot as it was.
+ *
+ * @generated from message claude_sessions.v1.RemoveSnapshotResponse
+ */
+export type RemoveSnapshotResponse = Message<"claude_sessions.v1.RemoveSnapshotResponse"> & {
+  /**
+   * The snapshot as it was.
+   *
+   * @generated from field: claude_sessions.v1.Snapshot snapshot = 1;
+   */
+  snapshot?: Snapshot | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.RemoveSnapshotResponse.
+ * Use `create(RemoveSnapshotResponseSchema)` to create a new message.
+ */
+export const RemoveSnapshotResponseSchema: GenMessage<RemoveSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 47);
+
+/**
+ * RestoreSnapshotRequest names the snapshot and what the new session gets.
+ *
+ * @generated from message claude_sessions.v1.RestoreSnapshotRequest
+ */
+export type RestoreSnapshotRequest = Message<"claude_sessions.v1.RestoreSnapshotRequest"> & {
+  /**
+   * Full id, unique prefix (>= 4 characters) or name.
+   *
+   * @generated from field: string snapshot_id = 1;
+   */
+  snapshotId: string;
+
+  /**
+   * The new session's name (optional, unique).
+   *
+   * @generated from field: string name = 2;
+   */
+  name: string;
+
+  /**
+   * The new session's labels; empty means the snapshot's.
+   *
+   * @generated from field: map<string, string> labels = 3;
+   */
+  labels: { [key: string]: string };
+
+  /**
+   * The new branch. Empty means claude-sessions/<name>, else
+   * claude-sessions/<first 8 of the new id>.
+   *
+   * @generated from field: string branch = 4;
+   */
+  branch: string;
+
+  /**
+   * The program's environment, as in StartSessionRequest. Empty means the
+   * daemon's own.
+   *
+   * @generated from field: map<string, string> env = 5;
+   */
+  env: { [key: string]: string };
+
+  /**
+   * The terminal width; unset means the snapshot's.
+   *
+   * @generated from field: optional uint32 cols = 6;
+   */
+  cols?: number | undefined;
+
+  /**
+   * The terminal height; unset means the snapshot's.
+   *
+   * @generated from field: optional uint32 rows = 7;
+   */
+  rows?: number | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.RestoreSnapshotRequest.
+ * Use `create(RestoreSnapshotRequestSchema)` to create a new message.
+ */
+export const RestoreSnapshotRequestSchema: GenMessage<RestoreSnapshotRequest> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 48);
+
+/**
+ * RestoreSnapshotResponse carries the new session.
+ *
+ * @generated from message claude_sessions.v1.RestoreSnapshotResponse
+ */
+export type RestoreSnapshotResponse = Message<"claude_sessions.v1.RestoreSnapshotResponse"> & {
+  /**
+   * The new session, RUNNING; origin names the snapshot.
+   *
+   * @generated from field: claude_sessions.v1.Session session = 1;
+   */
+  session?: Session | undefined;
+};
+
+/**
+ * Describes the message claude_sessions.v1.RestoreSnapshotResponse.
+ * Use `create(RestoreSnapshotResponseSchema)` to create a new message.
+ */
+export const RestoreSnapshotResponseSchema: GenMessage<RestoreSnapshotResponse> = /*@__PURE__*/
+  messageDesc(file_claude_sessions_v1_session_service, 49);
+
+/**
  * SessionEventKind says what happened to a session.
  *
  * @generated from enum claude_sessions.v1.SessionEventKind
@@ -1592,6 +1959,84 @@ export const SessionService: GenService<{
     methodKind: "unary";
     input: typeof PruneSessionsRequestSchema;
     output: typeof PruneSessionsResponseSchema;
+  },
+  /**
+   * ForkSession starts a new session that branches off another: in a new git
+   * worktree on a new branch that starts at the source's HEAD with the
+   * source's uncommitted changes (untracked files too) carried over as
+   * uncommitted; Claude Code continues the source's current conversation in a
+   * new branch of it (claude --resume <conversation> --fork-session
+   * --session-id <new id>), any other program runs the same command there.
+   * Outside a git repository the fork runs in the source's directory. The
+   * source may be running or ended, and is not touched.
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.ForkSession
+   */
+  forkSession: {
+    methodKind: "unary";
+    input: typeof ForkSessionRequestSchema;
+    output: typeof ForkSessionResponseSchema;
+  },
+  /**
+   * CreateSnapshot records a point of a session, running or ended: its screen
+   * (with escapes), its log seq, a copy of its Claude Code transcript, and
+   * its files as a git commit kept under refs/claude-sessions/snapshots/<id>.
+   * A repository with no commit yet is FAILED_PRECONDITION; a name in use
+   * ALREADY_EXISTS.
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.CreateSnapshot
+   */
+  createSnapshot: {
+    methodKind: "unary";
+    input: typeof CreateSnapshotRequestSchema;
+    output: typeof CreateSnapshotResponseSchema;
+  },
+  /**
+   * ListSnapshots lists the snapshots, oldest first: every one, or those of
+   * one session (which may have been removed: its full id still names it).
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.ListSnapshots
+   */
+  listSnapshots: {
+    methodKind: "unary";
+    input: typeof ListSnapshotsRequestSchema;
+    output: typeof ListSnapshotsResponseSchema;
+  },
+  /**
+   * GetSnapshot returns one snapshot with its screen's escapes.
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.GetSnapshot
+   */
+  getSnapshot: {
+    methodKind: "unary";
+    input: typeof GetSnapshotRequestSchema;
+    output: typeof GetSnapshotResponseSchema;
+  },
+  /**
+   * RemoveSnapshot forgets a snapshot: its files, its copy of the transcript
+   * and its git ref (git gc may then drop the commit).
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.RemoveSnapshot
+   */
+  removeSnapshot: {
+    methodKind: "unary";
+    input: typeof RemoveSnapshotRequestSchema;
+    output: typeof RemoveSnapshotResponseSchema;
+  },
+  /**
+   * RestoreSnapshot starts a new session from a snapshot: in a new worktree
+   * on a new branch at the snapshot's HEAD with its uncommitted changes
+   * restored as uncommitted (staged ones staged), the same command, Claude
+   * Code forking the conversation from the snapshot's copy of the transcript.
+   * Until the program first draws, CaptureScreen and AttachTerminal show the
+   * snapshot's screen.
+   *
+   * @generated from rpc claude_sessions.v1.SessionService.RestoreSnapshot
+   */
+  restoreSnapshot: {
+    methodKind: "unary";
+    input: typeof RestoreSnapshotRequestSchema;
+    output: typeof RestoreSnapshotResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_claude_sessions_v1_session_service, 0);

@@ -1,0 +1,166 @@
+/**
+ * The state of a session's files as one git commit, as `git stash create` makes one but with
+ * untracked files too, and without touching the working tree or the index: git works on a
+ * copy of the index. The commit's tree is the working tree (less what .gitignore ignores), its
+ * first parent HEAD, its second a commit of the index as it was, so a restore puts staged
+ * changes back in the index and the rest in the working tree.
+ */
+import { randomUUID } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync } from "node:fs";
+import { basename, dirname, join, relative } from "node:path";
+import { git, gitOk, reason } from "./git.js";
+import { SessionError } from "./session-error.js";
+
+/** Where a directory is in git: its working tree's top and the repository's main working tree. */
+export interface GitPlace {
+  /** The top of the working tree the directory is in (a linked worktree's own). */
+  top: string;
+  /** The repository's main working tree (for a bare repository, the repository itself). */
+  repository: string;
+  /** The directory, relative to `top`. */
+  relativeDir: string;
+}
+
+/** A working tree's state, recorded. */
+export interface WorktreeState extends GitPlace {
+  /** HEAD then. */
+  head: string;
+  /** The branch checked out then; "" on a detached HEAD. */
+  branch: string;
+  /** The commit holding every file (see the module's comment). */
+  commit: string;
+  /** Whether anything was not committed. */
+  uncommitted: boolean;
+}
+
+/** Who our commits are by: they are the daemon's records, not anyone's work. */
+const IDENTITY = {
+  GIT_AUTHOR_NAME: "claude-sessions",
+  GIT_AUTHOR_EMAIL: "claude-sessions@localhost",
+  GIT_COMMITTER_NAME: "claude-sessions",
+  GIT_COMMITTER_EMAIL: "claude-sessions@localhost",
+};
+
+/** Where `dir` is in git; undefined if it is in no repository (or git is not installed). */
+export async function gitPlace(dir: string): Promise<GitPlace | undefined> {
+  let result: Awaited<ReturnType<typeof git>>;
+  try {
+    result = await git(dir, [
+      "rev-parse",
+      "--path-format=absolute",
+      "--show-toplevel",
+      "--git-common-dir",
+    ]);
+  } catch {
+    return undefined;
+  }
+  if (result.code !== 0) return undefined;
+  const [top, commonDir] = result.stdout.trim().split("\n") as [string, string];
+  if (top === undefined || commonDir === undefined) return undefined;
+  const realTop = realpathSync(top);
+  const repository =
+    basename(commonDir) === ".git" ? realpathSync(dirname(commonDir)) : realpathSync(commonDir);
+  return { top: realTop, repository, relativeDir: relative(realTop, realpathSync(dir)) };
+}
+
+/**
+ * Records the state of the working tree `dir` is in as a commit (see the module's comment);
+ * undefined outside a repository. A repository with no commit yet is refused: there is nothing
+ * to restore its files onto. `scratchDir` holds the index copy while git works.
+ */
+export async function captureWorktreeState(
+  dir: string,
+  message: string,
+  scratchDir: string,
+): Promise<WorktreeState | undefined> {
+  const place = await gitPlace(dir);
+  if (place === undefined) return undefined;
+  const { top } = place;
+  const head = await git(top, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
+  if (head.code !== 0) {
+    throw new SessionError(
+      "failed-precondition",
+      `the repository at ${top} has no commit yet, so its files cannot be recorded; commit once, then try again`,
+    );
+  }
+  const headCommit = head.stdout.trim();
+  const symbolic = await git(top, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
+  const branch = symbolic.code === 0 ? symbolic.stdout.trim() : "";
+  const indexFile = (
+    await gitOk(top, ["rev-parse", "--path-format=absolute", "--git-path", "index"], "git")
+  ).trim();
+  mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
+  const scratch = join(scratchDir, `index-${randomUUID()}`);
+  const env = { ...IDENTITY, GIT_INDEX_FILE: scratch };
+  const what = `cannot record the files of ${top}`;
+  try {
+    if (existsSync(indexFile)) copyFileSync(indexFile, scratch);
+    const indexTree = (await gitOk(top, ["write-tree"], what, env)).trim();
+    await gitOk(top, ["add", "--all", "--", "."], what, env);
+    const tree = (await gitOk(top, ["write-tree"], what, env)).trim();
+    const on = branch === "" ? `(no branch) ${headCommit.slice(0, 12)}` : branch;
+    const indexCommit = (
+      await gitOk(
+        top,
+        ["commit-tree", indexTree, "-p", headCommit, "-m", `index on ${on}: ${message}`],
+        what,
+        env,
+      )
+    ).trim();
+    const commit = (
+      await gitOk(
+        top,
+        ["commit-tree", tree, "-p", headCommit, "-p", indexCommit, "-m", `On ${on}: ${message}`],
+        what,
+        env,
+      )
+    ).trim();
+    const headTree = (await gitOk(top, ["rev-parse", `${headCommit}^{tree}`], what)).trim();
+    return {
+      ...place,
+      head: headCommit,
+      branch,
+      commit,
+      uncommitted: tree !== headTree || indexTree !== headTree,
+    };
+  } finally {
+    rmSync(scratch, { force: true });
+  }
+}
+
+/** The files that differ between two commits of `repository`, sorted. */
+export async function changedFiles(
+  repository: string,
+  from: string,
+  to: string,
+): Promise<string[]> {
+  const listed = await gitOk(
+    repository,
+    ["diff", "--name-only", "-z", "--no-renames", from, to, "--"],
+    `cannot compare ${from.slice(0, 12)} with ${to.slice(0, 12)}`,
+  );
+  return listed.split("\0").filter(Boolean).sort();
+}
+
+/** Keeps `commit` under `ref` (so git gc keeps it too). */
+export async function keepRef(repository: string, ref: string, commit: string): Promise<void> {
+  await gitOk(repository, ["update-ref", ref, commit], `cannot keep ${commit} under ${ref}`);
+}
+
+/** Deletes `ref`; a repository or ref that is gone already is not an error. */
+export async function dropRef(repository: string, ref: string): Promise<void> {
+  if (!existsSync(repository)) return;
+  const result = await git(repository, ["update-ref", "-d", ref]);
+  if (
+    result.code !== 0 &&
+    (await git(repository, ["show-ref", "--verify", "--quiet", ref])).code === 0
+  )
+    throw new SessionError("failed-precondition", `cannot delete ${ref}: ${reason(result)}`);
+}
+
+/** Whether `commit` is still in `repository`. */
+export async function hasCommit(repository: string, commit: string): Promise<boolean> {
+  if (!existsSync(repository)) return false;
+  const result = await git(repository, ["cat-file", "-e", `${commit}^{commit}`]);
+  return result.code === 0;
+}
