@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 import {
   claudeProjectSlug,
   claudeTranscriptPath,
+  findClaudeTranscript,
   hasClaudeTranscript,
 } from "../../daemon/session/claude-transcript.js";
 
@@ -47,5 +48,22 @@ describe("Claude Code transcript", () => {
     mkdirSync(join(transcript, ".."), { recursive: true });
     writeFileSync(transcript, "{}\n");
     assert.equal(hasClaudeTranscript(id, project, env), true);
+  });
+
+  it("is found where Claude Code would look, else in any of its projects", () => {
+    const env = { HOME: join(root, "finder") };
+    const here = join(root, "here");
+    const there = join(root, "there");
+    mkdirSync(here);
+    mkdirSync(there);
+    assert.equal(findClaudeTranscript(id, here, env), undefined);
+    const elsewhere = claudeTranscriptPath(id, there, env);
+    mkdirSync(join(elsewhere, ".."), { recursive: true });
+    writeFileSync(elsewhere, "{}\n");
+    assert.equal(findClaudeTranscript(id, here, env), elsewhere);
+    const own = claudeTranscriptPath(id, here, env);
+    mkdirSync(join(own, ".."), { recursive: true });
+    writeFileSync(own, "{}\n");
+    assert.equal(findClaudeTranscript(id, here, env), own);
   });
 });

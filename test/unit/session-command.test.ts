@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import {
+  commandForFork,
   commandForResume,
   commandForStart,
   findExecutable,
@@ -260,5 +261,44 @@ describe("session command: words and executables", () => {
         program,
       );
     }
+  });
+});
+
+describe("session command: fork", () => {
+  const source = "11111111-2222-4333-8444-555555555555";
+
+  it("claude continues the conversation in a new branch of it, named by the new session's id", () => {
+    assert.deepEqual(
+      commandForFork(["claude", "--model", "opus", "--session-id", source], source, id),
+      ["claude", "--model", "opus", "--resume", source, "--fork-session", "--session-id", id],
+    );
+    // A fork of a fork branches off the conversation given, not the one its command names.
+    const fork = commandForFork(
+      ["claude", "--resume", "x", "--fork-session", "--session-id", source],
+      source,
+      id,
+    );
+    assert.deepEqual(fork, ["claude", "--resume", source, "--fork-session", "--session-id", id]);
+  });
+
+  it("claude with no conversation to branch from starts afresh; other programs run as they did", () => {
+    assert.deepEqual(commandForFork(["claude", "--continue", "-p"], undefined, id), [
+      "claude",
+      "-p",
+      "--session-id",
+      id,
+    ]);
+    assert.deepEqual(commandForFork(["bash", "--norc"], source, id), ["bash", "--norc"]);
+  });
+
+  it("a fork resumes its own conversation once it has one, and branches off again while it has none", () => {
+    const fork = commandForFork(["claude", "--session-id", source], source, id);
+    assert.deepEqual(commandForResume(fork, id, withTranscript, id), ["claude", "--resume", id]);
+    const onlySource = (conversation: string) => conversation === source;
+    assert.deepEqual(commandForResume(fork, id, onlySource, id), fork);
+    assert.deepEqual(
+      commandForResume(fork, id, () => false, id),
+      ["claude", "--session-id", id],
+    );
   });
 });
