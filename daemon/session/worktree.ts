@@ -142,8 +142,9 @@ export async function addWorktree(options: {
  */
 async function writeUncommitted(path: string, commit: string): Promise<void> {
   await gitOk(path, ["read-tree", "-u", "--reset", commit], "cannot write the recorded files");
-  await gitOk(path, ["read-tree", `${commit}^2`], "cannot restore the recorded index");
-  // The index read back has no stat data: refreshed, unchanged files show as unchanged.
+  // A one-tree merge keeps the stat data of the entries the two trees share, so only the files
+  // with unstaged changes (whose index entries differ) are looked at again by the refresh.
+  await gitOk(path, ["read-tree", "-m", `${commit}^2`], "cannot restore the recorded index");
   await git(path, ["update-index", "-q", "--refresh"]);
 }
 
