@@ -328,6 +328,67 @@ describe("bad input over the socket", () => {
         code: grpc.status.INVALID_ARGUMENT,
         message: /session id, id prefix or name is required/,
       },
+      {
+        name: "forking an unknown session",
+        call: () => sessions.forkSession({ sessionId: "nope", env }),
+        code: grpc.status.NOT_FOUND,
+        message: /^no session matches 'nope'$/,
+      },
+      {
+        name: "forking with a name in use",
+        call: () => sessions.forkSession({ sessionId: TWINS[1] as string, name: TAKEN_NAME, env }),
+        code: grpc.status.ALREADY_EXISTS,
+        message: /^the name 'taken' is already used by session /,
+      },
+      {
+        name: "forking with a zero size",
+        call: () => sessions.forkSession({ sessionId: TWINS[1] as string, cols: 0, env }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /^cols must be between 1 and 1000, got 0$/,
+      },
+      {
+        name: "forking with a bad label",
+        call: () =>
+          sessions.forkSession({ sessionId: TWINS[1] as string, labels: { "a b": "x" }, env }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /label/,
+      },
+      {
+        name: "a snapshot of an ambiguous prefix",
+        call: () => sessions.createSnapshot({ sessionId: "abcd1234", env }),
+        code: grpc.status.FAILED_PRECONDITION,
+        message: /^'abcd1234' matches 2 sessions: /,
+      },
+      {
+        name: "a snapshot named like an id",
+        call: () => sessions.createSnapshot({ sessionId: TAKEN_NAME, name: "abcdef12", env }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /could be read as a session id prefix/,
+      },
+      {
+        name: "restoring an unknown snapshot",
+        call: () => sessions.restoreSnapshot({ snapshotId: "nope", env }),
+        code: grpc.status.NOT_FOUND,
+        message: /^no snapshot matches 'nope'$/,
+      },
+      {
+        name: "restoring with an empty id",
+        call: () => sessions.restoreSnapshot({ snapshotId: "", env }),
+        code: grpc.status.INVALID_ARGUMENT,
+        message: /^a snapshot id, id prefix or name is required$/,
+      },
+      {
+        name: "removing an unknown snapshot",
+        call: () => sessions.removeSnapshot({ snapshotId: "nope" }),
+        code: grpc.status.NOT_FOUND,
+        message: /^no snapshot matches 'nope'$/,
+      },
+      {
+        name: "the snapshots of an unknown session",
+        call: () => sessions.listSnapshots({ sessionId: "nope" }),
+        code: grpc.status.NOT_FOUND,
+        message: /^no session matches 'nope'$/,
+      },
     ];
 
     const failures: string[] = [];
