@@ -6,7 +6,7 @@
  * window's size.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -272,6 +272,67 @@ describe("e2e: the web UI in Chromium", () => {
     await home.ok(["rm", "feature"]);
     await page.uncheck('input[name="worktree"]');
     await page.fill('#start-form input[name="labels"]', "");
+  });
+
+  it("forks a session, snapshots it, and restores the snapshot from the page", async () => {
+    const repo = join(realpathSync(work.path), "branching");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(join(repo, "README"), "branching\n");
+    git(repo, "add", ".");
+    git(repo, "commit", "-q", "-m", "first");
+    await home.ok(["start", "--name", "origin", repo, "--", "bash", "--norc", "--noprofile", "-i"]);
+    const originId = (await session("origin")).id;
+    writeFileSync(join(repo, "draft.txt"), "not committed\n");
+    const origin = row(page, "origin");
+    await origin.waitFor({ timeout: UPDATE_MS * 5 });
+
+    await origin.locator('button[data-action="snapshot"]').click();
+    await page
+      .locator("#notice", {
+        hasText: /^snapshot [0-9a-f]{8} of origin at seq \d+, 1 file changed$/,
+      })
+      .waitFor();
+    await origin.locator('button[data-action="fork"]').click();
+    await page
+      .locator("#notice", {
+        hasText: /^forked origin as [0-9a-f]{8} on claude-sessions\/[0-9a-f]{8}$/,
+      })
+      .waitFor();
+    // The fork is attached in the page, and its worktree holds the uncommitted file.
+    await page.locator("#detail-status", { hasText: /^attached$/ }).waitFor();
+    type Branched = {
+      id: string;
+      origin: { session_id: string; snapshot_id: string | null } | null;
+      worktree: { path: string } | null;
+    };
+    const branched = async () =>
+      (await home.json<Branched[]>(["list"])).filter(
+        (listed) => listed.origin?.session_id === originId,
+      );
+    const [fork] = await branched();
+    assert.ok(fork?.worktree, "the fork has a worktree");
+    assert.equal(readFileSync(join(fork.worktree.path, "draft.txt"), "utf8"), "not committed\n");
+
+    await origin.locator('button[data-action="details"]').click();
+    const item = page.locator("#snapshots li");
+    await item.waitFor();
+    assert.match(
+      (await item.textContent()) ?? "",
+      /^[0-9a-f]{8} · seq \d+ · [0-9a-f]{12}, 1 file changed · \d{4}-\d\d-\d\dT/,
+    );
+    await item.locator('button[data-action="restore"]').click();
+    await page.locator("#notice", { hasText: /^restored [0-9a-f]{8} as [0-9a-f]{8}$/ }).waitFor();
+    await page.locator("#detail-status", { hasText: /^attached$/ }).waitFor();
+    const restored = (await branched()).find((listed) => listed.origin?.snapshot_id);
+    assert.ok(restored?.worktree, "the restored session has a worktree");
+    assert.equal(
+      readFileSync(join(restored.worktree.path, "draft.txt"), "utf8"),
+      "not committed\n",
+    );
+
+    for (const listed of await branched()) await home.ok(["rm", "--force", listed.id]);
+    await home.ok(["rm", "--force", "origin"]);
   });
 
   it("says what the daemon refused, in its words", async () => {

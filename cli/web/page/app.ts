@@ -3,7 +3,8 @@
  * call of the daemon's API (api.ts) or an attach over the terminal WebSocket (terminal-pane.ts).
  */
 import type { Session } from "../../../gen/claude_sessions/v1/session_pb.js";
-import { sessionDetails } from "../../output.js";
+import type { Snapshot } from "../../../gen/claude_sessions/v1/snapshot_pb.js";
+import { isoTime, sessionDetails } from "../../output.js";
 import { splitWords } from "../../shell-quote.js";
 import { daemon, errorText, sessions } from "./api.js";
 import { type SessionAction, SessionBoard } from "./session-board.js";
@@ -27,6 +28,8 @@ const terminalElement = element<HTMLElement>("terminal");
 const detailsView = element<HTMLElement>("details-view");
 const details = element<HTMLElement>("details");
 const editForm = element<HTMLFormElement>("edit-form");
+const snapshotList = element<HTMLUListElement>("snapshots");
+const snapshotsEmpty = element<HTMLElement>("snapshots-empty");
 
 /** What the lower pane shows: a terminal (attach, watch, log) or the session's details. */
 type Mode = PaneMode | "details";
@@ -64,6 +67,10 @@ function show(session: Session, mode: Mode): void {
     detailStatus.textContent = "";
     fillEditForm(session);
     showDetails(session);
+    snapshotList.replaceChildren();
+    void showSnapshots(session).catch((error: unknown) =>
+      say(`snapshots of ${session.name || session.id.slice(0, 8)}: ${errorText(error)}`),
+    );
   } else {
     pane.show(session.id, mode, follow.checked);
   }
@@ -73,6 +80,57 @@ function show(session: Session, mode: Mode): void {
 function showDetails(session: Session): void {
   details.textContent = sessionDetails(session, false);
   detailTitle.textContent = session.name || session.id.slice(0, 8);
+}
+
+/** The session's snapshots in its details, each with a button that restores it. */
+async function showSnapshots(session: Session): Promise<void> {
+  const { snapshots } = await sessions.listSnapshots({ sessionId: session.id });
+  if (shown?.mode !== "details" || shown.session.id !== session.id) return;
+  snapshotList.replaceChildren(...snapshots.map(snapshotItem));
+  snapshotsEmpty.hidden = snapshots.length > 0;
+}
+
+/** "before-refactor · seq 212 · 9a0c1e2f3b4d, 3 changed · 2026-12-04T10:00:00.000Z [restore]". */
+function snapshotItem(snapshot: Snapshot): HTMLLIElement {
+  const item = document.createElement("li");
+  item.dataset.snapshotId = snapshot.id;
+  const files = snapshot.files;
+  const text = document.createElement("span");
+  text.textContent = [
+    snapshot.name || snapshot.id.slice(0, 8),
+    `seq ${snapshot.seq}`,
+    files ? `${files.commit.slice(0, 12)}, ${changed(files.changedFiles.length)}` : "no files",
+    isoTime(snapshot.createdAt) ?? "",
+  ].join(" · ");
+  const button = document.createElement("button");
+  button.type = "button";
+  button.dataset.action = "restore";
+  button.textContent = "restore";
+  button.addEventListener("click", () => void restore(snapshot));
+  item.append(text, " ", button);
+  return item;
+}
+
+/** "1 file changed", "3 files changed". */
+function changed(count: number): string {
+  return `${count} file${count === 1 ? "" : "s"} changed`;
+}
+
+/** A new session from the snapshot, attached in the page (as `restore --attach`). */
+async function restore(snapshot: Snapshot): Promise<void> {
+  const label = snapshot.name || snapshot.id.slice(0, 8);
+  try {
+    const { session } = await sessions.restoreSnapshot({
+      snapshotId: snapshot.id,
+      cols: pane.terminal.cols,
+      rows: pane.terminal.rows,
+    });
+    if (session === undefined) return;
+    say(`restored ${label} as ${session.name || session.id.slice(0, 8)}`, true);
+    show(session, "attach");
+  } catch (error) {
+    say(`restore ${label}: ${errorText(error)}`);
+  }
 }
 
 function fillEditForm(session: Session): void {
@@ -137,6 +195,31 @@ async function act(action: SessionAction, session: Session): Promise<void> {
       case "details":
         show(session, action);
         return;
+      case "fork": {
+        const { session: fork } = await sessions.forkSession({
+          sessionId: session.id,
+          cols: pane.terminal.cols,
+          rows: pane.terminal.rows,
+        });
+        if (fork === undefined) return;
+        say(
+          `forked ${label} as ${fork.name || fork.id.slice(0, 8)}${fork.worktree ? ` on ${fork.worktree.branch}` : ""}`,
+          true,
+        );
+        show(fork, "attach");
+        return;
+      }
+      case "snapshot": {
+        const { snapshot } = await sessions.createSnapshot({ sessionId: session.id });
+        if (snapshot === undefined) return;
+        say(
+          `snapshot ${snapshot.id.slice(0, 8)} of ${label} at seq ${snapshot.seq}${snapshot.files ? `, ${changed(snapshot.files.changedFiles.length)}` : ""}`,
+          true,
+        );
+        if (shown?.mode === "details" && shown.session.id === session.id)
+          await showSnapshots(session);
+        return;
+      }
       case "stop":
         say(`stopping ${label}…`, true);
         await sessions.stopSession({ sessionId: session.id });

@@ -21,14 +21,23 @@ import {
 import { errorText, openStream } from "./api.js";
 
 /** What a row's buttons ask for. */
-export type SessionAction = "attach" | "watch" | "log" | "details" | "stop" | "resume" | "remove";
+export type SessionAction =
+  | "attach"
+  | "watch"
+  | "log"
+  | "details"
+  | "fork"
+  | "snapshot"
+  | "stop"
+  | "resume"
+  | "remove";
 
 /** The buttons a session in each state offers. */
 function actionsFor(session: Session): SessionAction[] {
   const live = session.state === SessionState.RUNNING || session.state === SessionState.STARTING;
   return live
-    ? ["attach", "watch", "log", "details", "stop"]
-    : ["log", "details", "resume", "remove"];
+    ? ["attach", "watch", "log", "details", "fork", "snapshot", "stop"]
+    : ["log", "details", "fork", "snapshot", "resume", "remove"];
 }
 
 /** The wait before a watch that failed is opened again. */
