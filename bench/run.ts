@@ -23,6 +23,7 @@ import { remoteListRow } from "./rows/remote-list.js";
 import { retentionRow } from "./rows/retention.js";
 import { scaleRow } from "./rows/scale.js";
 import { slowClientsRow } from "./rows/slow-clients.js";
+import { snapshotRow } from "./rows/snapshot.js";
 import { throughputRow } from "./rows/throughput.js";
 import { usageSampleRow } from "./rows/usage-sample.js";
 import { webUpdateRow } from "./rows/web-update.js";
@@ -45,6 +46,7 @@ const rows: Row[] = [
   usageSampleRow,
   webUpdateRow,
   remoteListRow,
+  snapshotRow,
 ];
 
 const names = process.argv.slice(2);

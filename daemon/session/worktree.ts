@@ -117,9 +117,11 @@ export async function addWorktree(options: {
     );
   }
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  // With files to write over it, the worktree is checked out once, with them (writeUncommitted).
+  const checkout = options.uncommitted === undefined ? [] : ["--no-checkout"];
   await gitOk(
     repository,
-    ["worktree", "add", "--quiet", "-b", branch, path, baseCommit],
+    ["worktree", "add", "--quiet", ...checkout, "-b", branch, path, baseCommit],
     `cannot add a worktree at ${path}`,
   );
   const worktree = { path, branch, repository, baseCommit };
