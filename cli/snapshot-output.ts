@@ -14,7 +14,7 @@ function sessionCalled(snapshot: Snapshot): string {
 /** "3 files", "1 file", or "-" when the snapshot holds no files. */
 function filesText(snapshot: Snapshot): string {
   if (snapshot.files === undefined) return "-";
-  const count = snapshot.files.changedFiles.length;
+  const count = snapshot.files.changedFileCount;
   return `${count} file${count === 1 ? "" : "s"}`;
 }
 
@@ -116,6 +116,7 @@ export function snapshotJson(snapshot: Snapshot): Record<string, unknown> {
           branch: files.branch || null,
           relative_dir: files.relativeDir,
           changed_files: files.changedFiles,
+          changed_file_count: files.changedFileCount,
           base: files.base,
           uncommitted: files.uncommitted,
         }

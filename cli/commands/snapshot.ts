@@ -43,7 +43,7 @@ export class SnapshotCommand extends BaseCommand {
     const lines = [
       `📸 Snapshot taken: ${snapshot.id}${snapshot.name ? ` (${printable(snapshot.name)})` : ""} at log seq ${snapshot.seq}`,
       files
-        ? `🌿 Files: commit ${files.commit.slice(0, 12)} (${files.changedFiles.length} changed file${files.changedFiles.length === 1 ? "" : "s"}${files.uncommitted ? ", uncommitted changes included" : ""}), kept as ${printable(files.ref)}`
+        ? `🌿 Files: commit ${files.commit.slice(0, 12)} (${files.changedFileCount} changed file${files.changedFileCount === 1 ? "" : "s"}${files.uncommitted ? ", uncommitted changes included" : ""}), kept as ${printable(files.ref)}`
         : "🌿 Files: not recorded (not in a git repository)",
       ...(snapshot.claudeCode
         ? [

@@ -166,9 +166,16 @@ export function logEntry(record: LogRecord): MessageInitShape<typeof LogEntrySch
   };
 }
 
-/** The wire form of a snapshot (its screen's escapes are GetSnapshot's alone). */
+/** How many changed files a snapshot in a list names (the rest are counted). */
+export const LISTED_CHANGED_FILES = 20;
+
+/**
+ * The wire form of a snapshot; `listed` (ListSnapshots) leaves out the screen and all but the
+ * first changed files. Its screen's escapes are GetSnapshot's alone.
+ */
 export function snapshotMessage(
   record: Readonly<SnapshotRecord>,
+  listed = false,
 ): MessageInitShape<typeof SnapshotSchema> {
   return {
     id: record.id,
@@ -182,11 +189,15 @@ export function snapshotMessage(
     seq: BigInt(record.seq),
     cols: record.cols,
     rows: record.rows,
-    screenText: record.screenText,
+    screenText: listed ? "" : record.screenText,
     conversationId: record.conversationId ?? "",
     hasTranscript: record.hasTranscript,
     ...(record.files !== undefined && {
-      files: { ...record.files, changedFiles: [...record.files.changedFiles] },
+      files: {
+        ...record.files,
+        changedFiles: record.files.changedFiles.slice(0, listed ? LISTED_CHANGED_FILES : undefined),
+        changedFileCount: record.files.changedFiles.length,
+      },
     }),
     labels: { ...record.labels },
   };

@@ -252,7 +252,9 @@ export function sessionService(
     },
 
     async listSnapshots(request) {
-      return { snapshots: branching.list(request.sessionId).map(snapshotMessage) };
+      return {
+        snapshots: branching.list(request.sessionId).map((one) => snapshotMessage(one, true)),
+      };
     },
 
     async getSnapshot(request) {

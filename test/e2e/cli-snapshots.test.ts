@@ -50,6 +50,7 @@ interface SnapshotJson {
     branch: string | null;
     relative_dir: string;
     changed_files: string[];
+    changed_file_count: number;
     base: string;
     uncommitted: boolean;
   } | null;
@@ -272,6 +273,10 @@ describe("e2e: fork and snapshots", () => {
       ofSource.map((one) => one.id),
       [snapshot.id],
     );
+    assert.equal(ofSource[0]?.screen_text, "", "a list leaves the screens out");
+    assert.equal(ofSource[0]?.files?.changed_file_count, 4);
+    const one = await home.json<SnapshotJson>(["snapshot", "show", "s1"]);
+    assert.match(one.screen_text, /marker-42/);
     const details = await home.ok(["snapshot", "show", "s1"]);
     assert.match(
       details,

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { LISTED_CHANGED_FILES, snapshotMessage } from "../../daemon/rpc/session-message.js";
 import { SessionError } from "../../daemon/session/session-error.js";
 import {
   parseSnapshotRecord,
@@ -145,5 +146,26 @@ describe("the snapshot store", () => {
       reread.list().map((one) => one.id),
       [first],
     );
+  });
+});
+
+describe("snapshots on the wire", () => {
+  it("a list leaves the screen out and names at most 20 changed files, counting them all", () => {
+    const many = record(first);
+    many.files = {
+      ...(many.files as NonNullable<SnapshotRecord["files"]>),
+      changedFiles: Array.from({ length: 25 }, (_, i) => `file${i}.ts`),
+    };
+    const whole = snapshotMessage(many);
+    assert.equal(whole.screenText, "❯ hello");
+    assert.equal(whole.files?.changedFiles?.length, 25);
+    assert.equal(whole.files?.changedFileCount, 25);
+    const listed = snapshotMessage(many, true);
+    assert.equal(listed.screenText, "");
+    assert.deepEqual(
+      listed.files?.changedFiles,
+      many.files.changedFiles.slice(0, LISTED_CHANGED_FILES),
+    );
+    assert.equal(listed.files?.changedFileCount, 25);
   });
 });

@@ -99,7 +99,7 @@ function snapshotItem(snapshot: Snapshot): HTMLLIElement {
   text.textContent = [
     snapshot.name || snapshot.id.slice(0, 8),
     `seq ${snapshot.seq}`,
-    files ? `${files.commit.slice(0, 12)}, ${changed(files.changedFiles.length)}` : "no files",
+    files ? `${files.commit.slice(0, 12)}, ${changed(files.changedFileCount)}` : "no files",
     isoTime(snapshot.createdAt) ?? "",
   ].join(" · ");
   const button = document.createElement("button");
@@ -213,7 +213,7 @@ async function act(action: SessionAction, session: Session): Promise<void> {
         const { snapshot } = await sessions.createSnapshot({ sessionId: session.id });
         if (snapshot === undefined) return;
         say(
-          `snapshot ${snapshot.id.slice(0, 8)} of ${label} at seq ${snapshot.seq}${snapshot.files ? `, ${changed(snapshot.files.changedFiles.length)}` : ""}`,
+          `snapshot ${snapshot.id.slice(0, 8)} of ${label} at seq ${snapshot.seq}${snapshot.files ? `, ${changed(snapshot.files.changedFileCount)}` : ""}`,
           true,
         );
         if (shown?.mode === "details" && shown.session.id === session.id)

@@ -329,8 +329,10 @@ export type SessionOrigin = Message<"claude_sessions.v1.SessionOrigin"> & {
   conversationId: string;
 
   /**
-   * The commit its worktree started from, uncommitted changes included; empty
-   * outside a git repository.
+   * The commit whose files its worktree started with, uncommitted changes
+   * included; empty outside a git repository. For a restore it is the
+   * snapshot's, kept under the snapshot's ref; for a fork it records the
+   * source's files at that moment, and no ref keeps it (git gc may drop it).
    *
    * @generated from field: string commit = 4;
    */

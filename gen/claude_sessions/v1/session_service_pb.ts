@@ -1485,7 +1485,8 @@ export const ListSnapshotsRequestSchema: GenMessage<ListSnapshotsRequest> = /*@_
   messageDesc(file_claude_sessions_v1_session_service, 42);
 
 /**
- * ListSnapshotsResponse is the list, oldest first, screens left out.
+ * ListSnapshotsResponse is the list, oldest first, without their screens and
+ * with at most 20 of each one's changed files (GetSnapshot has them all).
  *
  * @generated from message claude_sessions.v1.ListSnapshotsResponse
  */

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file claude_sessions/v1/snapshot.proto.
  */
 export const file_claude_sessions_v1_snapshot: GenFile = /*@__PURE__*/
-  fileDesc("CiFjbGF1ZGVfc2Vzc2lvbnMvdjEvc25hcHNob3QucHJvdG8SEmNsYXVkZV9zZXNzaW9ucy52MSLDAwoIU25hcHNob3QSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpzZXNzaW9uX2lkGAQgASgJEhQKDHNlc3Npb25fbmFtZRgFIAEoCRITCgt3b3JraW5nX2RpchgGIAEoCRIPCgdjb21tYW5kGAcgAygJEhMKC2NsYXVkZV9jb2RlGAggASgIEgsKA3NlcRgJIAEoBBIMCgRjb2xzGAogASgNEgwKBHJvd3MYCyABKA0SEwoLc2NyZWVuX3RleHQYDCABKAkSFwoPY29udmVyc2F0aW9uX2lkGA0gASgJEhYKDmhhc190cmFuc2NyaXB0GA4gASgIEjAKBWZpbGVzGA8gASgLMiEuY2xhdWRlX3Nlc3Npb25zLnYxLlNuYXBzaG90RmlsZXMSOAoGbGFiZWxzGBAgAygLMiguY2xhdWRlX3Nlc3Npb25zLnYxLlNuYXBzaG90LkxhYmVsc0VudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEirgEKDVNuYXBzaG90RmlsZXMSEgoKcmVwb3NpdG9yeRgBIAEoCRIOCgZjb21taXQYAiABKAkSCwoDcmVmGAMgASgJEgwKBGhlYWQYBCABKAkSDgoGYnJhbmNoGAUgASgJEhQKDHJlbGF0aXZlX2RpchgGIAEoCRIVCg1jaGFuZ2VkX2ZpbGVzGAcgAygJEgwKBGJhc2UYCCABKAkSEwoLdW5jb21taXR0ZWQYCSABKAhiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("CiFjbGF1ZGVfc2Vzc2lvbnMvdjEvc25hcHNob3QucHJvdG8SEmNsYXVkZV9zZXNzaW9ucy52MSLDAwoIU25hcHNob3QSCgoCaWQYASABKAkSDAoEbmFtZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBISCgpzZXNzaW9uX2lkGAQgASgJEhQKDHNlc3Npb25fbmFtZRgFIAEoCRITCgt3b3JraW5nX2RpchgGIAEoCRIPCgdjb21tYW5kGAcgAygJEhMKC2NsYXVkZV9jb2RlGAggASgIEgsKA3NlcRgJIAEoBBIMCgRjb2xzGAogASgNEgwKBHJvd3MYCyABKA0SEwoLc2NyZWVuX3RleHQYDCABKAkSFwoPY29udmVyc2F0aW9uX2lkGA0gASgJEhYKDmhhc190cmFuc2NyaXB0GA4gASgIEjAKBWZpbGVzGA8gASgLMiEuY2xhdWRlX3Nlc3Npb25zLnYxLlNuYXBzaG90RmlsZXMSOAoGbGFiZWxzGBAgAygLMiguY2xhdWRlX3Nlc3Npb25zLnYxLlNuYXBzaG90LkxhYmVsc0VudHJ5Gi0KC0xhYmVsc0VudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAEiygEKDVNuYXBzaG90RmlsZXMSEgoKcmVwb3NpdG9yeRgBIAEoCRIOCgZjb21taXQYAiABKAkSCwoDcmVmGAMgASgJEgwKBGhlYWQYBCABKAkSDgoGYnJhbmNoGAUgASgJEhQKDHJlbGF0aXZlX2RpchgGIAEoCRIVCg1jaGFuZ2VkX2ZpbGVzGAcgAygJEgwKBGJhc2UYCCABKAkSEwoLdW5jb21taXR0ZWQYCSABKAgSGgoSY2hhbmdlZF9maWxlX2NvdW50GAogASgNYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Snapshot is one recorded point of a session: what its screen showed, how
@@ -105,7 +105,8 @@ export type Snapshot = Message<"claude_sessions.v1.Snapshot"> & {
   rows: number;
 
   /**
-   * The screen as plain text, as CaptureScreen returns it.
+   * The screen as plain text, as CaptureScreen returns it; empty in
+   * ListSnapshots, which keeps its replies small however many there are.
    *
    * @generated from field: string screen_text = 12;
    */
@@ -222,6 +223,14 @@ export type SnapshotFiles = Message<"claude_sessions.v1.SnapshotFiles"> & {
    * @generated from field: bool uncommitted = 9;
    */
   uncommitted: boolean;
+
+  /**
+   * How many files changed_files names in all (ListSnapshots sends only
+   * the first 20 of them).
+   *
+   * @generated from field: uint32 changed_file_count = 10;
+   */
+  changedFileCount: number;
 };
 
 /**
