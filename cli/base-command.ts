@@ -339,5 +339,14 @@ function isUnanswered(error: unknown): boolean {
 
 /** How a failure is reported: "error: " and its message on one printable line. */
 export function errorLine(error: Error): string {
-  return `error: ${printable(error.message.replace(/\s*\n\s*/g, "; "))}\n`;
+  return problemLine("error", error.message);
+}
+
+/** How a failure that does not fail the command is reported: "warning: " and one line. */
+export function warningLine(message: string): string {
+  return problemLine("warning", message);
+}
+
+function problemLine(kind: "error" | "warning", message: string): string {
+  return `${kind}: ${printable(message.replace(/\s*\n\s*/g, "; "))}\n`;
 }

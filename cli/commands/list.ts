@@ -1,7 +1,7 @@
 import { Command, Option, UsageError } from "clipanion";
 import { resolveHome } from "../../daemon/common/paths.js";
 import { type Session, SessionState } from "../../gen/claude_sessions/v1/session_pb.js";
-import { BaseCommand, EXIT_ERROR, errorLine } from "../base-command.js";
+import { BaseCommand, EXIT_ERROR, warningLine } from "../base-command.js";
 import { toClientError } from "../client-error.js";
 import { selectorOf } from "../label-args.js";
 import { jsonText, parseState, sessionBlock, sessionJson, stateName, useColor } from "../output.js";
@@ -142,9 +142,7 @@ export class ListCommand extends BaseCommand {
       else {
         const name = index === 0 ? DEFAULT_CONTEXT : (names[index - 1] as string);
         const { message } = result.reason as Error;
-        this.context.stderr.write(
-          errorLine(new Error(`context ${name}: ${message}`)).replace(/^error/, "warning"),
-        );
+        this.context.stderr.write(warningLine(`context ${name}: ${message}`));
       }
     });
     return results.some((result) => result.status === "fulfilled") ? found : undefined;
