@@ -104,11 +104,13 @@ describe("remote daemons over ssh", { skip: sshdSkip() }, () => {
   };
 
   it("starts, sends to, captures, follows, watches and stops a session on the far machine", async () => {
-    const watcher = follow("watch", "--json");
-    await waitFor("the watch to be connected", async () => {
-      const { stdout } = await sshd.runAsUser("pgrep -u \"$(id -u)\" -f '[d]ial-stdio' | wc -l");
-      return Number(stdout.trim()) >= 1;
-    });
+    // The watch lists a session that is there first: once it has, it hears every later event.
+    const marker = await remote("start", "--name", "mark", "~", "--", "sleep", "600");
+    assert.equal(marker.code, 0, marker.stderr);
+    const watcher = follow("watch", "--json", "--existing");
+    await waitFor("the watch to list the session already there", () =>
+      /"event":"existing".*"name":"mark"/.test(watcher.printed()),
+    );
     // `~` is the far user's home; the session gets the far daemon's environment, not ours.
     const started = await remote(
       "start",
@@ -159,6 +161,7 @@ describe("remote daemons over ssh", { skip: sshdSkip() }, () => {
     });
     assert.ok(events.includes("started") && events.includes("exited"), events.join(", "));
     assert.equal(await watcher.interrupt(), 0, "ctrl-c ends a watch with 0");
+    assert.equal((await remote("rm", "--force", "mark")).code, 0);
   });
 
   it("attaches interactively through ssh, detaches with ctrl-\\, and a lost connection ends it with one line", async () => {
