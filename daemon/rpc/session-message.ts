@@ -15,7 +15,7 @@ import type { LogRecord } from "../log/log-record.js";
 import type { AskedLimits, LimitActionName, SessionLimits } from "../session/limits.js";
 import type { ActivityName, Session } from "../session/session.js";
 import type { SessionState as RecordState, SessionRecord } from "../session/session-record.js";
-import type { SnapshotRecord } from "../snapshot/snapshot-store.js";
+import { type SnapshotRecord, snapshotRef } from "../snapshot/snapshot-store.js";
 
 const states: Record<RecordState, SessionState> = {
   starting: SessionState.STARTING,
@@ -195,6 +195,7 @@ export function snapshotMessage(
     ...(record.files !== undefined && {
       files: {
         ...record.files,
+        ref: snapshotRef(record.id),
         changedFiles: record.files.changedFiles.slice(0, listed ? LISTED_CHANGED_FILES : undefined),
         changedFileCount: record.files.changedFiles.length,
       },

@@ -9,7 +9,7 @@ import type { Session } from "../session/session.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { SessionState } from "../session/session-record.js";
 import { worktreeStatus } from "../session/worktree.js";
-import type { Branching, BranchOptions } from "../snapshot/branching.js";
+import type { Branching } from "../snapshot/branching.js";
 import { durationMs, MAX_AGE_MS } from "./duration.js";
 import { RpcError } from "./rpc-error.js";
 import type { ServerDuplex, ServiceImpl } from "./service-binding.js";
@@ -48,25 +48,6 @@ const FOLLOW_STREAM_MESSAGES = 16;
  */
 export const FOLLOWER_HELD_LIMIT_BYTES =
   FOLLOW_STREAM_MESSAGES * (FOLLOW_BATCH_BYTES + MAX_RECORD_CHARS + 64);
-
-/** What a fork or restore request asks of the new session. */
-function branchOptions(request: {
-  name: string;
-  labels: Record<string, string>;
-  branch: string;
-  env: Record<string, string>;
-  cols?: number | undefined;
-  rows?: number | undefined;
-}): BranchOptions {
-  return {
-    name: request.name,
-    labels: request.labels,
-    branch: request.branch,
-    env: request.env,
-    cols: request.cols,
-    rows: request.rows,
-  };
-}
 
 export function sessionService(
   manager: SessionManager,
@@ -240,7 +221,7 @@ export function sessionService(
     },
 
     async forkSession(request) {
-      return started(await branching.fork(request.sessionId, branchOptions(request)));
+      return started(await branching.fork(request.sessionId, request));
     },
 
     async createSnapshot(request) {
@@ -270,7 +251,7 @@ export function sessionService(
     },
 
     async restoreSnapshot(request) {
-      return started(await branching.restore(request.snapshotId, branchOptions(request)));
+      return started(await branching.restore(request.snapshotId, request));
     },
 
     async pruneSessions(request) {

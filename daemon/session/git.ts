@@ -40,7 +40,7 @@ export function git(
             code === "ENOENT"
               ? new SessionError(
                   "failed-precondition",
-                  "git is not installed (or not on the daemon's PATH); a worktree needs it",
+                  "git is not installed (or not on the daemon's PATH); worktrees, forks and snapshots need it",
                 )
               : new Error(`git ${args[0]} failed: ${error.message}`),
           );

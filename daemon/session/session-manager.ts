@@ -50,6 +50,7 @@ import {
 import {
   createWorktree,
   defaultBranch,
+  discardWorktree,
   removeWorktree,
   uncommittedReason,
   type WorktreeRecord,
@@ -101,7 +102,7 @@ export interface LaunchPlan {
   conversationId?: string;
   worktree?: WorktreeRecord;
   origin?: SessionOrigin;
-  /** The log's first event: "started", "forked", "restored". */
+  /** The log's first event's words: "started", "forked from session <id>", ... */
   event: string;
   /** What the screen shows until the program draws (escape sequences). */
   placeholder?: string;
@@ -478,19 +479,19 @@ export class SessionManager {
   /**
    * Starts a session whose every part is settled and checked (see {@link start}; fork and
    * restore plan theirs): its program is found, its record made, its host launched. A worktree
-   * made for it is removed again if its program cannot be run there.
+   * made for it is discarded again, branch and all, if it cannot start there.
    */
   async startPlanned(plan: LaunchPlan): Promise<Session> {
-    this.checkOpen();
-    if (plan.name !== "") this.checkNameFree(plan.name);
-    checkFreeFds();
     let executable: string;
     try {
+      // Checked again after the awaits that made the worktree: the name may have been taken.
+      this.checkOpen();
+      if (plan.name !== "") this.checkNameFree(plan.name);
+      checkFreeFds();
       executable = findExecutable(plan.argv[0] as string, plan.workingDir, plan.env);
       checkExecSize(executable, plan.argv, plan.env);
     } catch (error) {
-      if (plan.worktree !== undefined)
-        await removeWorktree(plan.worktree, true, plan.id).catch(() => undefined);
+      if (plan.worktree !== undefined) await discardWorktree(plan.worktree);
       throw error;
     }
     const record: SessionRecord = {

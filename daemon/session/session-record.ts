@@ -54,7 +54,7 @@ export interface SessionOrigin {
   snapshotId?: string;
   /** Claude Code: the conversation it branched off. */
   conversationId?: string;
-  /** The commit its worktree started from, uncommitted changes included. */
+  /** The commit whose files its worktree started with (see Session.origin in the .proto). */
   commit?: string;
 }
 

@@ -76,18 +76,22 @@ export async function captureWorktreeState(
   const place = await gitPlace(dir);
   if (place === undefined) return undefined;
   const { top } = place;
-  const head = await git(top, ["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]);
+  const head = await git(top, ["rev-parse", "HEAD^{commit}", "HEAD^{tree}"]);
   if (head.code !== 0) {
     throw new SessionError(
       "failed-precondition",
       `the repository at ${top} has no commit yet, so its files cannot be recorded; commit once, then try again`,
     );
   }
-  const headCommit = head.stdout.trim();
+  const [headCommit, headTree] = head.stdout.trim().split("\n") as [string, string];
   const symbolic = await git(top, ["symbolic-ref", "--quiet", "--short", "HEAD"]);
   const branch = symbolic.code === 0 ? symbolic.stdout.trim() : "";
   const indexFile = (
-    await gitOk(top, ["rev-parse", "--path-format=absolute", "--git-path", "index"], "git")
+    await gitOk(
+      top,
+      ["rev-parse", "--path-format=absolute", "--git-path", "index"],
+      `cannot find the index of ${top}`,
+    )
   ).trim();
   mkdirSync(scratchDir, { recursive: true, mode: 0o700 });
   const scratch = join(scratchDir, `index-${randomUUID()}`);
@@ -115,7 +119,6 @@ export async function captureWorktreeState(
         env,
       )
     ).trim();
-    const headTree = (await gitOk(top, ["rev-parse", `${headCommit}^{tree}`], what)).trim();
     return {
       ...place,
       head: headCommit,

@@ -129,12 +129,21 @@ export async function addWorktree(options: {
     if (options.uncommitted !== undefined) await writeUncommitted(path, options.uncommitted);
     await copyIncluded(repository, path);
   } catch (error) {
-    await removeWorktree(worktree, true, branch).catch(() => undefined);
-    await git(repository, ["branch", "-D", "--", branch]);
+    await discardWorktree(worktree);
     throw error;
   }
   const workingDir = join(path, options.relativeDir);
   return { worktree, workingDir: existsSync(workingDir) ? workingDir : path };
+}
+
+/**
+ * Undoes {@link addWorktree} for a session that never started: the worktree goes, whatever it
+ * holds, and so does its branch, which has nothing of its own yet (a retry may name it again).
+ * Best effort: what cannot be removed is left, and the caller's error stands.
+ */
+export async function discardWorktree(worktree: WorktreeRecord): Promise<void> {
+  await removeWorktree(worktree, true, worktree.branch).catch(() => undefined);
+  await git(worktree.repository, ["branch", "-D", "--", worktree.branch]).catch(() => undefined);
 }
 
 /**

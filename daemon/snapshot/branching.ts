@@ -26,7 +26,12 @@ import { SessionError } from "../session/session-error.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { SessionOrigin, SessionRecord } from "../session/session-record.js";
 import { checkNewName, checkSize, checkWorkingDir } from "../session/session-validation.js";
-import { addWorktree, defaultBranch, type WorktreeRecord } from "../session/worktree.js";
+import {
+  addWorktree,
+  defaultBranch,
+  discardWorktree,
+  type WorktreeRecord,
+} from "../session/worktree.js";
 import {
   captureWorktreeState,
   changedFiles,
@@ -153,14 +158,12 @@ export class Branching {
       : undefined;
     let files: SnapshotRecord["files"];
     if (state !== undefined) {
-      const ref = snapshotRef(id);
       const base = record.worktree?.baseCommit ?? state.head;
       const changed = await changedFiles(state.repository, base, state.commit);
-      await keepRef(state.repository, ref, state.commit);
+      await keepRef(state.repository, snapshotRef(id), state.commit);
       files = {
         repository: state.repository,
         commit: state.commit,
-        ref,
         head: state.head,
         branch: state.branch,
         relativeDir: state.relativeDir,
@@ -192,7 +195,8 @@ export class Branching {
       if (name !== "") this.snapshots.checkNameFree(name);
       this.snapshots.add(snapshot, frame, conversation?.transcript);
     } catch (error) {
-      if (files !== undefined) await dropRef(files.repository, files.ref).catch(() => undefined);
+      if (files !== undefined)
+        await dropRef(files.repository, snapshotRef(id)).catch(() => undefined);
       if (error instanceof SessionError) throw error;
       throw new SessionError(
         "failed-precondition",
@@ -208,12 +212,11 @@ export class Branching {
   /** A new session from a snapshot (see the module's comment). */
   async restore(query: string, options: BranchOptions): Promise<Session> {
     const snapshot = this.snapshots.get(query);
-    checkNewName(options.name ?? "");
     const { files } = snapshot;
     if (files !== undefined && !(await hasCommit(files.repository, files.commit))) {
       throw new SessionError(
         "failed-precondition",
-        `snapshot ${snapshot.name || snapshot.id}'s commit ${files.commit} is no longer in ${files.repository} (the repository was moved or its ref ${files.ref} deleted)`,
+        `snapshot ${snapshot.name || snapshot.id}'s commit ${files.commit} is no longer in ${files.repository} (the repository was moved or its ref ${snapshotRef(snapshot.id)} deleted)`,
       );
     }
     const transcript = this.snapshots.transcriptPath(snapshot.id);
@@ -249,7 +252,8 @@ export class Branching {
   /** Forgets a snapshot: its files and its ref (its session, if any, is not touched). */
   async removeSnapshot(query: string): Promise<SnapshotRecord> {
     const snapshot = this.snapshots.get(query);
-    if (snapshot.files !== undefined) await dropRef(snapshot.files.repository, snapshot.files.ref);
+    if (snapshot.files !== undefined)
+      await dropRef(snapshot.files.repository, snapshotRef(snapshot.id));
     this.snapshots.remove(snapshot.id);
     this.logger.info(`snapshot ${snapshot.id} removed`);
     return snapshot;
@@ -308,10 +312,16 @@ export class Branching {
     } else {
       checkWorkingDir(workingDir);
     }
-    const resumed =
-      point.conversation === undefined
-        ? undefined
-        : placeTranscript(point.conversation, workingDir, env, point.spareConversationId);
+    let resumed: string | undefined;
+    try {
+      resumed =
+        point.conversation === undefined
+          ? undefined
+          : placeTranscript(point.conversation, workingDir, env, point.spareConversationId);
+    } catch (error) {
+      if (worktree !== undefined) await discardWorktree(worktree);
+      throw error;
+    }
     const argv = commandForFork(point.record.command, resumed, id);
     return this.manager.startPlanned({
       id,

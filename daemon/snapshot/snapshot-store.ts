@@ -17,7 +17,6 @@ import { isConversationId, RecordError, shown } from "../session/session-record.
 export interface SnapshotFiles {
   repository: string;
   commit: string;
-  ref: string;
   head: string;
   branch: string;
   relativeDir: string;
@@ -190,7 +189,6 @@ export function parseSnapshotRecord(value: unknown): SnapshotRecord {
       !COMMIT.test(String(f.commit)) ||
       !COMMIT.test(String(f.head)) ||
       !COMMIT.test(String(f.base)) ||
-      f.ref !== snapshotRef(v.id as string) ||
       !isString(f.branch) ||
       !isString(f.relativeDir) ||
       isAbsolute(f.relativeDir) ||
@@ -199,11 +197,10 @@ export function parseSnapshotRecord(value: unknown): SnapshotRecord {
       !f.changedFiles.every(isString) ||
       typeof f.uncommitted !== "boolean"
     )
-      fail(`files must hold a repository, commits, its ref and the files changed, got ${shown(f)}`);
+      fail(`files must hold a repository, commits and the files changed, got ${shown(f)}`);
     files = {
       repository: f.repository as string,
       commit: f.commit as string,
-      ref: f.ref as string,
       head: f.head as string,
       branch: f.branch as string,
       relativeDir: f.relativeDir as string,

@@ -358,6 +358,32 @@ describe("e2e: fork and snapshots", () => {
       assert.equal(result.stderr.split("\n").length, 2, result.stderr);
   });
 
+  it("a restore whose program cannot run in the new worktree leaves no worktree and no branch behind", async () => {
+    // The program is a script the repository ignores: the snapshot does not hold it.
+    const tools = join(realpathSync(work.path), "tools");
+    mkdirSync(tools);
+    git(tools, "init", "-q", "-b", "main");
+    writeFileSync(join(tools, ".gitignore"), "run.sh\n");
+    git(tools, "add", ".");
+    git(tools, "commit", "-q", "-m", "first");
+    writeFileSync(join(tools, "run.sh"), "#!/bin/sh\nexec cat\n", { mode: 0o755 });
+    await home.json<SessionJson>(["start", "--name", "script", tools, "--", "./run.sh"]);
+    const taken = await home.json<SnapshotJson>(["snapshot", "script"]);
+    const branches = git(tools, "branch");
+    const worktrees = git(tools, "worktree", "list");
+    const refused = await home.run(["restore", taken.id, "--name", "script-back"]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^error: command not found: \.\/run\.sh; /);
+    assert.equal(git(tools, "branch"), branches, "the branch made for it is gone");
+    assert.equal(git(tools, "worktree", "list"), worktrees, "the worktree made for it is gone");
+    // Nothing is in the way of trying again once the program is there.
+    git(tools, "add", "--force", "run.sh");
+    git(tools, "commit", "-q", "-m", "the script");
+    const again = await home.json<SnapshotJson>(["snapshot", "script"]);
+    const restored = await home.json<SessionJson>(["restore", again.id, "--name", "script-back"]);
+    assert.equal(restored.worktree?.branch, "claude-sessions/script-back");
+  });
+
   it("outside git, a snapshot holds no files and a restore or fork runs in the same directory", async () => {
     const plain = join(work.path, "plain");
     mkdirSync(plain);

@@ -13,7 +13,6 @@ import {
   parseSnapshotRecord,
   type SnapshotRecord,
   SnapshotStore,
-  snapshotRef,
 } from "../../daemon/snapshot/snapshot-store.js";
 
 const root = mkdtempSync(join(tmpdir(), "css-unit-"));
@@ -40,7 +39,6 @@ function record(id: string, overrides: Partial<SnapshotRecord> = {}): SnapshotRe
     files: {
       repository: "/work/api",
       commit,
-      ref: snapshotRef(id),
       head: "b".repeat(40),
       branch: "main",
       relativeDir: "src",
@@ -72,10 +70,7 @@ describe("snapshot records", () => {
       [{ workingDir: "relative" }, /RecordError: workingDir must be an absolute path/],
       [{ seq: -1 }, /RecordError: seq must be a whole number/],
       [{ conversationId: "a b" }, /RecordError: conversationId "a b" is not a conversation id$/],
-      [
-        { files: { ...record(first).files, ref: "refs/heads/main" } },
-        /RecordError: files must hold/,
-      ],
+      [{ files: { ...record(first).files, head: "main" } }, /RecordError: files must hold/],
       [
         { files: { ...record(first).files, relativeDir: "../outside" } },
         /RecordError: files must hold/,
