@@ -19,7 +19,7 @@ import { after, before, describe, it } from "node:test";
 import { claudeEnv, writeClaudeConfig } from "../helpers/claude-home.js";
 import { runCli } from "../helpers/cli.js";
 import { DaemonFixture } from "../helpers/daemon-fixture.js";
-import { git } from "../helpers/git.js";
+import { makeRepository } from "../helpers/git.js";
 import { type TempHome, tempDir } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
 
@@ -140,12 +140,9 @@ describe("e2e: fork and snapshots of Claude Code", () => {
   before(() => {
     state = fixture.home;
     userHome = tempDir("csh-");
-    repo = join(realpathSync(fixture.work.path), "app");
-    mkdirSync(repo);
-    git(repo, "init", "-q", "-b", "main");
-    writeFileSync(join(repo, "README.md"), "# app\n");
-    git(repo, "add", ".");
-    git(repo, "commit", "-q", "-m", "first");
+    repo = makeRepository(join(realpathSync(fixture.work.path), "app"), {
+      "README.md": "# app\n",
+    });
     // The repository, and the daemon's worktrees (a trusted folder's subfolders are trusted).
     mkdirSync(join(state.path, "worktrees"), { recursive: true, mode: 0o700 });
     writeClaudeConfig(userHome.path, [repo, join(state.path, "worktrees")]);

@@ -4,12 +4,12 @@
  * session whose worktree has uncommitted changes (saying why) and never touches a running one.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { segmentsDirOf } from "../../daemon/log/log-file.js";
 import { assertNoStackTrace, type CliHome, cliHome } from "../helpers/cli-home.js";
-import { git } from "../helpers/git.js";
+import { git, makeRepository } from "../helpers/git.js";
 import { bytesOnDisk } from "../helpers/log-reader.js";
 import { tempDir } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
@@ -42,12 +42,7 @@ describe("e2e: prune", () => {
   before(async () => {
     home = cliHome();
     work = tempDir("csp-work-");
-    repo = join(realpathSync(work.path), "shop");
-    mkdirSync(repo);
-    git(repo, "init", "-q", "-b", "main");
-    writeFileSync(join(repo, "README"), "shop\n");
-    git(repo, "add", ".");
-    git(repo, "commit", "-q", "-m", "first");
+    repo = makeRepository(join(realpathSync(work.path), "shop"), { README: "shop\n" });
     await home.ok(["daemon"]);
   });
 

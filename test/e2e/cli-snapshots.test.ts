@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSyn
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
-import { git } from "../helpers/git.js";
+import { git, makeRepository } from "../helpers/git.js";
 import { readLog } from "../helpers/log-reader.js";
 import { tempDir } from "../helpers/temp-home.js";
 import { waitFor } from "../helpers/wait.js";
@@ -85,14 +85,11 @@ describe("e2e: fork and snapshots", () => {
   before(async () => {
     home = cliHome();
     work = tempDir("css-repo-");
-    repo = join(realpathSync(work.path), "shop");
-    mkdirSync(join(repo, "src"), { recursive: true });
-    git(repo, "init", "-q", "-b", "main");
-    writeFileSync(join(repo, "src", "app.ts"), "export const version = 1;\n");
-    writeFileSync(join(repo, "README.md"), "# shop\n");
-    writeFileSync(join(repo, ".gitignore"), ".env\n");
-    git(repo, "add", ".");
-    git(repo, "commit", "-q", "-m", "first");
+    repo = makeRepository(join(realpathSync(work.path), "shop"), {
+      "src/app.ts": "export const version = 1;\n",
+      "README.md": "# shop\n",
+      ".gitignore": ".env\n",
+    });
     await home.ok(["daemon"]);
   });
 
@@ -360,12 +357,9 @@ describe("e2e: fork and snapshots", () => {
 
   it("a restore whose program cannot run in the new worktree leaves no worktree and no branch behind", async () => {
     // The program is a script the repository ignores: the snapshot does not hold it.
-    const tools = join(realpathSync(work.path), "tools");
-    mkdirSync(tools);
-    git(tools, "init", "-q", "-b", "main");
-    writeFileSync(join(tools, ".gitignore"), "run.sh\n");
-    git(tools, "add", ".");
-    git(tools, "commit", "-q", "-m", "first");
+    const tools = makeRepository(join(realpathSync(work.path), "tools"), {
+      ".gitignore": "run.sh\n",
+    });
     writeFileSync(join(tools, "run.sh"), "#!/bin/sh\nexec cat\n", { mode: 0o755 });
     await home.json<SessionJson>(["start", "--name", "script", tools, "--", "./run.sh"]);
     const taken = await home.json<SnapshotJson>(["snapshot", "script"]);

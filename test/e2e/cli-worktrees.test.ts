@@ -9,7 +9,7 @@ import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from "n
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
-import { git } from "../helpers/git.js";
+import { git, makeRepository } from "../helpers/git.js";
 import { readLog } from "../helpers/log-reader.js";
 import { cliBin } from "../helpers/paths.js";
 import { tempDir } from "../helpers/temp-home.js";
@@ -50,14 +50,11 @@ describe("e2e: worktrees, labels and broadcast", () => {
   before(async () => {
     home = cliHome();
     work = tempDir("csw-repo-");
-    repo = join(realpathSync(work.path), "shop");
-    mkdirSync(join(repo, "src"), { recursive: true });
-    git(repo, "init", "-q", "-b", "main");
-    writeFileSync(join(repo, "src", "app.ts"), "export {};\n");
-    writeFileSync(join(repo, ".gitignore"), ".env\nnode_modules/\n");
-    writeFileSync(join(repo, ".worktreeinclude"), ".env\n");
-    git(repo, "add", ".");
-    git(repo, "commit", "-q", "-m", "first");
+    repo = makeRepository(join(realpathSync(work.path), "shop"), {
+      "src/app.ts": "export {};\n",
+      ".gitignore": ".env\nnode_modules/\n",
+      ".worktreeinclude": ".env\n",
+    });
     writeFileSync(join(repo, ".env"), "API_KEY=not-in-git\n");
     mkdirSync(join(repo, "node_modules"));
     writeFileSync(join(repo, "node_modules", "big.js"), "// not copied\n");

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
-import { git } from "../helpers/git.js";
+import { makeRepository } from "../helpers/git.js";
 import { fakeClaudeDir, permissionNotification, runHook } from "../helpers/hook-events.js";
 import { outputText, readLog } from "../helpers/log-reader.js";
 import { tempDir } from "../helpers/temp-home.js";
@@ -239,12 +239,7 @@ describe("e2e: the web UI in Chromium", () => {
   });
 
   it("starts a session in a new git worktree, with labels", async () => {
-    const repo = join(realpathSync(work.path), "shop");
-    mkdirSync(repo);
-    git(repo, "init", "-q", "-b", "main");
-    writeFileSync(join(repo, "README"), "shop\n");
-    git(repo, "add", ".");
-    git(repo, "commit", "-q", "-m", "first");
+    const repo = makeRepository(join(realpathSync(work.path), "shop"), { README: "shop\n" });
     await page.fill('input[name="directory"]', repo);
     await page.fill('input[name="command"]', "bash --norc --noprofile -i");
     await page.fill('input[name="name"]', "feature");
@@ -275,12 +270,9 @@ describe("e2e: the web UI in Chromium", () => {
   });
 
   it("forks a session, snapshots it, and restores the snapshot from the page", async () => {
-    const repo = join(realpathSync(work.path), "branching");
-    mkdirSync(repo);
-    git(repo, "init", "-q", "-b", "main");
-    writeFileSync(join(repo, "README"), "branching\n");
-    git(repo, "add", ".");
-    git(repo, "commit", "-q", "-m", "first");
+    const repo = makeRepository(join(realpathSync(work.path), "branching"), {
+      README: "branching\n",
+    });
     await home.ok(["start", "--name", "origin", repo, "--", "bash", "--norc", "--noprofile", "-i"]);
     const originId = (await session("origin")).id;
     writeFileSync(join(repo, "draft.txt"), "not committed\n");
