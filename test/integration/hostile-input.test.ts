@@ -205,7 +205,7 @@ describe("hostile input over the socket", () => {
     } else if (/[\r\n]/.test(outcome.details) || /\n\s+at /.test(outcome.details)) {
       failures.push(`${category} / ${name}: message is not one line: ${outcome.details}`);
     }
-    const pong = await daemon.client.daemon.ping({}, { deadline: Date.now() + 5000 });
+    const pong = await daemon.client.daemon.ping({}, { deadline: Date.now() + 10_000 });
     assert.equal(pong.pid, daemon.pid, `after ${category} / ${name}`);
     return outcome;
   }

@@ -80,7 +80,7 @@ function readLogOf(
     let text = "";
     const stream = client.sessions.attachSession(
       { sessionId, start: { case: "fromSeq", value: 1n } },
-      { deadline: Date.now() + 5000 },
+      { deadline: Date.now() + 15_000 },
     );
     stream.on("data", (response: { entries: Array<{ data: string }> }) => {
       for (const entry of response.entries) text += entry.data;
@@ -156,7 +156,7 @@ describe("a FIFO where the daemon expects a regular file", () => {
     }
     const { session } = await daemon.client.sessions.startSession(
       { workingDir: work.path, command: ["cat"], env: env() },
-      { deadline: Date.now() + 5000 },
+      { deadline: Date.now() + 30_000 },
     );
     assert.equal(session?.state, SessionState.RUNNING);
     daemons.reap(session?.pid ?? 0);
