@@ -55,6 +55,7 @@ import {
   uncommittedReason,
   type WorktreeRecord,
 } from "./worktree.js";
+import { dropRef, keepRef, originRef } from "./worktree-state.js";
 
 /** How many hosts a starting daemon connects to at once. */
 const RECONNECT_CONCURRENCY = 16;
@@ -490,6 +491,8 @@ export class SessionManager {
       checkFreeFds();
       executable = findExecutable(plan.argv[0] as string, plan.workingDir, plan.env);
       checkExecSize(executable, plan.argv, plan.env);
+      if (plan.worktree !== undefined && plan.origin?.commit)
+        await keepRef(plan.worktree.repository, originRef(plan.id), plan.origin.commit);
     } catch (error) {
       if (plan.worktree !== undefined) await discardWorktree(plan.worktree);
       throw error;
@@ -695,6 +698,13 @@ export class SessionManager {
       this.logger.info(
         `session ${session.id}: worktree ${worktree.path} removed, branch ${worktree.branch} kept`,
       );
+      if (session.record.origin?.commit) {
+        const ref = originRef(session.id);
+        // The session goes whether or not its ref can: a ref left over holds one commit, no more.
+        await dropRef(worktree.repository, ref).catch((error: Error) =>
+          this.logger.warn(`session ${session.id}: ${error.message}`),
+        );
+      }
     }
     this.sessions.delete(session.id);
     session.dispose();

@@ -145,6 +145,14 @@ export async function changedFiles(
   return listed.split("\0").filter(Boolean).sort();
 }
 
+/**
+ * The ref that keeps the commit a forked or restored session's worktree started from (its
+ * origin's commit) for as long as the session is known, to compare its work with.
+ */
+export function originRef(sessionId: string): string {
+  return `refs/claude-sessions/origins/${sessionId}`;
+}
+
 /** Keeps `commit` under `ref` (so git gc keeps it too). */
 export async function keepRef(repository: string, ref: string, commit: string): Promise<void> {
   await gitOk(repository, ["update-ref", ref, commit], `cannot keep ${commit} under ${ref}`);

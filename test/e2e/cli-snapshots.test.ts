@@ -235,6 +235,8 @@ describe("e2e: fork and snapshots", () => {
   it("fork: the same command in a new worktree at the source's HEAD, its uncommitted changes carried over; the source untouched", async () => {
     const path = source.worktree?.path as string;
     const before = stateOf(path);
+    const snapshotRefs = () => git(repo, "for-each-ref", "refs/claude-sessions/snapshots");
+    const snapshotsBefore = snapshotRefs();
     const fork = await home.json<SessionJson>(["fork", "src", "--name", "f1", "-l", "role=try"]);
     assert.equal(fork.origin?.session_id, source.id);
     assert.equal(fork.origin?.snapshot_id, null);
@@ -245,13 +247,34 @@ describe("e2e: fork and snapshots", () => {
     assert.equal(fork.working_dir, join(fork.worktree?.path as string, "src"), "the same place");
     assert.deepEqual(stateOf(fork.worktree?.path as string), before);
     assert.deepEqual(stateOf(path), before, "the source is untouched");
-    assert.equal(
-      git(repo, "for-each-ref", "refs/claude-sessions").trim().split("\n").length,
-      2,
-      "a fork keeps no snapshot",
-    );
+    assert.equal(snapshotRefs(), snapshotsBefore, "a fork makes no snapshot");
     const details = await home.ok(["show", "f1"]);
     assert.match(details, new RegExp(`^Forked from: +session ${source.id}$`, "m"));
+    const commit = fork.origin?.commit as string;
+    assert.match(details, new RegExp(`^Branched off: +files at ${commit.slice(0, 12)}$`, "m"));
+
+    // The commit it started from outlives git gc, and what the fork does is compared with it
+    // (every file staged, so the files it carried over untracked are compared too).
+    const ref = `refs/claude-sessions/origins/${fork.id}`;
+    git(repo, "gc", "--quiet", "--prune=now");
+    assert.equal(git(repo, "rev-parse", ref).trim(), commit);
+    const forkPath = fork.worktree?.path as string;
+    const doneSince = () => {
+      git(forkPath, "add", "--all");
+      return git(forkPath, "diff", "--cached", "--name-only", ref);
+    };
+    assert.equal(doneSince(), "", "nothing done yet");
+    writeFileSync(join(forkPath, "src", "app.ts"), "export const version = 5;\n");
+    assert.equal(doneSince(), "src/app.ts\n");
+    // It goes with the session; the restored session's stays.
+    await home.ok(["stop", "--timeout", "1s", "f1"]);
+    await home.ok(["rm", "--force", "f1"]);
+    assert.equal(git(repo, "for-each-ref", ref), "", "the fork's ref went with it");
+    const back = await home.json<SessionJson>(["show", "back"]);
+    assert.equal(
+      git(repo, "rev-parse", `refs/claude-sessions/origins/${back.id}`).trim(),
+      back.origin?.commit,
+    );
   });
 
   it("snapshots lists them with their figures; a removed session keeps its snapshots, across a daemon restart, until snapshot rm", async () => {
@@ -370,6 +393,7 @@ describe("e2e: fork and snapshots", () => {
     assert.match(refused.stderr, /^error: command not found: \.\/run\.sh; /);
     assert.equal(git(tools, "branch"), branches, "the branch made for it is gone");
     assert.equal(git(tools, "worktree", "list"), worktrees, "the worktree made for it is gone");
+    assert.equal(git(tools, "for-each-ref", "refs/claude-sessions/origins"), "", "no ref is kept");
     // Nothing is in the way of trying again once the program is there.
     git(tools, "add", "--force", "run.sh");
     git(tools, "commit", "-q", "-m", "the script");

@@ -331,8 +331,9 @@ export type SessionOrigin = Message<"claude_sessions.v1.SessionOrigin"> & {
   /**
    * The commit whose files its worktree started with, uncommitted changes
    * included; empty outside a git repository. For a restore it is the
-   * snapshot's, kept under the snapshot's ref; for a fork it records the
-   * source's files at that moment, and no ref keeps it (git gc may drop it).
+   * snapshot's; for a fork it records the source's files at that moment.
+   * Either way refs/claude-sessions/origins/<session id> keeps it in the
+   * repository until the session is removed, to compare its work with.
    *
    * @generated from field: string commit = 4;
    */
