@@ -39,6 +39,12 @@ export class PtyProcess {
   private readonly pty: pty.IPty;
   private readonly input: PtyWriter;
   private exited = false;
+  /**
+   * Whether the terminal's descriptor is closed (or closing): node-pty closes it when the
+   * program's side is gone, which may be before it tells of the exit. Its number may then name
+   * another file, so nothing is done with it any more.
+   */
+  private closed = false;
   private readonly dataListeners: Array<(data: Buffer) => void> = [];
 
   private constructor(
@@ -78,6 +84,7 @@ export class PtyProcess {
     const destroy = socket.destroy.bind(socket);
     socket.destroy = (error?: Error) => {
       // The descriptor closes now: input still waiting has no program left to read it.
+      this.closed = true;
       this.input.release();
       const chunk = Buffer.allocUnsafe(64 * 1024);
       for (;;) {
@@ -150,9 +157,19 @@ export class PtyProcess {
     this.input.write(typeof data === "string" ? Buffer.from(data) : data);
   }
 
+  /**
+   * Sets the terminal's size. One that has closed meanwhile (its program ended, and node-pty
+   * closed it before telling of the exit) has no size to set: the resize is dropped, as it would
+   * be once the exit is known.
+   */
   resize(cols: number, rows: number): void {
-    if (this.exited) return;
-    this.pty.resize(cols, rows);
+    if (this.exited || this.closed) return;
+    try {
+      this.pty.resize(cols, rows);
+    } catch (error) {
+      // node-pty says "ioctl(2) failed, EBADF" (or EIO) for a terminal closed under it.
+      if (!/ioctl\(2\) failed/.test((error as Error).message)) throw error;
+    }
   }
 
   /**
