@@ -46,6 +46,16 @@ export function git(
           );
           return;
         }
+        // Stopped by the timeout (a signal, no exit code).
+        if (error?.killed) {
+          reject(
+            new SessionError(
+              "failed-precondition",
+              `git ${args[0]} did not finish within ${GIT_TIMEOUT_MS / 1000} s in ${cwd} and was stopped; try again once the repository is less busy (a git gc, a slow disk)`,
+            ),
+          );
+          return;
+        }
         resolve({ code: error === null ? 0 : (error.code as number) || 1, stdout, stderr });
       },
     );

@@ -150,6 +150,11 @@ export function chosenConversation(argv: readonly string[]): string | undefined 
   return isClaudeCode(argv) ? conversationArgs(argv.slice(1)).conversation : undefined;
 }
 
+/** The conversation a fork's Claude Code branched off (`--resume <it> --fork-session`), if any. */
+export function forkedConversation(argv: readonly string[]): string | undefined {
+  return isClaudeCode(argv) ? conversationArgs(argv.slice(1)).forkedFrom : undefined;
+}
+
 /**
  * Claude Code's arguments less those that choose the conversation, and what they chose: the
  * conversation (the last one named), whether it continues the latest, and, for a fork

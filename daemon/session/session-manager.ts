@@ -415,6 +415,14 @@ export class SessionManager {
       this.sessions.delete(session.id);
       session.dispose();
       await removeLog(session.log.path);
+      // Its worktree and branch too, as for a start that failed before its program ran, so that
+      // starting it again can name them again.
+      const { worktree, origin } = session.record;
+      if (worktree !== undefined) {
+        await discardWorktree(worktree);
+        if (origin?.commit)
+          await dropRef(worktree.repository, originRef(session.id)).catch(() => undefined);
+      }
       void this.persist();
       for (const watcher of this.watchers) watcher("removed", session.record, undefined);
       throw unsaved(

@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, realpathSync, rmSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
-import { git, gitOk, reason } from "./git.js";
+import { type GitResult, git, gitOk, reason } from "./git.js";
 import { SessionError } from "./session-error.js";
 
 /** Where a directory is in git: its working tree's top and the repository's main working tree. */
@@ -41,7 +41,11 @@ const IDENTITY = {
   GIT_COMMITTER_EMAIL: "claude-sessions@localhost",
 };
 
-/** Where `dir` is in git; undefined if it is in no repository (or git is not installed). */
+/**
+ * Where `dir` is in git; undefined if it is in no repository (or git is not installed). A
+ * repository git refuses to use (owned by another user, a worktree whose repository was moved)
+ * is an error, not "outside git": a fork would otherwise share the directory with its source.
+ */
 export async function gitPlace(dir: string): Promise<GitPlace | undefined> {
   let result: Awaited<ReturnType<typeof git>>;
   try {
@@ -54,7 +58,12 @@ export async function gitPlace(dir: string): Promise<GitPlace | undefined> {
   } catch {
     return undefined;
   }
-  if (result.code !== 0) return undefined;
+  if (result.code !== 0) {
+    // In no repository, or in one with no working tree (a bare repository, a .git directory).
+    if (/not a git repository \(or any|must be run in a work tree/.test(result.stderr))
+      return undefined;
+    throw new SessionError("failed-precondition", `git cannot use ${dir}: ${reason(result)}`);
+  }
   const [top, commonDir] = result.stdout.trim().split("\n") as [string, string];
   if (top === undefined || commonDir === undefined) return undefined;
   const realTop = realpathSync(top);
@@ -99,7 +108,9 @@ export async function captureWorktreeState(
   const what = `cannot record the files of ${top}`;
   try {
     if (existsSync(indexFile)) copyFileSync(indexFile, scratch);
-    const indexTree = (await gitOk(top, ["write-tree"], what, env)).trim();
+    const written = await git(top, ["write-tree"], env);
+    if (written.code !== 0) throw await indexRefusal(top, what, written);
+    const indexTree = written.stdout.trim();
     await gitOk(top, ["add", "--all", "--", "."], what, env);
     const tree = (await gitOk(top, ["write-tree"], what, env)).trim();
     const on = branch === "" ? `(no branch) ${headCommit.slice(0, 12)}` : branch;
@@ -129,6 +140,24 @@ export async function captureWorktreeState(
   } finally {
     rmSync(scratch, { force: true });
   }
+}
+
+/**
+ * Why the index of `top` cannot be written as a tree: a merge or rebase stopped at conflicts
+ * (the usual reason, said with the files and the way out), else git's own reason.
+ */
+async function indexRefusal(top: string, what: string, written: GitResult): Promise<SessionError> {
+  const unmerged = await git(top, ["diff", "--name-only", "--diff-filter=U", "-z"]);
+  const files = unmerged.stdout.split("\0").filter(Boolean);
+  if (unmerged.code === 0 && files.length > 0) {
+    const named =
+      files.slice(0, 5).join(", ") + (files.length > 5 ? ` and ${files.length - 5} more` : "");
+    return new SessionError(
+      "failed-precondition",
+      `${top} has unresolved conflicts (${named}); resolve them and git add them (or abort the merge or rebase), then try again`,
+    );
+  }
+  return new SessionError("failed-precondition", `${what}: ${reason(written)}`);
 }
 
 /** The files that differ between two commits of `repository`, sorted. */

@@ -96,7 +96,10 @@ export async function addWorktree(options: {
 }): Promise<{ worktree: WorktreeRecord; workingDir: string }> {
   const { repository, branch, baseCommit, worktreesDir } = options;
   if ((await git(repository, ["check-ref-format", "--branch", branch])).code !== 0)
-    throw new SessionError("invalid-argument", `'${branch}' is not a valid branch name`);
+    throw new SessionError(
+      "invalid-argument",
+      `'${branch}' is not a valid branch name (see git check-ref-format); name another (${options.branchOption})`,
+    );
   const taken = await git(repository, ["show-ref", "--verify", "--quiet", `refs/heads/${branch}`]);
   if (taken.code === 0) {
     throw new SessionError(
@@ -161,7 +164,8 @@ async function writeUncommitted(path: string, commit: string): Promise<void> {
 
 /**
  * Copies into the worktree the untracked files of `repository` that its `.worktreeinclude`
- * names (patterns as in .gitignore; git does the matching), keeping their modes.
+ * names (patterns as in .gitignore; git does the matching), keeping their modes. A file the
+ * worktree has already (checked out, or written back from a snapshot) is left as it is.
  */
 async function copyIncluded(repository: string, worktree: string): Promise<void> {
   if (!existsSync(join(repository, WORKTREE_INCLUDE))) return;
@@ -173,7 +177,11 @@ async function copyIncluded(repository: string, worktree: string): Promise<void>
   for (const file of listed.split("\0").filter(Boolean)) {
     const target = join(worktree, file);
     mkdirSync(dirname(target), { recursive: true });
-    cpSync(join(repository, file), target, { preserveTimestamps: true, verbatimSymlinks: true });
+    cpSync(join(repository, file), target, {
+      preserveTimestamps: true,
+      verbatimSymlinks: true,
+      force: false,
+    });
   }
 }
 

@@ -21,7 +21,11 @@ import type { Logger } from "../server/logger.js";
 import { claudeProjectDir, findClaudeTranscript } from "../session/claude-transcript.js";
 import { checkLabels } from "../session/labels.js";
 import type { Session } from "../session/session.js";
-import { chosenConversation, commandForFork } from "../session/session-command.js";
+import {
+  chosenConversation,
+  commandForFork,
+  forkedConversation,
+} from "../session/session-command.js";
 import { SessionError } from "../session/session-error.js";
 import type { SessionManager } from "../session/session-manager.js";
 import type { SessionOrigin, SessionRecord } from "../session/session-record.js";
@@ -147,15 +151,19 @@ export class Branching {
       session.frame(),
       session.capture({ escapes: false, scrollback: false }),
     ]);
+    if (!existsSync(record.workingDir)) {
+      throw new SessionError(
+        "failed-precondition",
+        `session ${called}'s directory ${record.workingDir} is gone, so its files cannot be recorded; restore one of its snapshots instead (claude-sessions snapshots ${called})`,
+      );
+    }
     const env = this.manager.environmentFor(options.env, record.id);
     const conversation = this.conversationOf(record, env);
-    const state = existsSync(record.workingDir)
-      ? await captureWorktreeState(
-          record.workingDir,
-          `snapshot ${name || id} of session ${called}`,
-          this.paths.run,
-        )
-      : undefined;
+    const state = await captureWorktreeState(
+      record.workingDir,
+      `snapshot ${name || id} of session ${called}`,
+      this.paths.run,
+    );
     let files: SnapshotRecord["files"];
     if (state !== undefined) {
       const base = record.worktree?.baseCommit ?? state.head;
@@ -252,9 +260,12 @@ export class Branching {
   /** Forgets a snapshot: its files and its ref (its session, if any, is not touched). */
   async removeSnapshot(query: string): Promise<SnapshotRecord> {
     const snapshot = this.snapshots.get(query);
-    if (snapshot.files !== undefined)
-      await dropRef(snapshot.files.repository, snapshotRef(snapshot.id));
+    // Its files first: a snapshot that cannot be removed keeps its commit too.
     this.snapshots.remove(snapshot.id);
+    if (snapshot.files !== undefined)
+      await dropRef(snapshot.files.repository, snapshotRef(snapshot.id)).catch((error: Error) =>
+        this.logger.warn(`snapshot ${snapshot.id}: ${error.message}`),
+      );
     this.logger.info(`snapshot ${snapshot.id} removed`);
     return snapshot;
   }
@@ -274,16 +285,24 @@ export class Branching {
 
   /**
    * Claude Code's current conversation of `record` and where its transcript is, if Claude Code
-   * wrote one (it does at the first prompt); undefined for other programs.
+   * wrote one (it does at the first prompt); undefined for other programs. A fork not yet
+   * prompted has none of its own: it is still the conversation it branched off.
    */
   private conversationOf(
     record: Readonly<SessionRecord>,
     env: Readonly<Record<string, string>>,
   ): { id: string; transcript: string } | undefined {
     if (!record.claudeCode) return undefined;
-    const id = record.conversationId ?? chosenConversation(record.command) ?? record.id;
-    const transcript = findClaudeTranscript(id, record.workingDir, env);
-    return transcript === undefined ? undefined : { id, transcript };
+    const ids = [
+      record.conversationId ?? chosenConversation(record.command) ?? record.id,
+      forkedConversation(record.command),
+    ];
+    for (const id of ids) {
+      const transcript =
+        id === undefined ? undefined : findClaudeTranscript(id, record.workingDir, env);
+      if (transcript !== undefined && id !== undefined) return { id, transcript };
+    }
+    return undefined;
   }
 
   /** Starts the new session of a fork or a restore from `point`. */

@@ -135,7 +135,12 @@ export class SnapshotStore {
   remove(id: string): void {
     const gone = join(this.dir, `.${id}.removed`);
     rmSync(gone, { recursive: true, force: true });
-    renameSync(join(this.dir, id), gone);
+    try {
+      renameSync(join(this.dir, id), gone);
+    } catch (error) {
+      // Deleted by hand already: there is nothing left to remove but the record.
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
     this.records.delete(id);
     rmSync(gone, { recursive: true, force: true });
   }

@@ -7,9 +7,18 @@
  * `snapshot rm`, and a daemon restart.
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { claudeProjectDir } from "../../daemon/session/claude-transcript.js";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
 import { git, makeRepository } from "../helpers/git.js";
 import { readLog } from "../helpers/log-reader.js";
@@ -36,6 +45,7 @@ interface SessionJson {
 interface SnapshotJson {
   id: string;
   name: string;
+  conversation_id: string | null;
   session_id: string;
   session_name: string;
   seq: number;
@@ -400,6 +410,134 @@ describe("e2e: fork and snapshots", () => {
     const again = await home.json<SnapshotJson>(["snapshot", "script"]);
     const restored = await home.json<SessionJson>(["restore", again.id, "--name", "script-back"]);
     assert.equal(restored.worktree?.branch, "claude-sessions/script-back");
+  });
+
+  it("refuses in one line what git cannot record, and loses nothing: a conflict, a repository git will not use, a directory that is gone", async () => {
+    const refusal = async (args: string[], pattern: RegExp) => {
+      const result = await home.run(args);
+      assert.equal(result.code, 1, result.stdout);
+      assert.match(result.stderr, pattern);
+      assert.equal(result.stderr.split("\n").length, 2, result.stderr);
+    };
+    // A merge stopped at a conflict: the files and the way out, and the merge is left as it was.
+    const merging = makeRepository(join(realpathSync(work.path), "merging"), { "f.txt": "a\n" });
+    git(merging, "checkout", "-q", "-b", "other");
+    writeFileSync(join(merging, "f.txt"), "b\n");
+    git(merging, "commit", "-q", "-am", "b");
+    git(merging, "checkout", "-q", "-");
+    writeFileSync(join(merging, "f.txt"), "c\n");
+    git(merging, "commit", "-q", "-am", "c");
+    assert.throws(() => git(merging, "merge", "-q", "other"));
+    const conflicted = git(merging, "status", "--porcelain=v1");
+    await home.json<SessionJson>(["start", "--name", "merging", merging, ...SHELL]);
+    const unresolved =
+      /^error: .*merging has unresolved conflicts \(f\.txt\); resolve them and git add them/;
+    await refusal(["snapshot", "merging"], unresolved);
+    await refusal(["fork", "merging"], unresolved);
+    assert.equal(git(merging, "status", "--porcelain=v1"), conflicted, "the merge is as it was");
+    assert.equal(git(merging, "for-each-ref", "refs/claude-sessions"), "");
+
+    // A worktree whose repository was moved away: git's reason, not "outside git" (a fork
+    // would otherwise share the directory with its source).
+    const moving = makeRepository(join(realpathSync(work.path), "moving"), { "g.txt": "g\n" });
+    const linked = join(realpathSync(work.path), "linked");
+    git(moving, "worktree", "add", "-q", linked);
+    await home.json<SessionJson>(["start", "--name", "linked", linked, ...SHELL]);
+    const sessionsBefore = (await home.json<SessionJson[]>(["list"])).length;
+    const moved = join(realpathSync(work.path), "moved");
+    renameSync(moving, moved);
+    const unusable =
+      /^error: git cannot use .*linked: not a git repository: .*moving\/\.git\/worktrees\/linked\n$/;
+    await refusal(["fork", "linked"], unusable);
+    await refusal(["snapshot", "linked"], unusable);
+    assert.equal((await home.json<SessionJson[]>(["list"])).length, sessionsBefore, "no fork");
+
+    // A directory deleted under its session: a snapshot could not be restored.
+    const doomed = join(work.path, "doomed");
+    mkdirSync(doomed);
+    await home.json<SessionJson>(["start", "--name", "doomed", doomed, ...SHELL]);
+    const early = await home.json<SnapshotJson>(["snapshot", "doomed", "--name", "early"]);
+    await home.ok(["stop", "--timeout", "1s", "doomed"]);
+    rmSync(doomed, { recursive: true });
+    await refusal(["snapshot", "doomed"], /^error: session doomed's directory .*doomed is gone/);
+    // A snapshot whose files were deleted by hand can still be removed.
+    rmSync(join(home.path, "snapshots", early.id), { recursive: true });
+    assert.match(await home.ok(["snapshot", "rm", "early"]), /^🗑️ {2}Snapshot removed: /);
+    assert.equal(
+      (await home.json<SnapshotJson[]>(["snapshots"])).some((one) => one.id === early.id),
+      false,
+    );
+  });
+
+  it("a restore keeps the recorded copy of a file .worktreeinclude names, not the one there now", async () => {
+    const including = makeRepository(join(realpathSync(work.path), "including"), {
+      ".worktreeinclude": "config.local\n",
+    });
+    writeFileSync(join(including, "config.local"), "conf=old\n");
+    await home.json<SessionJson>(["start", "--name", "including", including, ...SHELL]);
+    const taken = await home.json<SnapshotJson>(["snapshot", "including"]);
+    writeFileSync(join(including, "config.local"), "conf=new\n");
+    const restored = await home.json<SessionJson>(["restore", taken.id]);
+    const path = restored.worktree?.path as string;
+    assert.equal(readFileSync(join(path, "config.local"), "utf8"), "conf=old\n");
+    // A fork takes the file as it is now, which is also what it carries over.
+    const fork = await home.json<SessionJson>(["fork", "including"]);
+    const forkPath = fork.worktree?.path as string;
+    assert.equal(readFileSync(join(forkPath, "config.local"), "utf8"), "conf=new\n");
+  });
+
+  it("a fork whose record cannot be saved is not started, and leaves no worktree, branch or ref behind", async () => {
+    const saving = makeRepository(join(realpathSync(work.path), "saving"), { "h.txt": "h\n" });
+    writeFileSync(join(saving, "h.txt"), "changed\n");
+    await home.json<SessionJson>(["start", "--name", "saving", saving, ...SHELL]);
+    const branches = git(saving, "branch");
+    const worktrees = git(saving, "worktree", "list");
+    // A directory where state.json's next copy is written: every write of it fails.
+    const blocker = join(home.path, "state.json.tmp");
+    mkdirSync(join(blocker, "in-the-way"), { recursive: true });
+    try {
+      const refused = await home.run(["fork", "saving", "--name", "saving-2"]);
+      assert.equal(refused.code, 1, refused.stdout);
+      assert.match(refused.stderr, /the session was not started: cannot write .*state\.json/);
+      assert.equal(git(saving, "branch"), branches, "the branch made for it is gone");
+      assert.equal(git(saving, "worktree", "list"), worktrees, "the worktree made for it is gone");
+      assert.equal(git(saving, "for-each-ref", "refs/claude-sessions"), "", "no ref is kept");
+    } finally {
+      rmSync(blocker, { recursive: true, force: true });
+    }
+    const again = await home.json<SessionJson>(["fork", "saving", "--name", "saving-2"]);
+    assert.equal(again.worktree?.branch, "claude-sessions/saving-2");
+    assert.equal(readFileSync(join(again.working_dir, "h.txt"), "utf8"), "changed\n");
+  });
+
+  it("a fork of a fork that was not prompted yet branches off the same conversation", async () => {
+    const dir = join(realpathSync(work.path), "talk");
+    const bin = join(realpathSync(work.path), "bin");
+    mkdirSync(dir);
+    mkdirSync(bin);
+    // A program named claude is run as Claude Code; this one only reads its terminal.
+    writeFileSync(join(bin, "claude"), "#!/bin/sh\nexec cat\n", { mode: 0o755 });
+    const env = { CLAUDE_CONFIG_DIR: join(realpathSync(work.path), "claude-config") };
+    const first = await home.json<SessionJson>(
+      ["start", "--name", "talk", dir, "--", join(bin, "claude")],
+      { env },
+    );
+    // The transcript Claude Code writes at the first prompt.
+    const projectDir = claudeProjectDir(dir, env);
+    mkdirSync(projectDir, { recursive: true });
+    writeFileSync(join(projectDir, `${first.id}.jsonl`), '{"type":"user"}\n');
+    const resumed = (session: SessionJson) =>
+      session.command[session.command.indexOf("--resume") + 1];
+
+    const second = await home.json<SessionJson>(["fork", "talk", "--name", "talk-2"], { env });
+    assert.equal(second.origin?.conversation_id, first.id);
+    assert.equal(resumed(second), first.id);
+    const third = await home.json<SessionJson>(["fork", "talk-2", "--name", "talk-3"], { env });
+    assert.equal(third.origin?.conversation_id, first.id, "talk-2 has said nothing of its own");
+    assert.equal(resumed(third), first.id);
+    assert.ok(third.command.includes("--fork-session"), third.command.join(" "));
+    const taken = await home.json<SnapshotJson>(["snapshot", "talk-2"], { env });
+    assert.equal(taken.conversation_id, first.id);
   });
 
   it("outside git, a snapshot holds no files and a restore or fork runs in the same directory", async () => {

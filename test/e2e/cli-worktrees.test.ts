@@ -185,7 +185,10 @@ describe("e2e: worktrees, labels and broadcast", () => {
     assert.match(base.stderr, /^error: 'no-such-ref' is not a commit in /);
     const badName = await home.run(["start", "--worktree", "bad..name", repo, ...SHELL]);
     assert.equal(badName.code, 1);
-    assert.equal(badName.stderr, "error: 'bad..name' is not a valid branch name\n");
+    assert.equal(
+      badName.stderr,
+      "error: 'bad..name' is not a valid branch name (see git check-ref-format); name another (--worktree <branch>)\n",
+    );
     const alone = await home.run(["start", "--base", "main", repo, ...SHELL]);
     assert.equal(alone.code, 2);
     for (const result of [outside, taken, base])
