@@ -1,10 +1,7 @@
 import { Command, Option } from "clipanion";
-import { BaseCommand } from "../base-command.js";
-import { parseLabelWords } from "../label-args.js";
-import { terminalSize } from "../session-args.js";
-import { reportNewSession } from "./fork.js";
+import { BranchOffCommand } from "./branch-off.js";
 
-export class RestoreCommand extends BaseCommand {
+export class RestoreCommand extends BranchOffCommand {
   static override paths = [["restore"]];
   static override usage = Command.Usage({
     description: "Start a new session from a snapshot",
@@ -19,35 +16,14 @@ export class RestoreCommand extends BaseCommand {
     ],
   });
 
-  protected override readonly daemonNeed = "session";
-
-  name = Option.String("--name", { description: "A name for the new session" });
   labels = Option.Array("-l,--label", {
     description: "A label for the new session, key=value (repeatable; default: the snapshot's)",
   });
-  branch = Option.String("--branch", { description: "The new worktree's branch" });
-  attach = Option.Boolean("--attach", false, { description: "Attach once started" });
-  json = Option.Boolean("--json", false, { description: "Print the new session as JSON" });
   snapshot = Option.String({ name: "snapshot" });
 
-  async run(): Promise<number> {
-    const size = terminalSize(this.context.stdout);
-    const labels = parseLabelWords(this.labels ?? [], "--label");
-    const { session } = await this.call((client) =>
-      client.sessions.restoreSnapshot({
-        snapshotId: this.snapshot,
-        name: this.name ?? "",
-        labels,
-        branch: this.branch ?? "",
-        env: this.sessionEnvironment(client),
-        ...(size ?? {}),
-      }),
+  run(): Promise<number> {
+    return this.startFrom("restored", (client, fields, options) =>
+      client.sessions.restoreSnapshot({ snapshotId: this.snapshot, ...fields }, options),
     );
-    if (session === undefined) throw new Error("the daemon returned no session");
-    return reportNewSession(this.context, session, {
-      verb: "restored",
-      json: this.json,
-      attach: this.attach ? await this.daemon(session.id) : undefined,
-    });
   }
 }

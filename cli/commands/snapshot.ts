@@ -2,6 +2,7 @@ import { Command, Option } from "clipanion";
 import { BaseCommand } from "../base-command.js";
 import { jsonText, printable, useColor } from "../output.js";
 import { snapshotDetails, snapshotJson, snapshotTable } from "../snapshot-output.js";
+import { GIT_WORK_MS } from "./branch-off.js";
 
 export class SnapshotCommand extends BaseCommand {
   static override paths = [["snapshot"]];
@@ -27,11 +28,14 @@ export class SnapshotCommand extends BaseCommand {
   async run(): Promise<number> {
     const { snapshot } = await this.call(
       (client) =>
-        client.sessions.createSnapshot({
-          sessionId: this.id,
-          name: this.name ?? "",
-          env: this.sessionEnvironment(client),
-        }),
+        client.sessions.createSnapshot(
+          {
+            sessionId: this.id,
+            name: this.name ?? "",
+            env: this.sessionEnvironment(client),
+          },
+          { deadline: client.deadlineAfter(GIT_WORK_MS) },
+        ),
       this.id,
     );
     if (snapshot === undefined) throw new Error("the daemon returned no snapshot");
