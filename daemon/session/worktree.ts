@@ -5,7 +5,7 @@
  * git call is git itself (execFile, no shell), with a timeout and git's own message on failure.
  */
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, realpathSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, realpathSync, rmSync } from "node:fs";
 import { basename, dirname, join, relative } from "node:path";
 import { git, gitOk, reason } from "./git.js";
 import { SessionError } from "./session-error.js";
@@ -217,7 +217,8 @@ export async function uncommittedReason(
 
 /**
  * Removes the worktree (its branch stays). One with uncommitted changes is refused, naming
- * them, unless `force`. One already gone is pruned from the repository's list.
+ * them, unless `force`. One already gone is pruned from the repository's list. One whose
+ * repository was moved or deleted is one git no longer knows: `force` deletes its directory.
  */
 export async function removeWorktree(
   worktree: WorktreeRecord,
@@ -232,10 +233,21 @@ export async function removeWorktree(
     const dirty = await uncommittedReason(worktree, called);
     if (dirty !== undefined) throw new SessionError("failed-precondition", dirty);
   }
-  const from = existsSync(worktree.repository) ? worktree.repository : worktree.path;
-  await gitOk(
-    from,
-    ["worktree", "remove", ...(force ? ["--force", "--force"] : []), worktree.path],
-    `cannot remove the worktree ${worktree.path}`,
+  const repositoryThere = existsSync(worktree.repository);
+  const from = repositoryThere ? worktree.repository : worktree.path;
+  const removed = await git(from, [
+    "worktree",
+    "remove",
+    ...(force ? ["--force", "--force"] : []),
+    worktree.path,
+  ]);
+  if (removed.code === 0) return;
+  if (!repositoryThere && force) {
+    rmSync(worktree.path, { recursive: true, force: true });
+    return;
+  }
+  throw new SessionError(
+    "failed-precondition",
+    `cannot remove the worktree ${worktree.path}: ${reason(removed)}${repositoryThere ? "" : `; its repository is no longer at ${worktree.repository} (moved or deleted), so git cannot tell what it holds: remove it anyway with: claude-sessions rm --force ${called}`}`,
   );
 }

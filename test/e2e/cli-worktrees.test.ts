@@ -5,7 +5,7 @@
  * with the CLI from inside.
  */
 import assert from "node:assert/strict";
-import { chmodSync, existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type CliHome, cliHome } from "../helpers/cli-home.js";
@@ -163,6 +163,31 @@ describe("e2e: worktrees, labels and broadcast", () => {
       git(repo, "branch", "--list", "claude-sessions/dirty").trim(),
       "claude-sessions/dirty",
     );
+  });
+
+  it("a worktree whose repository was moved away: rm says so and how, rm --force deletes it", async () => {
+    const moving = makeRepository(join(realpathSync(work.path), "moving"), { "m.txt": "m\n" });
+    const started = await home.json<SessionJson>([
+      "start",
+      "--worktree",
+      "--name",
+      "adrift",
+      moving,
+      ...SHELL,
+    ]);
+    const path = started.worktree?.path as string;
+    await home.ok(["stop", "--timeout", "1s", "adrift"]);
+    renameSync(moving, join(realpathSync(work.path), "moved"));
+    const refused = await home.run(["rm", "adrift"]);
+    assert.equal(refused.code, 1);
+    assert.match(
+      refused.stderr,
+      /^error: cannot remove the worktree .*: not a git repository: .*; its repository is no longer at .*moving \(moved or deleted\), so git cannot tell what it holds: remove it anyway with: claude-sessions rm --force adrift\n$/,
+    );
+    assert.ok(existsSync(path), "nothing was deleted");
+    await home.ok(["rm", "--force", "adrift"]);
+    assert.ok(!existsSync(path));
+    assert.equal((await home.run(["show", "adrift"])).code, 1, "the session is gone");
   });
 
   it("start --worktree refuses what it cannot do, in one line: no repository, a branch that exists, a bad base, --base alone", async () => {
