@@ -145,18 +145,18 @@ export class Branching {
     const called = record.name || record.id;
     const name = checkNewName(options.name ?? "");
     if (name !== "") this.snapshots.checkNameFree(name);
-    const id = randomUUID();
-    const seq = session.log.lastSeq;
-    const [{ frame, cols, rows }, { text }] = await Promise.all([
-      session.frame(),
-      session.capture({ escapes: false, scrollback: false }),
-    ]);
     if (!existsSync(record.workingDir)) {
       throw new SessionError(
         "failed-precondition",
         `session ${called}'s directory ${record.workingDir} is gone, so its files cannot be recorded; restore one of its snapshots instead (claude-sessions snapshots ${called})`,
       );
     }
+    const id = randomUUID();
+    const seq = session.log.lastSeq;
+    const [{ frame, cols, rows }, { text }] = await Promise.all([
+      session.frame(),
+      session.capture({ escapes: false, scrollback: false }),
+    ]);
     const env = this.manager.environmentFor(options.env, record.id);
     const conversation = this.conversationOf(record, env);
     const state = await captureWorktreeState(
