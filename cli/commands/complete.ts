@@ -25,34 +25,35 @@ export class CompleteCommand extends BaseCommand {
   }
 
   /** The names, then the ids, of the daemon's snapshots; none if it does not answer at once. */
-  private async snapshots(): Promise<string[]> {
-    try {
-      const { snapshots } = await this.client().sessions.listSnapshots(
-        {},
-        { deadline: Date.now() + LIVENESS_TIMEOUT_MS },
-      );
-      return [
-        ...snapshots.map((snapshot) => snapshot.name).filter((name) => name !== ""),
-        ...snapshots.map((snapshot) => snapshot.id),
-      ];
-    } catch {
-      return [];
-    }
+  private snapshots(): Promise<string[]> {
+    return namesThenIds(() =>
+      this.client()
+        .sessions.listSnapshots({}, { deadline: Date.now() + LIVENESS_TIMEOUT_MS })
+        .then((reply) => reply.snapshots),
+    );
   }
 
   /** The names, then the ids, of the daemon's sessions; none if it does not answer at once. */
-  private async sessions(): Promise<string[]> {
-    try {
-      const { sessions } = await this.client().sessions.listSessions(
-        {},
-        { deadline: Date.now() + LIVENESS_TIMEOUT_MS },
-      );
-      return [
-        ...sessions.map((session) => session.name).filter((name) => name !== ""),
-        ...sessions.map((session) => session.id),
-      ];
-    } catch {
-      return [];
-    }
+  private sessions(): Promise<string[]> {
+    return namesThenIds(() =>
+      this.client()
+        .sessions.listSessions({}, { deadline: Date.now() + LIVENESS_TIMEOUT_MS })
+        .then((reply) => reply.sessions),
+    );
+  }
+}
+
+/** The names (where given), then the ids, of what `list` lists; none if it fails. */
+async function namesThenIds(
+  list: () => Promise<ReadonlyArray<{ name: string; id: string }>>,
+): Promise<string[]> {
+  try {
+    const items = await list();
+    return [
+      ...items.map((item) => item.name).filter((name) => name !== ""),
+      ...items.map((item) => item.id),
+    ];
+  } catch {
+    return [];
   }
 }

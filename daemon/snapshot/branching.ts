@@ -101,12 +101,7 @@ export class Branching {
     const { record } = source;
     const called = record.name || record.id;
     checkNewName(options.name ?? "");
-    if (!existsSync(record.workingDir)) {
-      throw new SessionError(
-        "failed-precondition",
-        `session ${called}'s directory ${record.workingDir} is gone; restore one of its snapshots instead (claude-sessions snapshots ${called})`,
-      );
-    }
+    checkDirectoryThere(record);
     const env = this.manager.environmentFor(options.env, record.id);
     const conversation = this.conversationOf(record, env);
     const state = await captureWorktreeState(
@@ -145,12 +140,7 @@ export class Branching {
     const called = record.name || record.id;
     const name = checkNewName(options.name ?? "");
     if (name !== "") this.snapshots.checkNameFree(name);
-    if (!existsSync(record.workingDir)) {
-      throw new SessionError(
-        "failed-precondition",
-        `session ${called}'s directory ${record.workingDir} is gone, so its files cannot be recorded; restore one of its snapshots instead (claude-sessions snapshots ${called})`,
-      );
-    }
+    checkDirectoryThere(record);
     const id = randomUUID();
     const seq = session.log.lastSeq;
     const [{ frame, cols, rows }, { text }] = await Promise.all([
@@ -360,6 +350,16 @@ export class Branching {
       ...(point.placeholder !== undefined && { placeholder: point.placeholder }),
     });
   }
+}
+
+/** Refuses to branch off or record a session whose directory is gone: it has no files to give. */
+function checkDirectoryThere(record: Readonly<SessionRecord>): void {
+  if (existsSync(record.workingDir)) return;
+  const called = record.name || record.id;
+  throw new SessionError(
+    "failed-precondition",
+    `session ${called}'s directory ${record.workingDir} is gone, with the files it had; restore one of its snapshots instead (claude-sessions snapshots ${called})`,
+  );
 }
 
 /**

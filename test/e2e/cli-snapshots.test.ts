@@ -459,7 +459,9 @@ describe("e2e: fork and snapshots", () => {
     const early = await home.json<SnapshotJson>(["snapshot", "doomed", "--name", "early"]);
     await home.ok(["stop", "--timeout", "1s", "doomed"]);
     rmSync(doomed, { recursive: true });
-    await refusal(["snapshot", "doomed"], /^error: session doomed's directory .*doomed is gone/);
+    const gone = /^error: session doomed's directory .*doomed is gone, with the files it had; /;
+    await refusal(["snapshot", "doomed"], gone);
+    await refusal(["fork", "doomed"], gone);
     // A snapshot whose files were deleted by hand can still be removed.
     rmSync(join(home.path, "snapshots", early.id), { recursive: true });
     assert.match(await home.ok(["snapshot", "rm", "early"]), /^🗑️ {2}Snapshot removed: /);
