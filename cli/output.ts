@@ -312,6 +312,11 @@ export function sessionDetails(session: Session, color: boolean): string {
     rows.push(["Limit event", paint(printable(session.limitEvent), "yellow", color)]);
   if (session.logError) rows.push(["Log error", paint(printable(session.logError), "red", color)]);
   if (session.logLoss) rows.push(["Log loss", paint(printable(session.logLoss), "red", color)]);
+  return detailLines(rows);
+}
+
+/** Rows of a detailed view as lines, "Label:" then the value, the values in one column. */
+export function detailLines(rows: ReadonlyArray<readonly [string, string]>): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   return rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join("\n");
 }

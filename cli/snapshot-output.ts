@@ -1,6 +1,6 @@
 /** How `snapshots` and `snapshot show` print snapshots: a table, the details, the JSON form. */
 import type { Snapshot } from "../gen/claude_sessions/v1/snapshot_pb.js";
-import { isoTime, labelsText, paint, printable, relativeAge } from "./output.js";
+import { detailLines, isoTime, labelsText, paint, printable, relativeAge } from "./output.js";
 import { shellQuote } from "./shell-quote.js";
 
 const SHORT_ID_LENGTH = 8;
@@ -85,8 +85,7 @@ export function snapshotDetails(snapshot: Snapshot, color: boolean): string {
       ],
     );
   }
-  const width = Math.max(...rows.map(([label]) => label.length));
-  return rows.map(([label, value]) => `${`${label}:`.padEnd(width + 2)}${value}`).join("\n");
+  return detailLines(rows);
 }
 
 /** The stable JSON form of a snapshot (documented in the README), as sessions have theirs. */
